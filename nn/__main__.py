@@ -1,0 +1,5 @@
+import sys
+
+from nn.cli import main
+
+sys.exit(main())

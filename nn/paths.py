@@ -1,0 +1,31 @@
+"""Where Digit Lab keeps its files: data and models outside the repo, movable by environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_MODELS_DIR = REPO_ROOT / "assets" / "models"
+
+
+def _user_dir(env_var: str, xdg_var: str, fallback: str, leaf: str) -> Path:
+    if os.environ.get(env_var):
+        return Path(os.environ[env_var]).expanduser()
+    base = os.environ.get(xdg_var) or str(Path.home() / fallback)
+    return Path(base) / "digitlab" / leaf
+
+
+def data_dir() -> Path:
+    """Cached datasets (.npz); DIGITLAB_DATA_DIR moves it."""
+    return _user_dir("DIGITLAB_DATA_DIR", "XDG_CACHE_HOME", ".cache", "data")
+
+
+def models_dir() -> Path:
+    """The user's saved models; DIGITLAB_MODELS_DIR moves it."""
+    return _user_dir("DIGITLAB_MODELS_DIR", "XDG_DATA_HOME", ".local/share", "models")
+
+
+def drawings_dir() -> Path:
+    """The user's labelled drawings ("my drawings"); DIGITLAB_DRAWINGS_DIR moves it."""
+    return _user_dir("DIGITLAB_DRAWINGS_DIR", "XDG_DATA_HOME", ".local/share", "drawings")

@@ -1,0 +1,174 @@
+"""Any image of a digit -> a 28x28 float32 array in [0, 1] normalised the way MNIST was.
+
+MNIST's digits were scaled to fit a 20x20 box (keeping their aspect ratio), anti-aliased, and
+placed in 28x28 with their centre of mass at the centre. A canvas drawing shrunk as a whole looks
+nothing like that, so we redo those steps: composite alpha, find the ink (dark on light or light on
+dark), crop to it, scale its longer side to 20 px, centre it by mass.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+BOX = 20  # MNIST fits each digit in a 20x20 box ...
+SIZE = 28  # ... inside a 28x28 image
+CENTRE = 14.0  # where MNIST's centres of mass sit (mean over its test set: 13.99, 14.00)
+MAX_PIXELS = 40_000_000  # larger images are refused (decompression bombs)
+MAX_FILE_BYTES = 20 * 1024 * 1024
+WORK_SIDE = 512  # larger images are shrunk to this first: plenty for a 20 px digit
+INK_THRESHOLD = 0.15  # share of the ink range below which a pixel is paper, not ink
+MIN_CONTRAST = 0.1  # less difference than this between paper and ink means no digit
+
+
+class ImageError(ValueError):
+    """The input is not a usable image; the message says why."""
+
+
+class EmptyImageError(ImageError):
+    """The image holds no ink: there is nothing to read."""
+
+
+# --- reading files -------------------------------------------------------------------------
+
+def open_image(source: str | Path | bytes) -> Image.Image:
+    """Open an image file or bytes safely: size limits, first frame, EXIF rotation applied."""
+    data = Path(source).read_bytes() if not isinstance(source, bytes) else source
+    if len(data) == 0:
+        raise ImageError("the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(
+                    f"the image is {image.width}x{image.height} pixels; the limit is "
+                    f"{MAX_PIXELS // 1_000_000} million pixels")
+            image.seek(0)  # animated images: the first frame
+            image.load()
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        if isinstance(e, UnidentifiedImageError):
+            raise ImageError("the file is not an image (PNG, JPEG, GIF, BMP or WebP expected)") from None
+        raise ImageError(f"the image is too large to decode safely: {e}") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageError(f"the image is truncated or corrupt: {e}") from None
+    return ImageOps.exif_transpose(image)
+
+
+def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:
+    """A float32 grey-level array in [0, 1]; transparency is composited away.
+
+    With an alpha channel, the strokes are what is opaque: they are composited over a background
+    of the opposite brightness, so transparent canvases and cut-outs read the same as paper.
+    """
+    if isinstance(image, Image.Image):
+        image = _pil_to_array(image)
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or min(a.shape[:2]) < 1:
+        raise ImageError(f"expected a grey, RGB or RGBA image, got an array of shape {a.shape}")
+    a = a.astype(np.float32)
+    if a.max(initial=0) > 1.0:
+        a = a / (65535.0 if a.max() > 255 else 255.0)
+    if a.ndim == 2:
+        return a
+    gray = a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if a.shape[2] == 3:
+        return gray
+    alpha = a[..., 3]
+    if alpha.min() >= 0.999:
+        return gray
+    opaque = alpha > 0.5
+    strokes_light = opaque.any() and gray[opaque].mean() > 0.5
+    background = 0.0 if strokes_light else 1.0
+    return gray * alpha + background * (1.0 - alpha)
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return (np.asarray(image, dtype=np.float32) / 65535.0).clip(0, 1)
+    if image.mode == "F":
+        return np.asarray(image, dtype=np.float32).clip(0, 1)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+
+
+# --- the normalisation -----------------------------------------------------------------------
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """Ink in [0, 1] (1 = the darkest stroke) whichever the polarity; paper becomes 0."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    paper = float(np.median(border))
+    ink = (paper - gray) if paper > 0.5 else (gray - paper)  # dark on light / light on dark
+    ink = np.clip(ink, 0.0, None)
+    top = float(ink.max(initial=0.0))
+    if top < MIN_CONTRAST:
+        raise EmptyImageError("there is no digit in the image: it is blank or has no contrast")
+    # Paper texture and JPEG noise go to 0; a ramp, not a cut, keeps anti-aliased edges smooth.
+    return np.clip((ink / top - INK_THRESHOLD) / (1.0 - INK_THRESHOLD), 0.0, 1.0)
+
+
+def _shrink(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape
+    if max(h, w) <= WORK_SIDE:
+        return gray
+    scale = WORK_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX))
+
+
+def _fit_box(ink: np.ndarray) -> np.ndarray:
+    """Crop to the ink and scale the longer side to BOX pixels, keeping the aspect ratio."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    # Anti-aliased like MNIST; box filtering averages thin strokes into grey levels.
+    resized = Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    out = np.clip(np.asarray(resized), 0.0, None)
+    return out / out.max() if out.max() > 0 else out
+
+
+def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place `digit` in 28x28 with its centre of mass at the centre (as far as it fits)."""
+    h, w = digit.shape
+    total = digit.sum()
+    cy = (digit.sum(axis=1) @ np.arange(h)) / total
+    cx = (digit.sum(axis=0) @ np.arange(w)) / total
+    top = int(np.clip(round(CENTRE - cy), 0, SIZE - h))
+    left = int(np.clip(round(CENTRE - cx), 0, SIZE - w))
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    out[top:top + h, left:left + w] = digit
+    return out
+
+
+def to_mnist(image: Image.Image | np.ndarray | str | Path | bytes) -> np.ndarray:
+    """A (28, 28) float32 array in [0, 1], white digit on black, centred like MNIST.
+
+    Accepts a canvas RGBA array, an RGB/grey array or PIL image, or an image file (path/bytes).
+    Raises EmptyImageError when there is no ink and ImageError for unusable input.
+    """
+    if isinstance(image, (str, Path, bytes)):
+        image = open_image(image)
+    gray = _shrink(to_gray(image))
+    return _centre_by_mass(_fit_box(ink_map(gray)))
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """True when there is nothing drawn (an empty canvas)."""
+    try:
+        ink_map(to_gray(image))
+    except EmptyImageError:
+        return True
+    return False
