@@ -1,0 +1,46 @@
+"""Shared fixtures: the real MNIST data (fetched once into the user's cache), isolated stores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nn import data
+
+
+@pytest.fixture(scope="session")
+def mnist() -> data.Dataset:
+    return data.load("mnist")
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path, monkeypatch):
+    """Every test saves models and drawings into its own folders, never the user's."""
+    monkeypatch.setenv("DIGITLAB_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("DIGITLAB_DRAWINGS_DIR", str(tmp_path / "drawings"))
+
+
+@pytest.fixture
+def tmp_data_dir(tmp_path, monkeypatch):
+    """A fresh, empty data cache for tests of fetching and caching."""
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def digit_canvas(image28: np.ndarray, size: int = 140, at=(10, 120), canvas: int = 280,
+                 rgba: bool = True, light_on_dark: bool = True) -> np.ndarray:
+    """An MNIST digit enlarged to `size` px and placed at `at` (row, col) on a canvas array."""
+    from PIL import Image
+
+    big = np.asarray(Image.fromarray(image28).resize((size, size), Image.Resampling.BILINEAR))
+    gray = np.zeros((canvas, canvas), dtype=np.uint8)
+    r, c = at
+    gray[r:r + size, c:c + size] = big
+    if not light_on_dark:
+        gray = 255 - gray
+    if not rgba:
+        return gray
+    out = np.zeros((canvas, canvas, 4), dtype=np.uint8)
+    out[..., :3] = gray[..., None]
+    out[..., 3] = 255
+    return out

@@ -1,0 +1,98 @@
+"""`python -m nn`: the JSON contract, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nn.paths import REPO_ROOT
+from nn.store import DEFAULT_MODEL
+from tests.conftest import digit_canvas
+
+
+def run_cli(*args, models_dir, check=True):
+    env = {**os.environ, "DIGITLAB_MODELS_DIR": str(models_dir)}
+    result = subprocess.run([sys.executable, "-m", "nn", *args], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    if check:
+        assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One small model trained through the CLI, shared by the tests of this module."""
+    models = tmp_path_factory.mktemp("cli-models")
+    out = run_cli("train", "--preset", "dense-128", "--subset", "2000", "--epochs", "2",
+                  "--seed", "3", "--name", "cli-dense", "--json", models_dir=models)
+    return models, json.loads(out.stdout)
+
+
+def test_train_prints_the_contract_json(trained):
+    models, result = trained
+    assert set(result) == {"name", "path", "preset", "dataset", "epochs", "test_accuracy",
+                           "test_loss", "seconds"}
+    assert result["name"] == "cli-dense" and result["preset"] == "dense-128"
+    assert result["dataset"] == "mnist" and result["epochs"] == 2
+    assert 0.8 < result["test_accuracy"] <= 1.0 and result["seconds"] > 0
+    assert (models / "cli-dense.keras").exists() and (models / "cli-dense.json").exists()
+
+
+def test_evaluate_agrees_with_train_and_has_a_confusion_matrix(trained, mnist):
+    models, result = trained
+    out = json.loads(run_cli("evaluate", "--model", "cli-dense", "--json", models_dir=models).stdout)
+    assert set(out) == {"model", "dataset", "accuracy", "loss", "n", "confusion_matrix"}
+    assert out["n"] == 10_000 and out["model"] == "cli-dense"
+    assert out["accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-4)
+    matrix = np.array(out["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 10_000
+    np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(mnist.y_test))
+    assert np.trace(matrix) / 10_000 == pytest.approx(out["accuracy"])
+
+
+def test_predict_reports_each_image_and_fails_at_the_end_on_a_bad_one(trained, mnist, tmp_path):
+    models, _ = trained
+    good = tmp_path / "seven.png"
+    Image.fromarray(digit_canvas(mnist.x_test[0])).save(good)  # a 7, as if drawn
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    out = run_cli("predict", "--model", "cli-dense", str(good), str(bad), str(good), "--json",
+                  models_dir=models, check=False)
+    assert out.returncode != 0
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 3
+    assert set(lines[0]) == {"path", "label", "confidence", "probabilities"}
+    assert lines[0]["label"] == 7 and len(lines[0]["probabilities"]) == 10
+    assert sum(lines[0]["probabilities"]) == pytest.approx(1.0, abs=1e-4)
+    assert lines[1]["path"] == str(bad) and "not an image" in lines[1]["error"]
+    assert lines[2]["label"] == 7
+
+
+def test_models_lists_saved_and_bundled_models(trained):
+    models, _ = trained
+    listed = json.loads(run_cli("models", "--json", models_dir=models).stdout)
+    by_name = {m["name"]: m for m in listed}
+    assert by_name["cli-dense"]["bundled"] is False
+    assert by_name["cli-dense"]["history"][0]["epoch"] == 1
+    assert by_name[DEFAULT_MODEL]["bundled"] is True
+
+
+def test_the_default_model_is_the_bundled_cnn(mnist, tmp_path):
+    image = tmp_path / "two.png"
+    Image.fromarray(255 - digit_canvas(mnist.x_test[1], rgba=False)).save(image)  # dark on light
+    out = run_cli("predict", str(image), "--json", models_dir=tmp_path)
+    assert json.loads(out.stdout)["label"] == 2
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    out = run_cli("evaluate", "--model", "no-such-model", models_dir=tmp_path, check=False)
+    assert out.returncode == 2 and "error: no model named 'no-such-model'" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = run_cli("train", "--preset", "dense-128", "--epochs", "0", models_dir=tmp_path, check=False)
+    assert out.returncode == 2 and "must be at least 1" in out.stderr
