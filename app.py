@@ -1,0 +1,15 @@
+"""Digit Lab: train, draw and evaluate neural networks that read handwriting."""
+
+import streamlit as st
+
+from ui.state import sidebar_model_picker
+
+st.set_page_config(page_title="Digit Lab", page_icon="✍️", layout="wide")
+
+pages = st.navigation([
+    st.Page("pages/draw.py", title="Draw", icon="✏️", default=True),
+    st.Page("pages/train.py", title="Train", icon="🏋️"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon="🔍"),
+])
+sidebar_model_picker()
+pages.run()

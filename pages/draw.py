@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Draw")
+st.write("Coming soon.")

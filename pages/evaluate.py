@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Evaluate")
+st.write("Coming soon.")

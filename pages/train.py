@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Train")
+st.write("Coming soon.")
