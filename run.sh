@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what the app needs (.venv with requirements.txt) and starts Digit Lab.
+# Data is fetched the first time a page needs it. Extra arguments go to `streamlit run`.
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/setup.sh
+ensure_venv requirements.txt
+say "starting Digit Lab at http://localhost:${PORT:-8501}"
+exec "$PY" -m streamlit run app.py --server.port "${PORT:-8501}" --browser.gatherUsageStats false "$@"
