@@ -4,12 +4,12 @@ import streamlit as st
 
 from ui.state import sidebar_model_picker
 
-st.set_page_config(page_title="Digit Lab", page_icon="✍️", layout="wide")
+st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
 pages = st.navigation([
-    st.Page("pages/draw.py", title="Draw", icon="✏️", default=True),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/evaluate.py", title="Evaluate", icon="🔍"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 ])
 sidebar_model_picker()
 pages.run()

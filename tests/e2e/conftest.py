@@ -116,16 +116,20 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-def wait_idle(page, timeout: float = 60) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' indicator)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    deadline = time.monotonic() + timeout
-    time.sleep(0.3)
+def wait_idle(page, timeout: float = 60, settle: int = 4) -> None:
+    """Wait until Streamlit has finished running the script.
+
+    The running icon shows up a moment after an action, so "idle" means `settle` polls in a row
+    (0.25 s apart) without it.
+    """
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout * 1000)
+    running = page.locator('[data-testid="stStatusWidgetRunningIcon"]')
+    deadline, quiet = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running")
-        if running.count() == 0:
+        quiet = 0 if running.count() else quiet + 1
+        if quiet >= settle:
             return
-        time.sleep(0.2)
+        time.sleep(0.25)
     raise AssertionError(f"the app was still running after {timeout} s")
 
 

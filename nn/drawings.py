@@ -1,0 +1,100 @@
+""""My drawings": digits people drew or uploaded, with the label they gave, kept on disk.
+
+Each drawing is three files sharing an id: the original image (PNG), its 28x28 form (PNG) and a
+JSON record written last. A drawing exists once its JSON exists, and every file is written
+atomically, so a crash never leaves a half-saved drawing in the set.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from nn.paths import drawings_dir
+
+
+class DrawingsError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class LabelledDrawings:
+    x: np.ndarray  # (n, 28, 28) uint8, MNIST-normalised
+    y: np.ndarray  # (n,) int labels
+    ids: list[str]
+    records: list[dict]
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class DrawingStore:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else drawings_dir()
+
+    def add(self, original: np.ndarray, image28: np.ndarray, label: int, dataset: str = "mnist",
+            predicted: int | None = None, model: str | None = None) -> str:
+        """Save one labelled drawing; returns its id."""
+        if not 0 <= int(label) <= 9:
+            raise DrawingsError(f"label must be 0-9, got {label}")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+            _write_atomic(self.root / f"{drawing_id}.png", _png(np.asarray(original, dtype=np.uint8)))
+            small = np.clip(np.round(np.asarray(image28) * 255), 0, 255).astype(np.uint8)
+            _write_atomic(self.root / f"{drawing_id}-28.png", _png(small))
+            record = {"id": drawing_id, "label": int(label), "dataset": dataset,
+                      "predicted": predicted, "model": model,
+                      "created": datetime.now(UTC).isoformat(timespec="seconds")}
+            _write_atomic(self.root / f"{drawing_id}.json", json.dumps(record).encode())
+        except OSError as e:
+            raise DrawingsError(f"cannot save the drawing in {self.root}: {e.strerror}") from None
+        return drawing_id
+
+    def load(self, dataset: str = "mnist") -> LabelledDrawings:
+        """Every complete drawing for `dataset`, oldest first."""
+        xs, ys, ids, records = [], [], [], []
+        if self.root.is_dir():
+            for path in sorted(self.root.glob("*.json")):
+                try:
+                    record = json.loads(path.read_text())
+                    with Image.open(self.root / f"{record['id']}-28.png") as im:
+                        small = np.asarray(im.convert("L"))
+                except (OSError, ValueError, KeyError):
+                    continue  # an unreadable entry is skipped, not fatal
+                if record.get("dataset", "mnist") != dataset or small.shape != (28, 28):
+                    continue
+                xs.append(small)
+                ys.append(int(record["label"]))
+                ids.append(record["id"])
+                records.append(record)
+        x = np.stack(xs) if xs else np.zeros((0, 28, 28), dtype=np.uint8)
+        return LabelledDrawings(x, np.asarray(ys, dtype=np.int64), ids, records)
+
+    def count(self, dataset: str = "mnist") -> int:
+        return len(self.load(dataset).ids)
