@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from ui.state import sidebar_model_picker
+from ui.state import keep_keras_session, sidebar_model_picker
+
+keep_keras_session()
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 

@@ -339,3 +339,21 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
         history=history, test_loss=float(test_loss), test_accuracy=float(test_accuracy),
         seconds=seconds, stopped=recorder.stop_requested.is_set(), epochs_completed=len(history),
     )
+
+
+def estimate_epoch_seconds(build: Callable[[], keras.Model], config: TrainConfig,
+                           train_size: int, probe_batches: int = 5) -> float:
+    """Seconds per epoch on this machine, from timing a few training steps on random data."""
+    n = min(config.subset or train_size, train_size)
+    n_train = n - int(round(n * config.validation_split))
+    steps = max(1, math.ceil(n_train / config.batch_size))
+    model = build()
+    compile_model(model, config, steps)
+    rng = np.random.default_rng(0)
+    x = rng.random((config.batch_size, 28, 28), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, config.batch_size)]
+    model.train_on_batch(x, y)  # the first call traces the graph
+    start = time.perf_counter()
+    for _ in range(probe_batches):
+        model.train_on_batch(x, y)
+    return (time.perf_counter() - start) / probe_batches * steps

@@ -8,7 +8,9 @@ from nn.data import dataset_info
 from nn.drawings import DrawingsError, DrawingStore
 from nn.preprocess import EmptyImageError, ImageError, open_image, to_mnist
 from ui import charts
-from ui.state import active_model_name, model_info, predictor_for, store
+from ui.state import active_model_name, model_info, predictor_for, run_through_app, store
+
+run_through_app()
 
 CANVAS = 280
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]

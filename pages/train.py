@@ -1,4 +1,277 @@
+"""Train: pick or build a model, train it in the background, watch it learn, stop, save, load."""
+
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
+from nn.data import DATASETS
+from nn.jobs import JobState, TrainingJob
+from nn.models import ACTIVATIONS, PRESETS, ConvSpec, DenseSpec, build_model, summary_rows, validate_spec
+from nn.store import MAX_MODEL_BYTES, StoreError
+from nn.training import OPTIMIZERS, TrainConfig, estimate_epoch_seconds
+from ui import charts
+from ui.state import run_through_app, set_active_model, store
+
+run_through_app()
+
+CUSTOM_DENSE, CUSTOM_CNN = "custom dense", "custom CNN"
+TRAIN_SIZE = 60_000
+JOB_KEY = "training_job"
+
 st.title("Train")
-st.write("Coming soon.")
+st.write("Choose a network and its settings, press Train, and watch the loss fall batch by batch. "
+         "Stop whenever you like; the weights learned so far are kept.")
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def sizes(text: str) -> tuple[int, ...]:
+    """'128, 64' -> (128, 64); raises ValueError with a sentence."""
+    try:
+        values = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a list of whole numbers like 128, 64") from None
+    if not values:
+        raise ValueError("give at least one layer size")
+    return values
+
+
+def apply_preset_defaults() -> None:
+    """When the preset changes, its default hyperparameters fill the form."""
+    p = PRESETS.get(st.session_state.train_model)
+    if p is None:
+        return
+    st.session_state.update(train_epochs=p.epochs, train_batch=p.batch_size,
+                            train_optimizer=p.optimizer, train_lr=p.learning_rate,
+                            train_augment=p.augment)
+
+
+# --- the form ------------------------------------------------------------------------------------
+def model_form():
+    """The chosen preset name or custom spec, or None with errors shown."""
+    choice = st.selectbox("Model", [*PRESETS, CUSTOM_DENSE, CUSTOM_CNN], key="train_model",
+                          on_change=apply_preset_defaults)
+    if choice in PRESETS:
+        p = PRESETS[choice]
+        st.caption(f"{p.description}. *From: {p.source}.*")
+        return choice
+    try:
+        if choice == CUSTOM_DENSE:
+            c1, c2, c3 = st.columns(3)
+            hidden = c1.text_input("Hidden layer sizes", "128, 64", key="custom_hidden")
+            activation = c2.selectbox("Activation", ACTIVATIONS, key="custom_activation")
+            dropout = c3.slider("Dropout", 0.0, 0.8, 0.2, 0.05, key="custom_dropout")
+            spec = DenseSpec(hidden=sizes(hidden), activation=activation, dropout=dropout)
+        else:
+            c1, c2, c3, c4 = st.columns(4)
+            filters = c1.text_input("Filters per conv block", "32, 64", key="custom_filters")
+            kernel = c2.selectbox("Kernel size", [3, 5, 7, 1], key="custom_kernel")
+            dense = c3.text_input("Dense head sizes", "128", key="custom_dense")
+            dropout = c4.slider("Dropout", 0.0, 0.8, 0.25, 0.05, key="custom_cnn_dropout")
+            batch_norm = st.checkbox("Batch normalisation", key="custom_bn")
+            spec = ConvSpec(blocks=tuple((f, kernel) for f in sizes(filters)), dense=sizes(dense),
+                            dropout=dropout, batch_norm=batch_norm)
+    except ValueError as e:
+        st.error(str(e))
+        return None
+    problems = validate_spec(spec)
+    for problem in problems:
+        st.error(problem)
+    return None if problems else spec
+
+
+def config_form() -> TrainConfig:
+    if "train_epochs" not in st.session_state:
+        apply_preset_defaults()
+    c1, c2, c3, c4 = st.columns(4)
+    epochs = c1.number_input("Epochs", min_value=1, max_value=500, step=1, key="train_epochs")
+    batch = c2.number_input("Batch size", min_value=1, max_value=8192, step=1, key="train_batch")
+    optimizer = c3.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
+    lr = c4.number_input("Learning rate", min_value=0.0, max_value=100.0, format="%.5f",
+                         step=0.0001, key="train_lr")
+    c1, c2, c3, c4 = st.columns(4)
+    subset = c1.number_input("Training images (0 = all 60,000)", min_value=0, step=1000,
+                             value=0, key="train_subset")
+    val = c2.slider("Validation split", 0.0, 0.5, 0.1, 0.05, key="train_val")
+    seed = c3.number_input("Seed", min_value=0, value=0, step=1, key="train_seed")
+    augment = c4.toggle("Augmentation", key="train_augment",
+                        help="Random shifts, rotations, zoom and stroke thickness while training")
+    p = PRESETS.get(st.session_state.train_model)
+    return TrainConfig(epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
+                       learning_rate=float(lr), validation_split=float(val), augment=augment,
+                       seed=int(seed), subset=int(subset) or None,
+                       lr_schedule=p.lr_schedule if p else "constant")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def summary_and_estimate(model: str | DenseSpec | ConvSpec, config: TrainConfig):
+    rows = summary_rows(build_model(model))
+    seconds = estimate_epoch_seconds(lambda: build_model(model), config, TRAIN_SIZE)
+    return rows, seconds
+
+
+def show_summary(model, config: TrainConfig) -> None:
+    with st.spinner("Building the model and timing a few batches…"):
+        rows, seconds = summary_and_estimate(model, config)
+    total = sum(r["params"] for r in rows)
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="summary_table")
+    c2.metric("Parameters", f"{total:,}")
+    c2.metric("Time per epoch here", f"~{duration(seconds)}",
+              help="Measured by timing a few training steps on this machine; augmentation adds some.")
+
+
+# --- the running job --------------------------------------------------------------------------------
+def show_job(job: TrainingJob) -> None:
+    snap = job.snapshot()
+    p = snap.progress
+    if snap.state is JobState.PREPARING:
+        st.progress(0.0, text=f"Preparing: {snap.message}…")
+    else:
+        epoch = p.epoch if p.batch == p.batches_per_epoch else min(p.epoch + 1, p.epochs)
+        st.progress(snap.fraction, text=(
+            f"epoch {epoch}/{p.epochs} · batch {p.batch}/{p.batches_per_epoch} · "
+            f"{p.samples_per_second:,.0f} images/s · elapsed {duration(p.elapsed)} · "
+            f"ETA {duration(p.eta) if not snap.state.done else '0:00'}"))
+    st.plotly_chart(charts.batch_curves(p.batches, p.batches_per_epoch), key="batch_chart",
+                    config={"displayModeBar": False})
+    if p.history:
+        st.plotly_chart(charts.epoch_curves({"": p.history}), key="epoch_chart",
+                        config={"displayModeBar": False})
+    if snap.state in (JobState.RUNNING, JobState.PREPARING):
+        if st.button("Stop", key="train_stop", icon=":material/stop_circle:", type="primary"):
+            job.stop()
+            st.toast("Stopping at the next batch…")
+    elif not st.session_state.get("job_seen_done"):
+        st.session_state.job_seen_done = True
+        st.rerun(scope="app")  # show the save form
+
+
+def show_result(job: TrainingJob) -> None:
+    snap = job.snapshot()
+    if snap.state is JobState.FAILED:
+        st.error(f"Training failed: {snap.message}")
+    else:
+        verb = "Finished" if snap.state is JobState.FINISHED else "Stopped"
+        st.success(f"{verb}: test accuracy **{snap.test_accuracy:.2%}** after "
+                   f"{len(snap.progress.history)} full epochs in {duration(snap.seconds)}.")
+        if st.session_state.get("saved_job") is job:
+            st.info(f"Saved as **{st.session_state.saved_name}** and made the active model.")
+        else:
+            base = f"{job.preset_name or 'custom-' + job.model_source.kind}-{job.dataset}"
+            default = store().unique_name(base)
+            c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+            name = c1.text_input("Name", default, key="save_name")
+            if c2.button("Save model", key="save_model", type="primary", icon=":material/save:"):
+                try:
+                    info = store().save(job.model, name.strip(), {**job.metadata(), "name": name})
+                except StoreError as e:
+                    st.error(str(e))
+                else:
+                    st.session_state.saved_job, st.session_state.saved_name = job, info.name
+                    set_active_model(info.name)
+                    st.rerun()
+    if st.button("New training", key="train_new", icon=":material/restart_alt:"):
+        del st.session_state[JOB_KEY]
+        st.rerun()
+
+
+# --- keep: load, upload, download, delete, compare -----------------------------------------------
+def model_table() -> None:
+    infos = store().list()
+    st.subheader("Saved models")
+    if not infos:
+        st.info("No saved models yet.")
+        return
+    table = pd.DataFrame([i.row() for i in infos])
+    event = st.dataframe(
+        table, hide_index=True, width="stretch", key="models_table", on_select="rerun",
+        selection_mode="single-row",
+        column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                       "training seconds": st.column_config.NumberColumn(format="%.0f s")},
+    )
+    rows = event.selection.rows if event and event.selection else []
+    if not rows:
+        st.caption("Select a row to use, download or delete that model.")
+        return
+    info = infos[rows[0]]
+    c1, c2, c3 = st.columns(3)
+    if c1.button(f"Use {info.name}", key="load_model", icon=":material/check_circle:"):
+        set_active_model(info.name)
+        st.rerun()
+    c2.download_button("Download .keras", info.path.read_bytes(), file_name=f"{info.name}.keras",
+                       key="download_model", icon=":material/download:")
+    if c3.button("Delete", key="delete_model", disabled=info.bundled, icon=":material/delete:",
+                 help="Bundled models cannot be deleted" if info.bundled else None):
+        store().delete(info.name)
+        st.rerun()
+
+
+def upload_form() -> None:
+    st.subheader("Upload a model")
+    upload = st.file_uploader(f"A Keras 3 .keras file (28x28 input, 10 outputs, at most "
+                              f"{MAX_MODEL_BYTES // 2**20} MB)", type=["keras"], key="upload_model")
+    if upload is None:
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = c1.text_input("Name", Path(upload.name).stem, key="upload_name")
+    dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
+    if st.button("Add to my models", key="upload_save"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "upload.keras"
+            path.write_bytes(upload.getvalue())
+            try:
+                info = store().import_file(path, name.strip(), {"dataset": dataset})
+            except StoreError as e:
+                st.error(f"Not added: {e}")
+                return
+        st.success(f"Added {info.name}.")
+
+
+def compare_curves() -> None:
+    st.subheader("Compare learning curves")
+    infos = {i.name: i for i in store().list() if i.metadata.get("history")}
+    chosen = st.multiselect("Models", list(infos), key="compare_curves",
+                            placeholder="Pick two or more saved models")
+    if chosen:
+        st.plotly_chart(charts.epoch_curves({n: infos[n].metadata["history"] for n in chosen}),
+                        key="compare_chart", config={"displayModeBar": False})
+
+
+# --- the page ---------------------------------------------------------------------------------------
+job: TrainingJob | None = st.session_state.get(JOB_KEY)
+if job is None:
+    dataset = st.segmented_control("Dataset", list(DATASETS), default="mnist", key="train_dataset",
+                                   format_func=lambda n: DATASETS[n].title)
+    model = model_form()
+    config = config_form()
+    problems = config.problems(train_size=TRAIN_SIZE)
+    for problem in problems:
+        st.error(problem)
+    if model is not None and not problems:
+        show_summary(model, config)
+    if st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:",
+                 disabled=model is None or bool(problems) or dataset is None):
+        st.session_state[JOB_KEY] = TrainingJob(model, dataset, config).start()
+        st.session_state.job_seen_done = False
+        time.sleep(0.2)
+        st.rerun()
+else:
+    running = not job.snapshot().state.done
+    st.fragment(show_job, run_every=0.5 if running else None)(job)
+    if not running:
+        show_result(job)
+
+st.divider()
+model_table()
+upload_form()
+compare_curves()

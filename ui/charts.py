@@ -41,3 +41,68 @@ def saliency_overlay(image28: np.ndarray, saliency: np.ndarray, scale: int = 8) 
     rgb = rgb * (1 - heat) + heat * np.array([1.0, 0.15, 0.1])
     rgb = np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
     return Image.fromarray(rgb).resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)
+
+
+MAX_POINTS = 2000  # per-batch points drawn; more only slows the browser
+
+
+def smoothed(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
+    """Exponential moving average, as TensorBoard smooths noisy per-batch curves."""
+    out = np.empty(len(values), dtype=float)
+    level = values[0] if len(values) else 0.0
+    for i, v in enumerate(values):
+        level = level + alpha * (v - level) if np.isfinite(v) else level
+        out[i] = level
+    return out
+
+
+def batch_curves(batches: list[dict], batches_per_epoch: int) -> go.Figure:
+    """Per-batch loss and accuracy (raw and smoothed), epochs marked."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per batch", "accuracy per batch"))
+    if batches:
+        steps = np.array([b["step"] for b in batches])
+        every = max(1, len(steps) // MAX_POINTS)
+        for col, key, color in ((1, "loss", "#1f77b4"), (2, "accuracy", "#2ca02c")):
+            values = np.array([b[key] for b in batches], dtype=float)
+            fig.add_scatter(x=steps[::every], y=values[::every], mode="lines", row=1, col=col,
+                            line=dict(color=color, width=1), opacity=0.3, name=f"{key} (raw)")
+            fig.add_scatter(x=steps[::every], y=smoothed(values)[::every], mode="lines", row=1,
+                            col=col, line=dict(color=color, width=2.5), name=f"{key} (smoothed)")
+        last_epoch = int(steps[-1] // max(batches_per_epoch, 1))
+        for e in range(1, min(last_epoch, 50) + 1):
+            for col in (1, 2):
+                fig.add_vline(x=e * batches_per_epoch, line=dict(color="#bbb", dash="dot", width=1),
+                              row=1, col=col)
+    fig.update_xaxes(title_text="batch")
+    fig.update_yaxes(title_text="loss", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02], row=1, col=2)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), showlegend=False)
+    return fig
+
+
+def epoch_curves(histories: dict[str, list[dict]]) -> go.Figure:
+    """Per-epoch train vs validation loss and accuracy, for one or more runs."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch", "accuracy per epoch"))
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    for i, (name, history) in enumerate(histories.items()):
+        color = palette[i % len(palette)]
+        epochs = [row["epoch"] for row in history]
+        prefix = f"{name} " if len(histories) > 1 else ""
+        for col, key in ((1, "loss"), (2, "accuracy")):
+            for split, dash in (("", "solid"), ("val_", "dash")):
+                values = [row.get(split + key) for row in history]
+                if any(v is not None for v in values):
+                    fig.add_scatter(x=epochs, y=values, mode="lines+markers", row=1, col=col,
+                                    line=dict(color=color, dash=dash),
+                                    name=f"{prefix}{'validation' if split else 'train'} {key}",
+                                    legendgroup=name, showlegend=col == 1 or len(histories) == 1)
+    fig.update_xaxes(title_text="epoch", dtick=1)
+    fig.update_yaxes(title_text="loss", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", tickformat=".1%", row=1, col=2)
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig

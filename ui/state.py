@@ -9,6 +9,37 @@ from nn.store import DEFAULT_MODEL, ModelInfo, ModelStore, StoreError
 ACTIVE_KEY = "active_model"
 
 
+def run_through_app() -> None:
+    """Make sure app.py (navigation, sidebar, layout) runs, whichever URL was opened first.
+
+    Streamlit starts in its legacy mode when a pages/ folder exists and only switches to
+    st.navigation once app.py has run; a first request for /train would run this page alone.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the legacy mode
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def keep_keras_session() -> None:
+    """Stop Streamlit from clearing Keras' session after every script run.
+
+    Streamlit calls `keras.backend.clear_session()` after each rerun, which also empties
+    TensorFlow's kernel cache. Digit Lab keeps models alive across reruns (cached predictors,
+    training jobs in background threads), and a live view rerunning twice a second then slowed
+    training from ~3,000 to ~300 images/s. We use no matplotlib, the other module it cleans.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
 def store() -> ModelStore:
     return ModelStore()
 

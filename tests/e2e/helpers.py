@@ -1,0 +1,36 @@
+"""Small helpers for driving Streamlit widgets by their keys."""
+
+from __future__ import annotations
+
+import time
+
+
+def widget(page, key: str):
+    """The element Streamlit renders for the widget with `key` (class st-key-<key>)."""
+    return page.locator(f".st-key-{key}")
+
+
+def fill_number(page, key: str, value) -> None:
+    box = widget(page, key).locator("input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick `option` in the selectbox with `key`."""
+    widget(page, key).locator('[role="combobox"]').click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def click(page, key: str) -> None:
+    widget(page, key).locator("button").first.click()
+
+
+def wait_until(condition, timeout: float = 60, interval: float = 0.25, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
