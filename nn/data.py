@@ -299,6 +299,7 @@ def write_cache(info: DatasetInfo, arrays: dict[str, np.ndarray]) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)  # uncompressed: loads in a fraction of a second
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

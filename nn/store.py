@@ -139,6 +139,7 @@ def _write_atomic(path: Path, write) -> Path:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; models are ordinary files
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -106,3 +106,56 @@ def epoch_curves(histories: dict[str, list[dict]]) -> go.Figure:
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,
+                      mute_diagonal: bool = False, diverging: bool = False) -> go.Figure:
+    """True label on rows, predicted on columns; counts in the cells; clickable cells.
+
+    Plotly heatmaps do not report selections, so an invisible marker sits on every cell to
+    carry the click (selection) back to Streamlit.
+    """
+    n = len(matrix)
+    counts = np.asarray(matrix)
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals != 0)
+    z = (share if normalise else counts).astype(float)
+    if mute_diagonal:
+        z = z.copy()
+        np.fill_diagonal(z, np.nan)
+    names = [str(c) for c in class_names]
+    text = [[(f"{share[t, p]:.0%}" if normalise else f"{counts[t, p]}") if counts[t, p] else ""
+             for p in range(n)] for t in range(n)]
+    if diverging:
+        limit = max(1, np.nanmax(np.abs(z)))
+        colors = dict(colorscale="RdBu", zmin=-limit, zmax=limit, reversescale=True)
+    else:
+        colors = dict(colorscale="Blues")
+    fig = go.Figure(go.Heatmap(
+        z=z, x=names, y=names, text=text, texttemplate="%{text}", hoverinfo="skip",
+        showscale=False, **colors,
+    ))
+    # The markers carry the tooltip too: a trace that skips hover also ignores clicks.
+    ys, xs = np.divmod(np.arange(n * n), n)
+    fig.add_scatter(x=[names[i] for i in xs], y=[names[i] for i in ys], mode="markers",
+                    marker=dict(size=28, opacity=0.01, symbol="square"),
+                    customdata=np.stack([counts.ravel(), share.ravel()], axis=1),
+                    hovertemplate="true %{y}, predicted %{x}<br>%{customdata[0]} images"
+                                  "<br>%{customdata[1]:.1%} of true %{y}<extra></extra>",
+                    showlegend=False, name="cells")
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select",
+                      xaxis=dict(title="predicted", type="category", side="bottom"),
+                      yaxis=dict(title="true", type="category", autorange="reversed"))
+    return fig
+
+
+def metric_bars(rows: list[dict], class_names) -> go.Figure:
+    """Precision, recall and F1 per class as grouped bars."""
+    names = [str(c) for c in class_names]
+    fig = go.Figure()
+    for key, color in (("precision", "#1f77b4"), ("recall", "#ff7f0e"), ("f1", "#2ca02c")):
+        fig.add_bar(x=names, y=[r[key] for r in rows], name=key, marker_color=color)
+    fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(tickformat=".0%", range=[min(0.8, min(r["f1"] for r in rows) - 0.02), 1]),
+                      xaxis=dict(type="category"), legend=dict(orientation="h", y=1.1))
+    return fig

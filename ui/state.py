@@ -95,3 +95,43 @@ def model_info(name: str) -> ModelInfo | None:
         return store().get(name)
     except StoreError:
         return None
+
+
+@st.cache_resource(show_spinner="Loading the data set…")
+def dataset(name: str):
+    """The whole data set in memory, shared by all sessions (read-only arrays)."""
+    from nn import data
+
+    return data.load(name)
+
+
+TEST_SET = "test set"
+MY_DRAWINGS = "my drawings"
+
+
+def split_arrays(split: str, dataset_name: str):
+    """(uint8 images, labels) of a split: the data set's test set or the user's drawings."""
+    if split == MY_DRAWINGS:
+        from nn.drawings import DrawingStore
+
+        drawings = DrawingStore().load(dataset_name)
+        return drawings.x, drawings.y
+    d = dataset(dataset_name)
+    return d.x_test, d.y_test
+
+
+@st.cache_data(show_spinner="Running the model over the whole split…", max_entries=16)
+def predictions(name: str, path: str, mtime: float, split: str, dataset_name: str, drawings: int):
+    """Predictions of a model on a split, computed once per model file and split."""
+    from nn.evaluation import predict_split
+
+    x, y = split_arrays(split, dataset_name)
+    return predict_split(predictor_for(name), x, y)
+
+
+def predictions_for(name: str, split: str):
+    from nn.drawings import DrawingStore
+
+    info = store().get(name)
+    drawings = DrawingStore().count(info.dataset) if split == MY_DRAWINGS else 0
+    return predictions(name, str(info.path), info.path.stat().st_mtime, split, info.dataset, drawings)

@@ -1,0 +1,41 @@
+"""Digits as pen strokes in a unit box, placed on the canvas at any size and position."""
+
+from __future__ import annotations
+
+import math
+
+Stroke = list[tuple[float, float]]
+
+
+def _ellipse(cx, cy, rx, ry, start=-90, end=270, n=28) -> Stroke:
+    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+            for a in (start + (end - start) * i / n for i in range(n + 1))]
+
+
+DIGITS: dict[int, list[Stroke]] = {
+    0: [_ellipse(0.5, 0.5, 0.3, 0.45)],
+    1: [[(0.45, 0.2), (0.6, 0.02), (0.58, 0.98)]],
+    2: [_ellipse(0.5, 0.28, 0.28, 0.24, start=-170, end=40, n=12) + [(0.18, 0.95), (0.85, 0.95)]],
+    3: [_ellipse(0.48, 0.27, 0.27, 0.23, start=-160, end=90, n=12)
+        + _ellipse(0.48, 0.72, 0.3, 0.25, start=-90, end=160, n=12)],
+    4: [[(0.3, 0.02), (0.15, 0.6), (0.85, 0.6)], [(0.65, 0.25), (0.65, 0.98)]],
+    5: [[(0.8, 0.05), (0.25, 0.05), (0.22, 0.45)]
+        + _ellipse(0.47, 0.67, 0.3, 0.27, start=-120, end=150, n=12)],
+    6: [[(0.7, 0.02), (0.35, 0.4)] + _ellipse(0.5, 0.7, 0.27, 0.27, start=200, end=560, n=20)],
+    7: [[(0.12, 0.08), (0.88, 0.08), (0.4, 0.98)]],
+    8: [_ellipse(0.5, 0.27, 0.22, 0.23, start=90, end=450, n=20),
+        _ellipse(0.5, 0.72, 0.28, 0.26, start=-90, end=270, n=20)],
+    9: [_ellipse(0.45, 0.3, 0.27, 0.26, start=0, end=360, n=20) + [(0.72, 0.3), (0.68, 0.98)]],
+}
+
+
+def draw_digit(page, canvas_box: dict, digit: int, size: float, left: float, top: float,
+               steps: int = 4) -> None:
+    """Draw `digit` with the mouse in a size x size box at (left, top) of the canvas."""
+    for stroke in DIGITS[digit]:
+        points = [(canvas_box["x"] + left + x * size, canvas_box["y"] + top + y * size) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=steps)
+        page.mouse.up()

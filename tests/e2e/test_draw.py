@@ -1,0 +1,99 @@
+"""Draw page in Chromium: digits drawn with the mouse on the real canvas, read by the bundled CNN."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, wait_idle
+from tests.e2e.helpers import click, wait_until, widget
+from tests.e2e.strokes import DIGITS, draw_digit
+
+# (digit, box size, left, top) on the 280x280 canvas: big, small, off-centre, in a corner.
+DRAWINGS = [
+    (0, 200, 40, 40),
+    (1, 160, 20, 100),
+    (3, 180, 90, 30),
+    (4, 120, 140, 140),
+    (7, 80, 10, 10),  # small, top-left corner
+    (7, 220, 30, 30),
+]
+
+
+def canvas_box(page) -> dict:
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    return canvas.bounding_box()
+
+
+def answer(page) -> str:
+    box = page.get_by_test_id("answer").first
+    box.wait_for()
+    return box.inner_text().strip()
+
+
+def clear(page) -> None:
+    click(page, "clear_canvas")
+    wait_idle(page)
+
+
+def test_drawn_digits_are_read_and_clear_shows_the_prompt(page, app_url):
+    page.goto(app_url)
+    wait_idle(page)
+    assert "Draw a digit" in page.inner_text("body")  # blank canvas: a prompt, no prediction
+    assert page.get_by_test_id("answer").count() == 0
+    answers = {}
+    for digit, size, left, top in DRAWINGS:
+        draw_digit(page, canvas_box(page), digit, size, left, top)
+        wait_idle(page)
+        answers[(digit, size)] = answer(page)
+        if (digit, size) == (4, 120):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "draw.png"), full_page=True)
+        clear(page)
+        wait_until(lambda: page.get_by_test_id("answer").count() == 0, message="the cleared canvas")
+    assert answers == {(d, s): str(d) for d, s, _, _ in DRAWINGS}
+    assert "Draw a digit" in page.inner_text("body")
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize("digit", sorted(set(DIGITS) - {d for d, *_ in DRAWINGS}))
+def test_the_other_digits_too(page, app_url, digit):
+    page.goto(app_url)
+    wait_idle(page)
+    draw_digit(page, canvas_box(page), digit, 190, 45, 45)
+    wait_idle(page)
+    assert answer(page) == str(digit)
+
+
+def paper_photo(digit: int) -> bytes:
+    """A dark-on-light 'photo' of a digit: grey paper, a pen line, JPEG noise."""
+    image = Image.new("RGB", (400, 300), (205, 200, 190))
+    pen = ImageDraw.Draw(image)
+    for stroke in DIGITS[digit]:
+        pen.line([(130 + x * 160, 50 + y * 200) for x, y in stroke], fill=(40, 40, 60), width=14,
+                 joint="curve")
+    noisy = np.asarray(image, dtype=np.int16) + np.random.default_rng(0).integers(-12, 12, (300, 400, 3))
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def test_upload_a_photo_of_a_digit(page, app_url):
+    page.goto(app_url)
+    wait_idle(page)
+    widget(page, "input_mode").get_by_role("radio", name="Upload").click()
+    wait_idle(page)
+    page.locator('.st-key-upload input[type="file"]').set_input_files(
+        files=[{"name": "three.jpg", "mimeType": "image/jpeg", "buffer": paper_photo(3)}])
+    wait_idle(page)
+    assert answer(page) == "3"
+    page.locator('.st-key-upload input[type="file"]').set_input_files(
+        files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not an image at all"}])
+    wait_idle(page)
+    assert "can't be used" in page.inner_text("body")
+    assert page.get_by_test_id("answer").count() == 0
+    assert_no_exception(page)

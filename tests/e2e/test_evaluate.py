@@ -1,0 +1,43 @@
+"""Evaluate page in Chromium: the confusion matrix, a clicked cell, the images behind it."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, wait_idle
+from tests.e2e.helpers import wait_until, widget
+
+CELL_CENTRE = """([key, x, y]) => {
+    const plot = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+    const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+    return [box.left + layout._size.l + layout.xaxis.l2p(layout.xaxis.d2l(x)),
+            box.top + layout._size.t + layout.yaxis.l2p(layout.yaxis.d2l(y))];
+}"""
+
+
+def test_click_a_cell_and_see_its_images(page, app_url):
+    page.goto(app_url + "/evaluate")
+    wait_idle(page)
+    page.locator(".st-key-cm_chart .js-plotly-plot").wait_for()
+    assert_no_exception(page)
+    accuracy = page.get_by_test_id("stMetric").first.inner_text()
+    assert re.search(r"Accuracy\s+9\d\.\d\d%", accuracy), accuracy
+
+    cells = widget(page, "pairs_table").locator('[role="gridcell"]')
+    wait_until(lambda: len(cells.all_inner_texts()) >= 3, message="the most-confused pairs")
+    true_label, predicted, count = cells.all_inner_texts()[:3]
+    page.locator(".st-key-cm_chart").scroll_into_view_if_needed()
+    x, y = page.evaluate(CELL_CENTRE, ["cm_chart", predicted, true_label])
+    page.mouse.click(x, y)
+    wait_idle(page)
+
+    captions = widget(page, "gallery").get_by_test_id("stImageCaption")
+    wait_until(lambda: captions.count() == min(int(count), 24), message=f"{count} images")
+    for caption in captions.all_inner_texts():
+        match = re.fullmatch(r"#\d+: true (\S+) → (\S+) \(\d+%\)", caption.strip())
+        assert match, caption
+        assert match.groups() == (true_label, predicted), caption
+    assert f"{count} images" in page.inner_text("body")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "evaluate.png"), full_page=True)
+    assert_no_exception(page)
