@@ -161,9 +161,10 @@ def show_result(job: TrainingJob) -> None:
     if snap.state is JobState.FAILED:
         st.error(f"Training failed: {snap.message}")
     else:
-        verb = "Finished" if snap.state is JobState.FINISHED else "Stopped"
-        st.success(f"{verb}: test accuracy **{snap.test_accuracy:.2%}** after "
-                   f"{len(snap.progress.history)} full epochs in {duration(snap.seconds)}.")
+        p = snap.progress
+        done = (f"Finished {p.epoch} epochs" if snap.state is JobState.FINISHED
+                else f"Stopped at epoch {min(p.epoch + 1, p.epochs)}, batch {p.batch}")
+        st.success(f"{done} in {duration(snap.seconds)}: test accuracy **{snap.test_accuracy:.2%}**.")
         if st.session_state.get("saved_job") is job:
             st.info(f"Saved as **{st.session_state.saved_name}** and made the active model.")
         else:

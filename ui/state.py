@@ -7,6 +7,7 @@ import streamlit as st
 from nn.store import DEFAULT_MODEL, ModelInfo, ModelStore, StoreError
 
 ACTIVE_KEY = "active_model"
+PENDING_KEY = "active_model_next"  # set by pages; applied before the sidebar widget exists
 
 
 def run_through_app() -> None:
@@ -52,6 +53,8 @@ def model_label(info: ModelInfo) -> str:
 def active_model_name() -> str | None:
     """The session's active model: chosen in the sidebar, default the bundled best MNIST CNN."""
     names = [info.name for info in store().list()]
+    if PENDING_KEY in st.session_state:
+        st.session_state[ACTIVE_KEY] = st.session_state.pop(PENDING_KEY)
     current = st.session_state.get(ACTIVE_KEY)
     if current in names:
         return current
@@ -61,7 +64,12 @@ def active_model_name() -> str | None:
 
 
 def set_active_model(name: str) -> None:
-    st.session_state[ACTIVE_KEY] = name
+    """Make `name` the active model from the next run on (call st.rerun() after this).
+
+    The sidebar's select box owns ACTIVE_KEY once it is drawn, so the change waits in
+    PENDING_KEY until the next run applies it before the box exists.
+    """
+    st.session_state[PENDING_KEY] = name
 
 
 def sidebar_model_picker() -> None:

@@ -52,8 +52,8 @@ def test_train_watch_stop_save_and_find(page, app_url):
 
     click(page, "train_stop")
     wait_until(lambda: widget(page, "save_model").count(), timeout=90, message="the save form")
-    result = page.get_by_text("Stopped: test accuracy").inner_text()
-    assert re.search(r"test accuracy \d+\.\d+%", result), result
+    result = page.get_by_text("Stopped at epoch").inner_text()
+    assert re.search(r"Stopped at epoch \d+, batch \d+ in \d+:\d\d: test accuracy \d+\.\d+%", result), result
     widget(page, "save_name").locator("input").fill("e2e-stopped")
     click(page, "save_model")
     wait_idle(page)
