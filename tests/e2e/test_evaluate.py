@@ -39,5 +39,6 @@ def test_click_a_cell_and_see_its_images(page, app_url):
         assert match.groups() == (true_label, predicted), caption
     assert f"{count} images" in page.inner_text("body")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.get_by_text("Misclassified images").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "evaluate.png"), full_page=True)
     assert_no_exception(page)

@@ -1,0 +1,219 @@
+"""Digit Lab benchmarks: accuracy, training throughput, inference latency, data loading.
+
+    .venv/bin/python -m bench.run            # full run (~10 min on 2 cores), rewrites bench/RESULTS.md
+    .venv/bin/python -m bench.run --quick    # tiny budget, for the test suite: checks it still runs
+
+Absolute times on a shared machine are noisy, so every timing is the median of repeated runs and
+the comparisons are ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def median_seconds(fn, repeat: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def canvas_from(image28: np.ndarray) -> np.ndarray:
+    """A 280x280 RGBA 'canvas drawing' made from an MNIST digit, off-centre, as the canvas sends it."""
+    from PIL import Image
+
+    big = np.asarray(Image.fromarray(image28).resize((170, 170), Image.Resampling.BILINEAR))
+    canvas = np.zeros((280, 280, 4), dtype=np.uint8)
+    canvas[..., 3] = 255
+    canvas[20:190, 90:260, :3] = big[..., None]
+    return canvas
+
+
+# --- the measurements ------------------------------------------------------------------------------
+
+def bench_data(repeat: int) -> dict:
+    from nn import data
+
+    data.fetch("mnist")
+    seconds = median_seconds(lambda: data.load("mnist"), repeat)
+    return {"load cached MNIST (60k+10k images, checksums verified)": f"{seconds * 1000:.0f} ms"}
+
+
+def bench_latency(model_name: str, repeat: int) -> dict:
+    from nn import data
+    from nn.inference import Predictor
+    from nn.preprocess import to_mnist
+    from nn.store import ModelStore
+
+    model = ModelStore().load(model_name)
+    predictor = Predictor(model)
+    canvas = canvas_from(data.load("mnist").x_test[0])
+
+    def ours():
+        predictor.predict_one(to_mnist(canvas))
+
+    def keras_predict():
+        model.predict(to_mnist(canvas)[np.newaxis], verbose=0)
+
+    ours_s = median_seconds(ours, repeat, warmup=3)
+    predict_s = median_seconds(keras_predict, max(5, repeat // 5), warmup=2)
+    preprocess_s = median_seconds(lambda: to_mnist(canvas), repeat)
+    return {
+        "model": model_name,
+        "canvas -> probabilities, ours (preprocess + direct call)": f"{ours_s * 1000:.2f} ms",
+        "of which preprocessing": f"{preprocess_s * 1000:.2f} ms",
+        "canvas -> probabilities with model.predict": f"{predict_s * 1000:.2f} ms",
+        "speed-up over model.predict": f"{predict_s / ours_s:.1f}x",
+    }
+
+
+def bench_evaluation(model_name: str, repeat: int, n: int) -> dict:
+    from nn import data
+    from nn.evaluation import predict_split
+    from nn.inference import Predictor
+    from nn.store import ModelStore
+
+    d = data.load("mnist")
+    predictor = Predictor(ModelStore().load(model_name))
+    x, y = d.x_test[:n], d.y_test[:n]
+    seconds = median_seconds(lambda: predict_split(predictor, x, y), repeat)
+    return {f"evaluate {model_name} on {n} test images": f"{seconds:.2f} s",
+            "batch throughput": f"{n / seconds:,.0f} images/s"}
+
+
+def bench_training_overhead(repeat: int, subset: int) -> dict:
+    """Our train() (live metrics every batch) vs a plain model.fit on the same model and data."""
+    import keras
+
+    from nn import data
+    from nn.models import build_model
+    from nn.training import TrainConfig, compile_model, make_dataset, seeded_build, train, training_split
+
+    d = data.load("mnist")
+    config = TrainConfig(epochs=1, batch_size=32, subset=subset, validation_split=0.0)
+    x, y, _, _ = training_split(d, config)
+
+    def ours():
+        model = seeded_build(lambda: build_model("dense-128"), 0)
+        train(model, d, config)
+
+    def plain():
+        model = seeded_build(lambda: build_model("dense-128"), 0)
+        compile_model(model, config, steps_per_epoch=len(x) // 32)
+        model.fit(make_dataset(x, y, 32, seed=0), epochs=1, verbose=0, shuffle=False)
+        model.evaluate(make_dataset(d.x_test, d.y_test, 1024), verbose=0)
+
+    ours_s = median_seconds(ours, repeat)
+    plain_s = median_seconds(plain, repeat)
+    keras.utils.clear_session()
+    return {
+        f"dense-128, 1 epoch of {len(x):,} images, ours": f"{ours_s:.2f} s ({len(x) / ours_s:,.0f} img/s)",
+        "same with plain model.fit": f"{plain_s:.2f} s ({len(x) / plain_s:,.0f} img/s)",
+        "cost of our live metrics": f"{(ours_s / plain_s - 1) * 100:+.1f}%",
+    }
+
+
+def bench_presets(epochs: int, subset: int | None) -> list[dict]:
+    """Each preset with its defaults for a short fixed budget."""
+    from nn import data
+    from nn.models import PRESETS, build_model
+    from nn.training import TrainConfig, seeded_build, train
+
+    d = data.load("mnist")
+    rows = []
+    for name, preset in PRESETS.items():
+        config = TrainConfig.for_preset(preset, epochs=epochs, subset=subset, seed=1)
+        model = seeded_build(lambda name=name: build_model(name), 1)
+        result = train(model, d, config)
+        rows.append({"preset": name, "epochs": epochs, "images": subset or 60_000,
+                     "test accuracy": f"{result.test_accuracy:.2%}",
+                     "seconds": f"{result.seconds:.0f}"})
+    return rows
+
+
+def bundled_models() -> list[dict]:
+    from nn.store import ModelStore
+
+    rows = []
+    for info in ModelStore().list():
+        if info.bundled:
+            m = info.metadata
+            rows.append({"model": info.name, "data": info.dataset, "preset": m.get("preset"),
+                         "epochs": m.get("epochs_completed"),
+                         "test accuracy": f"{m.get('test_accuracy', 0):.2%}",
+                         "training time": f"{(m.get('seconds') or 0) / 60:.1f} min"})
+    return rows
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+def table(rows: list[dict]) -> str:
+    if not rows:
+        return "(none)\n"
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def pairs(values: dict) -> str:
+    return table([{"measure": k, "value": v} for k, v in values.items()])
+
+
+def machine() -> str:
+    import keras
+    import tensorflow as tf
+
+    return (f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python "
+            f"{platform.python_version()} · TensorFlow {tf.__version__} · Keras {keras.__version__}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny budget; does not touch RESULTS.md")
+    parser.add_argument("--output", type=Path, help="where to write the report")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    output = args.output or (None if quick else RESULTS)
+    repeat = 3 if quick else 15
+
+    from nn.store import DEFAULT_MODEL
+
+    sections = [
+        ("Bundled models", table(bundled_models())),
+        ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
+        ("Evaluation", pairs(bench_evaluation(DEFAULT_MODEL, repeat, 1000 if quick else 10_000))),
+        ("Training throughput", pairs(bench_training_overhead(2 if quick else 5, 2000 if quick else 60_000))),
+        ("Presets, short fixed budget (MNIST, seed 1, preset defaults)",
+         table(bench_presets(1, 1000 if quick else None))),
+        ("Data", pairs(bench_data(repeat))),
+    ]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = [f"# Benchmark results\n\n{stamp} · {machine()}\n\n"
+              f"Produced by `python -m bench.run`{' --quick' if quick else ''}. Timings are medians "
+              f"of repeated runs; ratios compare runs made in the same process.\n"]
+    report += [f"\n## {title}\n\n{body}" for title, body in sections]
+    text = "".join(report)
+    if output:
+        output.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
