@@ -12,9 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
 from nn import data as data_module
+from nn.drawings import DrawingsError
 from nn.models import ModelSpec, build_model, preset, spec_to_dict
+from nn.store import StoreError, load_model_file
 from nn.training import (
     ConfigError,
     MetricsRecorder,
@@ -57,9 +60,14 @@ class JobSnapshot:
 
 @dataclass
 class TrainingJob:
-    """Train `model` (a preset name or a custom spec) on `dataset` with `config`."""
+    """Train `model_source` on `dataset` with `config`.
 
-    model_source: str | ModelSpec
+    `model_source` is a preset name, a custom spec, or the path of a saved .keras model whose
+    weights training starts from (fine-tuning). `load_data` lets a caller train on another
+    set of images, such as MNIST mixed with the user's own drawings.
+    """
+
+    model_source: str | ModelSpec | Path
     dataset: str = "mnist"
     config: TrainConfig = field(default_factory=TrainConfig)
     load_data: Callable[[str], data_module.Dataset] = data_module.load
@@ -108,12 +116,23 @@ class TrainingJob:
     def preset_name(self) -> str | None:
         return self.model_source if isinstance(self.model_source, str) else None
 
+    @property
+    def base_model(self) -> str | None:
+        """The saved model this job fine-tunes, if any."""
+        return self.model_source.stem if isinstance(self.model_source, Path) else None
+
+    def _build(self):
+        if isinstance(self.model_source, Path):
+            return load_model_file(self.model_source)
+        return seeded_build(lambda: build_model(self.model_source), self.config.seed)
+
     def metadata(self) -> dict:
         """What the store keeps next to the trained model."""
         r = self.result
         return {
             "preset": self.preset_name,
-            "spec": None if self.preset_name else spec_to_dict(self.model_source),
+            "spec": spec_to_dict(self.model_source) if isinstance(self.model_source, ModelSpec) else None,
+            "fine_tuned_from": self.base_model,
             "dataset": self.dataset,
             "config": self.config.to_dict(),
             "history": r.history if r else [],
@@ -136,7 +155,7 @@ class TrainingJob:
             dataset = self.load_data(self.dataset)
             self.config.check(train_size=len(dataset.x_train))
             self._set(JobState.PREPARING, "building the model")
-            model = seeded_build(lambda: build_model(self.model_source), self.config.seed)
+            model = self._build()
             x, _, _, _ = training_split(dataset, self.config)
             steps = -(-len(x) // self.config.batch_size)
             self._recorder = MetricsRecorder(self.config.epochs, steps, len(x), self.config.batch_size)
@@ -145,7 +164,7 @@ class TrainingJob:
             self.model = model
             self._set(JobState.RUNNING, "training")
             self.result = train(model, dataset, self.config, recorder=self._recorder)
-        except (ConfigError, TrainingDiverged, data_module.DataError) as e:
+        except (ConfigError, TrainingDiverged, data_module.DataError, StoreError, DrawingsError) as e:
             self._set(JobState.FAILED, str(e))
             return
         except Exception as e:  # noqa: BLE001 - a job must end with a message, never hang

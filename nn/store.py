@@ -54,13 +54,24 @@ class ModelInfo:
         return {
             "name": self.name,
             "dataset": self.dataset,
-            "model": m.get("preset") or ("custom " + (m.get("spec") or {}).get("kind", "")).strip(),
+            "model": model_kind(m),
             "epochs": m.get("epochs_completed"),
             "test accuracy": m.get("test_accuracy"),
             "training seconds": m.get("seconds"),
             "created": m.get("created"),
             "bundled": self.bundled,
         }
+
+
+def model_kind(metadata: dict) -> str:
+    """'cnn-best', 'custom dense', 'fine-tuned mnist-cnn-best', or 'uploaded'."""
+    if metadata.get("fine_tuned_from"):
+        return f"fine-tuned {metadata['fine_tuned_from']}"
+    if metadata.get("preset"):
+        return metadata["preset"]
+    if metadata.get("spec"):
+        return f"custom {metadata['spec'].get('kind', '')}".strip()
+    return "uploaded" if metadata.get("uploaded") else "unknown"
 
 
 def check_name(name: str) -> str:

@@ -4,10 +4,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from nn import data
 from nn.data import DATASETS
+from nn.drawings import DrawingStore, with_drawings
 from nn.jobs import JobState, TrainingJob
 from nn.models import ACTIVATIONS, PRESETS, ConvSpec, DenseSpec, build_model, summary_rows, validate_spec
 from nn.store import MAX_MODEL_BYTES, StoreError
@@ -162,13 +165,18 @@ def show_result(job: TrainingJob) -> None:
         st.error(f"Training failed: {snap.message}")
     else:
         p = snap.progress
-        done = (f"Finished {p.epoch} epochs" if snap.state is JobState.FINISHED
+        done = (f"Finished {p.epoch} epoch{'s' if p.epoch != 1 else ''}" if snap.state is JobState.FINISHED
                 else f"Stopped at epoch {min(p.epoch + 1, p.epochs)}, batch {p.batch}")
         st.success(f"{done} in {duration(snap.seconds)}: test accuracy **{snap.test_accuracy:.2%}**.")
         if st.session_state.get("saved_job") is job:
             st.info(f"Saved as **{st.session_state.saved_name}** and made the active model.")
         else:
-            base = f"{job.preset_name or 'custom-' + job.model_source.kind}-{job.dataset}"
+            if job.base_model:
+                base = f"{job.base_model}-my-drawings"
+            elif job.preset_name:
+                base = f"{job.preset_name}-{job.dataset}"
+            else:
+                base = f"custom-{job.model_source.kind}-{job.dataset}"
             default = store().unique_name(base)
             c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
             name = c1.text_input("Name", default, key="save_name")
@@ -248,9 +256,46 @@ def compare_curves() -> None:
                         key="compare_chart", config={"displayModeBar": False})
 
 
+def start(job: TrainingJob) -> None:
+    st.session_state[JOB_KEY] = job.start()
+    st.session_state.job_seen_done = False
+    time.sleep(0.2)
+    st.rerun()
+
+
+def fine_tune_form() -> None:
+    """Teach a saved MNIST model the digits the user drew and labelled on the Draw page."""
+    drawings = DrawingStore().load("mnist")
+    if not drawings.ids:
+        st.info("No drawings yet. On the Draw page, open “Wrong? Tell it” to save drawings "
+                "with their right labels; then fine-tune a model on them here.")
+        return
+    counts = np.bincount(drawings.y, minlength=10)
+    st.write(f"**{len(drawings.ids)} drawings**: " +
+             ", ".join(f"{d}: {n}" for d, n in enumerate(counts) if n))
+    mnist_models = [i for i in store().list() if i.dataset == "mnist"]
+    base = st.selectbox("Start from", [i.name for i in mnist_models], key="tune_base")
+    c1, c2 = st.columns(2)
+    epochs = c1.number_input("Epochs", 1, 50, 3, key="tune_epochs")
+    lr = c2.number_input("Learning rate", 0.00001, 0.1, 0.0001, format="%.5f", key="tune_lr")
+    st.caption("Each drawing is shown 20 times per epoch, mixed with 6,000 MNIST images so that "
+               "the model does not forget them; test accuracy is still measured on MNIST.")
+    if st.button("Fine-tune", key="tune_start", type="primary", icon=":material/play_arrow:"):
+        config = TrainConfig(epochs=int(epochs), batch_size=32, learning_rate=float(lr))
+        path = store().get(base).path
+        start(TrainingJob(path, "mnist", config,
+                          load_data=lambda name: with_drawings(data.load(name), DrawingStore().load(name))))
+
+
 # --- the page ---------------------------------------------------------------------------------------
 job: TrainingJob | None = st.session_state.get(JOB_KEY)
+mode = None
 if job is None:
+    mode = st.segmented_control("What to train", ["A new model", "Fine-tune on my drawings"],
+                                default="A new model", key="train_mode")
+if mode == "Fine-tune on my drawings":
+    fine_tune_form()
+elif job is None:
     dataset = st.segmented_control("Dataset", list(DATASETS), default="mnist", key="train_dataset",
                                    format_func=lambda n: DATASETS[n].title)
     model = model_form()
@@ -262,10 +307,7 @@ if job is None:
         show_summary(model, config)
     if st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:",
                  disabled=model is None or bool(problems) or dataset is None):
-        st.session_state[JOB_KEY] = TrainingJob(model, dataset, config).start()
-        st.session_state.job_seen_done = False
-        time.sleep(0.2)
-        st.rerun()
+        start(TrainingJob(model, dataset, config))
 else:
     running = not job.snapshot().state.done
     st.fragment(show_job, run_every=0.5 if running else None)(job)

@@ -144,3 +144,13 @@ def test_files_that_are_not_models_are_refused_before_keras_reads_them(tmp_path,
         with pytest.raises(ModelLoadError, match=message):
             store.import_file(path, "upload")
     assert store.list() == []
+
+
+def test_a_good_upload_is_stored_with_its_metadata(tmp_path, store, small_model):
+    upload = tmp_path / "from-elsewhere.keras"
+    small_model.save(upload)
+    info = store.import_file(upload, "uploaded", {"dataset": "fashion-mnist"})
+    assert info.metadata["uploaded"] is True and info.metadata["dataset"] == "fashion-mnist"
+    assert info.metadata["params"] == 7_960
+    assert store.get("uploaded").row()["model"] == "uploaded"
+    store.load("uploaded")

@@ -17,8 +17,17 @@ def fill_number(page, key: str, value) -> None:
 
 
 def choose(page, key: str, option: str) -> None:
-    """Pick `option` in the selectbox with `key`."""
-    widget(page, key).locator('[role="combobox"]').click()
+    """Pick `option` in the selectbox with `key` (the list sometimes misses the first click)."""
+    box = widget(page, key).locator('[role="combobox"]')
+    box.wait_for()
+    for attempt in range(3):
+        box.click()
+        try:
+            page.get_by_role("listbox").wait_for(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; retried below
+            if attempt == 2:
+                raise
     page.get_by_role("option", name=option, exact=True).click()
 
 

@@ -1,0 +1,80 @@
+"""nn.drawings: the "my drawings" set, and fine-tuning a saved model on it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nn.drawings import DrawingsError, DrawingStore, with_drawings
+from nn.jobs import JobState, TrainingJob
+from nn.models import build_model
+from nn.preprocess import to_mnist
+from nn.store import ModelStore
+from nn.training import TrainConfig, seeded_build, train
+from tests.conftest import digit_canvas
+
+
+def test_drawings_round_trip_with_their_labels(tmp_path, mnist):
+    drawings = DrawingStore(tmp_path / "drawings")
+    canvases = [digit_canvas(mnist.x_test[i]) for i in range(3)]
+    ids = [drawings.add(c, to_mnist(c), int(mnist.y_test[i]), predicted=9, model="m")
+           for i, c in enumerate(canvases)]
+    loaded = drawings.load("mnist")
+    assert set(loaded.ids) == set(ids)
+    assert sorted(loaded.y.tolist()) == sorted(mnist.y_test[:3].tolist())
+    assert loaded.x.shape == (3, 28, 28) and loaded.x.dtype == np.uint8
+    i = loaded.ids.index(ids[0])
+    np.testing.assert_allclose(loaded.x[i] / 255, to_mnist(canvases[0]), atol=1 / 255)
+    assert (tmp_path / "drawings" / f"{ids[0]}.png").exists()  # the original is kept too
+    assert drawings.count("fashion-mnist") == 0
+
+
+def test_incomplete_or_broken_entries_are_skipped(tmp_path, mnist):
+    drawings = DrawingStore(tmp_path)
+    c = digit_canvas(mnist.x_test[0])
+    drawings.add(c, to_mnist(c), 7)
+    (tmp_path / "orphan-28.png").write_bytes(b"a drawing whose record was never written")
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "missing.json").write_text(json.dumps({"id": "missing", "label": 3}))
+    assert drawings.load().y.tolist() == [7]
+    with pytest.raises(DrawingsError, match="label must be 0-9"):
+        drawings.add(c, to_mnist(c), 12)
+
+
+def test_an_unwritable_folder_gives_a_clear_error(tmp_path, mnist):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    c = digit_canvas(mnist.x_test[0])
+    with pytest.raises(DrawingsError, match="cannot save the drawing"):
+        DrawingStore(blocker / "drawings").add(c, to_mnist(c), 7)
+
+
+def test_fine_tuning_on_drawings_starts_from_the_saved_weights(tmp_path, mnist):
+    store = ModelStore(tmp_path / "models", bundled_root=None)
+    base = seeded_build(lambda: build_model("dense-128"), 0)
+    result = train(base, mnist, TrainConfig(epochs=1, subset=2000))
+    info = store.save(base, "base", {"preset": "dense-128"})
+
+    drawings = DrawingStore(tmp_path / "drawings")
+    for i in range(5):
+        c = digit_canvas(mnist.x_test[i])
+        drawings.add(c, to_mnist(c), int(mnist.y_test[i]))
+    mixed = with_drawings(mnist, drawings.load(), repeat=20, replay=1000)
+    assert len(mixed.x_train) == 5 * 20 + 1000 and mixed.x_test is mnist.x_test
+
+    job = TrainingJob(info.path, "mnist", TrainConfig(epochs=1, learning_rate=1e-4),
+                      load_data=lambda name: mixed).start()
+    final = job.wait(120)
+    assert final.state is JobState.FINISHED, final.message
+    assert job.metadata()["fine_tuned_from"] == "base"
+    # Started from the trained weights, not from scratch: already far above chance.
+    assert final.progress.batches[0]["accuracy"] > 0.5
+    assert final.test_accuracy > result.test_accuracy - 0.05
+
+
+def test_fine_tuning_without_drawings_fails_with_a_message(tmp_path, mnist):
+    empty = DrawingStore(tmp_path / "none").load()
+    with pytest.raises(DrawingsError, match="no saved drawings"):
+        with_drawings(mnist, empty)
