@@ -2,4 +2,5 @@ import sys
 
 from nn.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # job processes are spawned and import this module again
+    sys.exit(main())

@@ -20,18 +20,28 @@ def _stroke_thickness(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 
 
 class Augmenter:
-    """Random shift, rotation, zoom and stroke thickness, reproducible from one seed."""
+    """Random changes that keep the label, reproducible from one seed, chosen per data set.
 
-    def __init__(self, seed: int):
+    Digits: shift, small rotation, zoom and stroke thickness (how writers differ). Clothing:
+    shift, zoom and left-right mirroring; rotating or thinning a garment only hurts (a cnn-best
+    trained with the digit recipe reached 89.98% on Fashion-MNIST).
+    """
+
+    def __init__(self, seed: int, dataset: str = "mnist"):
         self.seed = seed
-        self.geometry = keras.Sequential([
-            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
-            keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed + 1),
-            keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
-        ])
+        self.digits = dataset == "mnist"
+        shift = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed)
+        zoom = keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2)
+        if self.digits:
+            turn = keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed + 1)
+            self.geometry = keras.Sequential([shift, turn, zoom])
+        else:
+            self.geometry = keras.Sequential([keras.layers.RandomFlip("horizontal", seed=seed + 1),
+                                              shift, zoom])
 
     def __call__(self, images: tf.Tensor, step: tf.Tensor) -> tf.Tensor:
         x = images[..., tf.newaxis]
         x = self.geometry(x, training=True)
-        x = _stroke_thickness(x, tf.stack([tf.cast(step, tf.int32), self.seed]))
+        if self.digits:
+            x = _stroke_thickness(x, tf.stack([tf.cast(step, tf.int32), self.seed]))
         return tf.clip_by_value(x[..., 0], 0.0, 1.0)

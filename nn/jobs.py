@@ -1,11 +1,20 @@
-"""A training job: one model trained in a background thread, read while it runs.
+"""A training job: one model trained in its own process, read while it runs.
 
-The page (or the CLI) keeps the job object; `snapshot()` returns a consistent copy of its
-progress at any time. Each job owns its own model, recorder and thread: jobs share nothing.
+Each job runs in a fresh (spawned) process. TensorFlow keeps ~10 MB of traced graphs alive
+after every `fit`, even after `clear_session()`, so an app that trains in its own process grows
+with every training; a job process returns all of it when it ends. It also keeps the app
+responsive (no shared GIL) and a crashing training cannot take the app down.
+
+The parent keeps a mirror of the job's progress, fed through a pipe: `snapshot()` returns a
+consistent copy at any time. Jobs share nothing with each other. As with any multiprocessing
+code, a script that starts jobs needs the `if __name__ == "__main__":` guard.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import shutil
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -15,23 +24,15 @@ from enum import StrEnum
 from pathlib import Path
 
 from nn import data as data_module
-from nn.drawings import DrawingsError
-from nn.models import ModelSpec, build_model, preset, spec_to_dict
-from nn.store import StoreError, load_model_file
-from nn.training import (
-    ConfigError,
-    MetricsRecorder,
-    Progress,
-    TrainConfig,
-    TrainingDiverged,
-    seeded_build,
-    train,
-    training_split,
-)
+from nn.models import ModelSpec, preset, spec_to_dict
+from nn.training import Progress, TrainConfig, TrainResult
+
+SEND_EVERY = 0.1  # seconds between progress messages from the job process
+_SPAWN = multiprocessing.get_context("spawn")  # a fork of a process running TensorFlow is unsafe
 
 
 class JobState(StrEnum):
-    PREPARING = "preparing"  # loading data, building the model
+    PREPARING = "preparing"  # starting the process, loading data, building the model
     RUNNING = "running"
     STOPPED = "stopped"  # stopped on request; the weights so far are kept
     FINISHED = "finished"
@@ -60,57 +61,65 @@ class JobSnapshot:
 
 @dataclass
 class TrainingJob:
-    """Train `model_source` on `dataset` with `config`.
+    """Train `model_source` on `dataset` with `config`, in a background process.
 
     `model_source` is a preset name, a custom spec, or the path of a saved .keras model whose
-    weights training starts from (fine-tuning). `load_data` lets a caller train on another
-    set of images, such as MNIST mixed with the user's own drawings.
+    weights training starts from (fine-tuning). With `with_drawings`, the training images are
+    the user's labelled drawings mixed with the data set's own (nn.drawings.with_drawings).
     """
 
     model_source: str | ModelSpec | Path
     dataset: str = "mnist"
     config: TrainConfig = field(default_factory=TrainConfig)
-    load_data: Callable[[str], data_module.Dataset] = data_module.load
+    with_drawings: bool = False
 
     def __post_init__(self):
         if isinstance(self.model_source, str):
-            preset(self.model_source)  # unknown presets fail here, not in the thread
+            preset(self.model_source)  # unknown presets fail here, not in the job
         data_module.dataset_info(self.dataset)
         self.config.check()
         self.model = None
-        self.result = None
+        self.result: TrainResult | None = None
+        self.params: int | None = None
         self.created = datetime.now(UTC)
-        self._state = JobState.PREPARING
-        self._message = "starting"
-        self._recorder: MetricsRecorder | None = None
-        self._stop = threading.Event()
+        self._state, self._message = JobState.PREPARING, "starting"
+        self._progress = Progress(epochs=self.config.epochs)
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="digitlab-training", daemon=True)
+        self._stop = _SPAWN.Event()
+        self._workdir = Path(tempfile.mkdtemp(prefix="digitlab-job-"))
+        self._process = None
+        self._reader = threading.Thread(target=self._read, name="digitlab-job-reader", daemon=True)
 
     # --- control --------------------------------------------------------------------------
     def start(self) -> TrainingJob:
-        self._thread.start()
+        receive, send = _SPAWN.Pipe(duplex=False)
+        self._process = _SPAWN.Process(
+            target=run_job, name="digitlab-training", daemon=True,
+            args=(send, self._stop, self.model_source, self.dataset, self.config,
+                  self.with_drawings, str(self._workdir / "model.keras")),
+        )
+        self._process.start()
+        send.close()  # the parent only reads: EOF then means the process has gone
+        self._pipe = receive
+        self._reader.start()
         return self
 
     def stop(self) -> None:
         """Ask training to end after the current batch; the weights learned so far are kept."""
         self._stop.set()
-        if self._recorder is not None:
-            self._recorder.request_stop()
 
     def wait(self, timeout: float | None = None) -> JobSnapshot:
-        self._thread.join(timeout)
+        self._reader.join(timeout)
         return self.snapshot()
 
     # --- reading --------------------------------------------------------------------------
     def snapshot(self) -> JobSnapshot:
         with self._lock:
-            state, message, result = self._state, self._message, self.result
-        progress = self._recorder.snapshot() if self._recorder else Progress(epochs=self.config.epochs)
-        if result is None:
+            progress = self._progress.copy()
+            state, message, r = self._state, self._message, self.result
+        if r is None:
             return JobSnapshot(state, message, progress)
-        return JobSnapshot(state, message, progress, result.test_accuracy, result.test_loss,
-                           result.seconds)
+        return JobSnapshot(state, message, progress, r.test_accuracy, r.test_loss, r.seconds)
 
     @property
     def preset_name(self) -> str | None:
@@ -121,11 +130,6 @@ class TrainingJob:
         """The saved model this job fine-tunes, if any."""
         return self.model_source.stem if isinstance(self.model_source, Path) else None
 
-    def _build(self):
-        if isinstance(self.model_source, Path):
-            return load_model_file(self.model_source)
-        return seeded_build(lambda: build_model(self.model_source), self.config.seed)
-
     def metadata(self) -> dict:
         """What the store keeps next to the trained model."""
         r = self.result
@@ -133,6 +137,7 @@ class TrainingJob:
             "preset": self.preset_name,
             "spec": spec_to_dict(self.model_source) if isinstance(self.model_source, ModelSpec) else None,
             "fine_tuned_from": self.base_model,
+            "with_drawings": self.with_drawings,
             "dataset": self.dataset,
             "config": self.config.to_dict(),
             "history": r.history if r else [],
@@ -141,42 +146,145 @@ class TrainingJob:
             "test_accuracy": r.test_accuracy if r else None,
             "test_loss": r.test_loss if r else None,
             "seconds": r.seconds if r else None,
-            "params": int(self.model.count_params()) if self.model is not None else None,
+            "params": self.params,
         }
 
-    # --- the thread -----------------------------------------------------------------------
+    # --- the parent's side of the pipe --------------------------------------------------------
     def _set(self, state: JobState, message: str) -> None:
         with self._lock:
             self._state, self._message = state, message
 
-    def _run(self) -> None:
+    def _read(self) -> None:
+        """Mirror the job process's messages until it ends, then hand over the model."""
+        outcome = None
         try:
-            self._set(JobState.PREPARING, f"loading {self.dataset}")
-            dataset = self.load_data(self.dataset)
-            self.config.check(train_size=len(dataset.x_train))
-            self._set(JobState.PREPARING, "building the model")
-            model = self._build()
-            x, _, _, _ = training_split(dataset, self.config)
-            steps = -(-len(x) // self.config.batch_size)
-            self._recorder = MetricsRecorder(self.config.epochs, steps, len(x), self.config.batch_size)
-            if self._stop.is_set():
-                self._recorder.request_stop()
-            self.model = model
-            self._set(JobState.RUNNING, "training")
-            self.result = train(model, dataset, self.config, recorder=self._recorder)
-        except (ConfigError, TrainingDiverged, data_module.DataError, StoreError, DrawingsError) as e:
-            self._set(JobState.FAILED, str(e))
+            while True:
+                try:
+                    kind, payload = self._pipe.recv()
+                except (EOFError, OSError):
+                    break
+                if kind == "state":
+                    self._set(*payload)
+                elif kind == "progress":
+                    with self._lock:
+                        self._progress.apply(payload)
+                else:
+                    outcome = (kind, payload)
+            self._process.join(30)
+            self._finish(outcome)
+        finally:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def _finish(self, outcome) -> None:
+        if outcome is None:
+            code = self._process.exitcode
+            self._set(JobState.FAILED, f"the training process ended unexpectedly (exit code {code})")
             return
-        except Exception as e:  # noqa: BLE001 - a job must end with a message, never hang
-            traceback.print_exc()
-            self._set(JobState.FAILED, f"training failed: {type(e).__name__}: {e}")
+        kind, payload = outcome
+        if kind == "failed":
+            self._set(JobState.FAILED, payload)
             return
-        if self.result.stopped:
-            p = self._recorder.snapshot()
-            self._set(JobState.STOPPED, f"stopped at epoch {p.epoch + 1}, batch {p.batch}; "
-                                        f"the weights learned so far are kept")
-        else:
-            self._set(JobState.FINISHED, "finished")
+        result, self.params = payload
+        from nn.store import StoreError, load_model_file
+
+        try:
+            self.model = load_model_file(self._workdir / "model.keras")
+        except StoreError as e:
+            self._set(JobState.FAILED, f"the trained model could not be read back: {e}")
+            return
+        with self._lock:
+            self.result = result
+            p = self._progress
+            if result.stopped:
+                self._state = JobState.STOPPED
+                self._message = (f"stopped at epoch {min(p.epoch + 1, p.epochs)}, batch {p.batch}; "
+                                 "the weights learned so far are kept")
+            else:
+                self._state, self._message = JobState.FINISHED, "finished"
+
+
+# --- the job process -------------------------------------------------------------------------------
+
+def run_job(pipe, stop, model_source, dataset: str, config: TrainConfig, with_drawings: bool,
+            model_path: str) -> None:
+    """Entry point of the job process: train, save the model to `model_path`, report."""
+    from nn.drawings import DrawingsError
+    from nn.store import StoreError
+    from nn.training import ConfigError, TrainingDiverged
+
+    def send(kind, payload) -> None:
+        try:
+            pipe.send((kind, payload))
+        except (BrokenPipeError, OSError):
+            raise SystemExit(0) from None  # the app is gone: nobody wants this training any more
+
+    try:
+        send("state", (JobState.PREPARING, f"loading {dataset}"))
+        images = _load_training_data(dataset, with_drawings)
+        config.check(train_size=len(images.x_train))
+        send("state", (JobState.PREPARING, "building the model"))
+        model = _build(model_source, config.seed)
+        result = _train_reporting(model, images, config, stop, send)
+        model.save(model_path)
+        send("done", (result, int(model.count_params())))
+    except (ConfigError, TrainingDiverged, data_module.DataError, StoreError, DrawingsError) as e:
+        send("failed", str(e))
+    except Exception as e:  # noqa: BLE001 - a job must end with a message, never hang
+        traceback.print_exc()
+        send("failed", f"training failed: {type(e).__name__}: {e}")
+    finally:
+        pipe.close()
+
+
+def _load_training_data(dataset: str, with_drawings: bool) -> data_module.Dataset:
+    images = data_module.load(dataset)
+    if not with_drawings:
+        return images
+    from nn.drawings import DrawingStore
+    from nn.drawings import with_drawings as mix
+
+    return mix(images, DrawingStore().load(dataset))
+
+
+def _build(model_source, seed: int):
+    from nn.models import build_model
+    from nn.store import load_model_file
+    from nn.training import seeded_build
+
+    if isinstance(model_source, Path):
+        return load_model_file(model_source)
+    return seeded_build(lambda: build_model(model_source), seed)
+
+
+def _train_reporting(model, images, config: TrainConfig, stop, send) -> TrainResult:
+    """nn.training.train, with progress sent to the parent every SEND_EVERY seconds."""
+    from nn.training import MetricsRecorder, train, training_split
+
+    x, _, _, _ = training_split(images, config)
+    steps = -(-len(x) // config.batch_size)
+    recorder = MetricsRecorder(config.epochs, steps, len(x), config.batch_size, stop_flag=stop)
+    sent = {"batches": 0, "epochs": 0}
+    done = threading.Event()
+
+    def report() -> None:
+        changes = recorder.changes_since(sent["batches"], sent["epochs"])
+        sent["batches"] += len(changes["new_batches"])
+        sent["epochs"] += len(changes["new_history"])
+        send("progress", changes)
+
+    def reporter() -> None:
+        while not done.wait(SEND_EVERY):
+            report()
+
+    send("state", (JobState.RUNNING, "training"))
+    thread = threading.Thread(target=reporter, daemon=True)
+    thread.start()
+    try:
+        return train(model, images, config, recorder=recorder)
+    finally:
+        done.set()
+        thread.join()
+        report()  # the last batches and epochs
 
 
 def run_to_end(job: TrainingJob, on_progress: Callable[[JobSnapshot], None],

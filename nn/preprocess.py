@@ -23,6 +23,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 WORK_SIDE = 512  # larger images are shrunk to this first: plenty for a 20 px digit
 INK_THRESHOLD = 0.15  # share of the ink range below which a pixel is paper, not ink
 MIN_CONTRAST = 0.1  # less difference than this between paper and ink means no digit
+DOT_SIZE = 0.15  # round solid ink smaller than this share of the image is a dot
 
 
 class ImageError(ValueError):
@@ -31,6 +32,10 @@ class ImageError(ValueError):
 
 class EmptyImageError(ImageError):
     """The image holds no ink: there is nothing to read."""
+
+
+class DotError(EmptyImageError):
+    """The ink is a lone dot, not a digit."""
 
 
 # --- reading files -------------------------------------------------------------------------
@@ -117,6 +122,20 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     return np.clip((ink / top - INK_THRESHOLD) / (1.0 - INK_THRESHOLD), 0.0, 1.0)
 
 
+def check_not_a_dot(ink: np.ndarray) -> None:
+    """Refuse a lone dot: small, round and solid ink, which a network would still call a digit.
+
+    A small "1" is as solid but long and thin, and a small "0" is round but hollow.
+    """
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    h, w = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    fill = float((ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] > 0.5).mean())
+    small = max(h, w) < DOT_SIZE * max(ink.shape)
+    if small and max(h, w) / min(h, w) < 1.6 and fill > 0.6:
+        raise DotError("that is a dot, not a digit: draw the whole digit, larger")
+
+
 def _shrink(gray: np.ndarray) -> np.ndarray:
     h, w = gray.shape
     if max(h, w) <= WORK_SIDE:
@@ -161,8 +180,9 @@ def to_mnist(image: Image.Image | np.ndarray | str | Path | bytes) -> np.ndarray
     """
     if isinstance(image, (str, Path, bytes)):
         image = open_image(image)
-    gray = _shrink(to_gray(image))
-    return _centre_by_mass(_fit_box(ink_map(gray)))
+    ink = ink_map(_shrink(to_gray(image)))
+    check_not_a_dot(ink)
+    return _centre_by_mass(_fit_box(ink))
 
 
 def is_blank(image: np.ndarray) -> bool:

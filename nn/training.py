@@ -131,6 +131,19 @@ class Progress:
     elapsed: float = 0.0  # seconds since then
     samples_per_second: float = 0.0
 
+    def apply(self, changes: dict) -> None:
+        """Bring this copy up to date with MetricsRecorder.changes_since()."""
+        self.batches.extend(changes["new_batches"])
+        self.history.extend(changes["new_history"])
+        for key in ("epochs", "batches_per_epoch", "epoch", "batch", "elapsed", "samples_per_second"):
+            setattr(self, key, changes[key])
+
+    def copy(self) -> Progress:
+        return Progress(epochs=self.epochs, batches_per_epoch=self.batches_per_epoch, epoch=self.epoch,
+                        batch=self.batch, batches=list(self.batches), history=list(self.history),
+                        started=self.started, elapsed=self.elapsed,
+                        samples_per_second=self.samples_per_second)
+
     @property
     def eta(self) -> float | None:
         """Seconds left, from the mean time per batch so far."""
@@ -149,14 +162,15 @@ class MetricsRecorder(keras.callbacks.Callback):
     """
 
     def __init__(self, epochs: int, batches_per_epoch: int, samples: int, batch_size: int,
-                 on_update: Callable[[Progress], None] | None = None):
+                 stop_flag=None):
         super().__init__()
         self.progress = Progress(epochs=epochs, batches_per_epoch=batches_per_epoch)
         self.lock = threading.Lock()
-        self.stop_requested = threading.Event()
+        # Any object with set()/is_set(): a threading.Event, or a multiprocessing one when the
+        # request comes from another process.
+        self.stop_requested = stop_flag if stop_flag is not None else threading.Event()
         self.diverged: str | None = None
         self._samples, self._batch_size = samples, batch_size
-        self._on_update = on_update
         self._previous = {}
         self._epoch_start = 0.0
 
@@ -209,8 +223,6 @@ class MetricsRecorder(keras.callbacks.Callback):
             self.model.stop_training = True
         if self.stop_requested.is_set():
             self.model.stop_training = True
-        if self._on_update:
-            self._on_update(self.progress)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -227,15 +239,18 @@ class MetricsRecorder(keras.callbacks.Callback):
                 self.progress.history.append(row)
             self.progress.elapsed = time.monotonic() - self.progress.started
 
+    def changes_since(self, batches: int, epochs: int) -> dict:
+        """What changed since the reader had `batches` batch rows and `epochs` epoch rows."""
+        with self.lock:
+            p = self.progress
+            return {"epochs": p.epochs, "batches_per_epoch": p.batches_per_epoch, "epoch": p.epoch,
+                    "batch": p.batch, "elapsed": p.elapsed, "samples_per_second": p.samples_per_second,
+                    "new_batches": p.batches[batches:], "new_history": p.history[epochs:]}
+
     def snapshot(self) -> Progress:
         """A copy that the reader may keep while training goes on."""
         with self.lock:
-            p = self.progress
-            return Progress(
-                epochs=p.epochs, batches_per_epoch=p.batches_per_epoch, epoch=p.epoch,
-                batch=p.batch, batches=list(p.batches), history=list(p.history),
-                started=p.started, elapsed=p.elapsed, samples_per_second=p.samples_per_second,
-            )
+            return self.progress.copy()
 
 
 # --- train -------------------------------------------------------------------------------------
@@ -320,7 +335,7 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     steps = math.ceil(len(x) / config.batch_size)
     if recorder is None:
         recorder = MetricsRecorder(config.epochs, steps, len(x), config.batch_size)
-    augmenter = Augmenter(config.seed) if config.augment else None
+    augmenter = Augmenter(config.seed, data.name) if config.augment else None
     train_ds = make_dataset(x, y, config.batch_size, seed=config.seed, augmenter=augmenter)
     val_ds = make_dataset(x_val, y_val, 1024) if len(x_val) else None
 

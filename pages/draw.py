@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from nn.data import dataset_info
 from nn.drawings import DrawingsError, DrawingStore
-from nn.preprocess import EmptyImageError, ImageError, open_image, to_mnist
+from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
 from ui import charts
 from ui.state import active_model_name, model_info, predictor_for, run_through_app, store
 
@@ -50,6 +50,9 @@ with left:
 
 try:
     image28 = to_mnist(original) if original is not None else None
+except DotError as e:
+    image28 = None
+    st.warning(f"{str(e).capitalize()}.", icon=":material/info:")
 except EmptyImageError:
     image28 = None
 except ImageError as e:

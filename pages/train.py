@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn import data
 from nn.data import DATASETS
-from nn.drawings import DrawingStore, with_drawings
+from nn.drawings import DrawingStore
 from nn.jobs import JobState, TrainingJob
 from nn.models import ACTIVATIONS, PRESETS, ConvSpec, DenseSpec, build_model, summary_rows, validate_spec
 from nn.store import MAX_MODEL_BYTES, StoreError
@@ -283,8 +282,7 @@ def fine_tune_form() -> None:
     if st.button("Fine-tune", key="tune_start", type="primary", icon=":material/play_arrow:"):
         config = TrainConfig(epochs=int(epochs), batch_size=32, learning_rate=float(lr))
         path = store().get(base).path
-        start(TrainingJob(path, "mnist", config,
-                          load_data=lambda name: with_drawings(data.load(name), DrawingStore().load(name))))
+        start(TrainingJob(path, "mnist", config, with_drawings=True))
 
 
 # --- the page ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from tests.conftest import digit_canvas
 
 
 def test_drawings_round_trip_with_their_labels(tmp_path, mnist):
-    drawings = DrawingStore(tmp_path / "drawings")
+    drawings = DrawingStore()  # the user's folder, as the job process finds it (DIGITLAB_DRAWINGS_DIR)
     canvases = [digit_canvas(mnist.x_test[i]) for i in range(3)]
     ids = [drawings.add(c, to_mnist(c), int(mnist.y_test[i]), predicted=9, model="m")
            for i, c in enumerate(canvases)]
@@ -65,10 +65,11 @@ def test_fine_tuning_on_drawings_starts_from_the_saved_weights(tmp_path, mnist):
     assert len(mixed.x_train) == 5 * 20 + 1000 and mixed.x_test is mnist.x_test
 
     job = TrainingJob(info.path, "mnist", TrainConfig(epochs=1, learning_rate=1e-4),
-                      load_data=lambda name: mixed).start()
+                      with_drawings=True).start()
     final = job.wait(120)
     assert final.state is JobState.FINISHED, final.message
-    assert job.metadata()["fine_tuned_from"] == "base"
+    assert job.metadata()["fine_tuned_from"] == "base" and job.metadata()["with_drawings"]
+    assert final.progress.batches_per_epoch == -(-int((5 * 20 + 6000) * 0.9) // 32)
     # Started from the trained weights, not from scratch: already far above chance.
     assert final.progress.batches[0]["accuracy"] > 0.5
     assert final.test_accuracy > result.test_accuracy - 0.05

@@ -87,7 +87,7 @@ def test_divergence_raises_a_clear_error(mnist):
 
 
 def test_job_runs_in_the_background_and_hands_over_the_model(mnist):
-    job = TrainingJob("dense-128", "mnist", small(), load_data=lambda name: mnist).start()
+    job = TrainingJob("dense-128", "mnist", small()).start()
     final = job.wait(120)
     assert final.state is JobState.FINISHED, final.message
     assert final.progress.epoch == 2 and len(final.progress.history) == 2
@@ -97,8 +97,7 @@ def test_job_runs_in_the_background_and_hands_over_the_model(mnist):
 
 def test_stop_ends_at_the_next_batch_and_keeps_the_weights(mnist):
     seen = threading.Event()
-    job = TrainingJob("dense-128", "mnist", small(epochs=50, subset=5000, batch_size=10),
-                      load_data=lambda name: mnist)
+    job = TrainingJob("dense-128", "mnist", small(epochs=50, subset=5000, batch_size=10))
     job.start()
     for _ in range(600):
         if job.snapshot().progress.batches:
@@ -114,17 +113,15 @@ def test_stop_ends_at_the_next_batch_and_keeps_the_weights(mnist):
 
 
 def test_nan_job_fails_with_a_message(mnist):
-    job = TrainingJob("dense-128", "mnist", small(optimizer="sgd", learning_rate=50.0, batch_size=10),
-                      load_data=lambda name: mnist).start()
+    job = TrainingJob("dense-128", "mnist", small(optimizer="sgd", learning_rate=50.0, batch_size=10)).start()
     final = job.wait(120)
     assert final.state is JobState.FAILED
     assert "diverged" in final.message
 
 
 def test_two_jobs_at_once_do_not_share_state(mnist):
-    a = TrainingJob("sigmoid-10", "mnist", small(epochs=1, optimizer="sgd", learning_rate=0.5),
-                    load_data=lambda name: mnist).start()
-    b = TrainingJob("dense-128", "mnist", small(epochs=3), load_data=lambda name: mnist).start()
+    a = TrainingJob("sigmoid-10", "mnist", small(epochs=1, optimizer="sgd", learning_rate=0.5),).start()
+    b = TrainingJob("dense-128", "mnist", small(epochs=3)).start()
     sa, sb = a.wait(120), b.wait(120)
     assert sa.state is sb.state is JobState.FINISHED
     assert len(sa.progress.history) == 1 and len(sb.progress.history) == 3
