@@ -82,6 +82,8 @@ class DrawingStore:
         xs, ys, ids, records = [], [], [], []
         if self.root.is_dir():
             for path in sorted(self.root.glob("*.json")):
+                if path.name.startswith("."):
+                    continue  # a temp file of an unfinished save (pathlib's glob shows them)
                 try:
                     record = json.loads(path.read_text())
                     with Image.open(self.root / f"{record['id']}-28.png") as im:
