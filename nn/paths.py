@@ -9,6 +9,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODELS_DIR = REPO_ROOT / "assets" / "models"
 
 
+def bundled_models_dir() -> Path:
+    """The read-only bundled models; DIGITLAB_BUNDLED_DIR moves it (the script that makes them
+    points it at an empty folder so that it can produce models of the same names again)."""
+    return Path(os.environ.get("DIGITLAB_BUNDLED_DIR") or BUNDLED_MODELS_DIR)
+
+
 def _user_dir(env_var: str, xdg_var: str, fallback: str, leaf: str) -> Path:
     if os.environ.get(env_var):
         return Path(os.environ[env_var]).expanduser()

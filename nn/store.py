@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nn.paths import BUNDLED_MODELS_DIR, models_dir
+from nn.paths import bundled_models_dir, models_dir
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
@@ -165,8 +165,10 @@ def _versions() -> dict:
 
 
 class ModelStore:
-    def __init__(self, root: Path | None = None, bundled_root: Path | None = BUNDLED_MODELS_DIR):
+    def __init__(self, root: Path | None = None, bundled_root: Path | None | str = "default"):
         self.root = Path(root) if root is not None else models_dir()
+        if bundled_root == "default":
+            bundled_root = bundled_models_dir()
         self.bundled_root = Path(bundled_root) if bundled_root is not None else None
 
     # --- listing ------------------------------------------------------------------------

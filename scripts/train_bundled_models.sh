@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-train() { DIGITLAB_MODELS_DIR="$out" "$PY" -m nn train --seed 1 --json "$@"; }
+# Train into an empty store that sees no bundled models, so that their names are free.
+train() { DIGITLAB_MODELS_DIR="$out" DIGITLAB_BUNDLED_DIR="$out/none" "$PY" -m nn train --seed 1 --json "$@"; }
 
 [ "${1:-all}" = fashion ] || train --preset dense-128 --dataset mnist --name mnist-dense-128
 [ "${1:-all}" = fashion ] || train --preset cnn-best --dataset mnist --name mnist-cnn-best
