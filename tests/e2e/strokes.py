@@ -29,6 +29,36 @@ DIGITS: dict[int, list[Stroke]] = {
 }
 
 
+def canvas_box(page, version: int = 0) -> dict:
+    """Where the canvas is. Clear mounts a new canvas (key canvas-<version>); wait for that one."""
+    canvas = page.locator(f".st-key-canvas-{version} canvas.upper-canvas")
+    canvas.wait_for()
+    return canvas.bounding_box()
+
+
+INK_PIXELS = """(canvas) => {
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let ink = 0;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] > 128) ink++;
+    return ink;
+}"""
+
+
+def draw_on_canvas(page, version: int, digit: int, size: float, left: float, top: float) -> None:
+    """Draw `digit` on canvas-<version>, again if the strokes did not land.
+
+    A canvas mounted a moment ago (after Clear, on a busy machine) can miss the first strokes;
+    a person never draws that fast. The drawing layer's pixels tell whether they landed.
+    """
+    layer = f".st-key-canvas-{version} canvas.dc-canvas.lower-canvas"
+    for _ in range(3):
+        draw_digit(page, canvas_box(page, version), digit, size, left, top)
+        if page.locator(layer).evaluate(INK_PIXELS) > 0:  # locators reach into the shadow DOM
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError(f"the strokes of a {digit} never reached canvas-{version}")
+
+
 def draw_digit(page, canvas_box: dict, digit: int, size: float, left: float, top: float,
                steps: int = 4) -> None:
     """Draw `digit` with the mouse in a size x size box at (left, top) of the canvas."""

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, wait_idle
 from tests.e2e.helpers import click, wait_until, widget
-from tests.e2e.strokes import DIGITS, draw_digit
+from tests.e2e.strokes import DIGITS, canvas_box, draw_digit, draw_on_canvas
 
 # (digit, box size, left, top) on the 280x280 canvas: big, small, off-centre, in a corner.
 DRAWINGS = [
@@ -21,12 +21,6 @@ DRAWINGS = [
     (7, 80, 10, 10),  # small, top-left corner
     (7, 220, 30, 30),
 ]
-
-
-def canvas_box(page) -> dict:
-    canvas = page.locator("canvas.upper-canvas").first
-    canvas.wait_for()
-    return canvas.bounding_box()
 
 
 def answer(page) -> str:
@@ -46,8 +40,8 @@ def test_drawn_digits_are_read_and_clear_shows_the_prompt(page, app_url):
     assert "Draw a digit" in page.inner_text("body")  # blank canvas: a prompt, no prediction
     assert page.get_by_test_id("answer").count() == 0
     answers = {}
-    for digit, size, left, top in DRAWINGS:
-        draw_digit(page, canvas_box(page), digit, size, left, top)
+    for version, (digit, size, left, top) in enumerate(DRAWINGS):
+        draw_on_canvas(page, version, digit, size, left, top)
         wait_idle(page)
         answers[(digit, size)] = answer(page)
         if (digit, size) == (4, 120):

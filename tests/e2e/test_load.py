@@ -13,7 +13,7 @@ import time
 
 from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, wait_idle
 from tests.e2e.helpers import choose, click, fill_number, wait_until, widget
-from tests.e2e.strokes import draw_digit
+from tests.e2e.strokes import draw_on_canvas
 
 BUDGET = 240  # seconds for the whole scenario
 
@@ -52,13 +52,18 @@ def test_two_trainings_and_a_drawing_session_at_once(browser, app_url):
         start_training(b, "sigmoid-10", epochs=3)
 
         latencies = []
-        for digit, left in ((7, 40), (1, 60), (0, 40), (4, 50), (3, 40)):
-            box = c.locator("canvas.upper-canvas").first.bounding_box()
+        for version, (digit, left) in enumerate(((7, 40), (1, 60), (0, 40), (4, 50), (3, 40))):
             t0 = time.monotonic()
-            draw_digit(c, box, digit, 190, left, 45)
-            wait_until(lambda digit=digit: c.get_by_test_id("answer").count()
-                       and c.get_by_test_id("answer").first.inner_text().strip() == str(digit),
-                       message=f"the drawing session's answer {digit}")
+            draw_on_canvas(c, version, digit, 190, left, 45)
+            try:
+                wait_until(lambda digit=digit: c.get_by_test_id("answer").count()
+                           and c.get_by_test_id("answer").first.inner_text().strip() == str(digit),
+                           message=f"the drawing session's answer {digit}")
+            except AssertionError:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                c.screenshot(path=str(SCREENSHOTS / "FAILED-load-drawing.png"))
+                raise AssertionError(f"drew a {digit}, the page says "
+                                     f"{c.get_by_test_id('answer').all_inner_texts()}") from None
             latencies.append(time.monotonic() - t0)
             # Each training session shows only its own job.
             assert "/3 ·" not in progress_text(a) and "/2 ·" not in progress_text(b)

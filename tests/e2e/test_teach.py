@@ -6,13 +6,13 @@ import re
 
 from tests.e2e.conftest import assert_no_exception, wait_idle
 from tests.e2e.helpers import choose, click, fill_number, wait_until, widget
-from tests.e2e.strokes import draw_digit
+from tests.e2e.strokes import canvas_box, draw_digit
 
 
 def test_draw_label_fine_tune_and_evaluate_on_my_drawings(page, app_url):
     page.goto(app_url)
     wait_idle(page)
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    box = canvas_box(page)
     draw_digit(page, box, 7, 200, 40, 40)
     wait_idle(page)
     page.get_by_text("Wrong? Tell it").click()
