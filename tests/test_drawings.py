@@ -28,7 +28,7 @@ def test_drawings_round_trip_with_their_labels(tmp_path, mnist):
     i = loaded.ids.index(ids[0])
     np.testing.assert_allclose(loaded.x[i] / 255, to_mnist(canvases[0]), atol=1 / 255)
     assert (tmp_path / "drawings" / f"{ids[0]}.png").exists()  # the original is kept too
-    assert drawings.count("fashion-mnist") == 0
+    assert drawings.count("mnist") == 3 and drawings.count("fashion-mnist") == 0
 
 
 def test_incomplete_or_broken_entries_are_skipped(tmp_path, mnist):
@@ -38,7 +38,7 @@ def test_incomplete_or_broken_entries_are_skipped(tmp_path, mnist):
     (tmp_path / "orphan-28.png").write_bytes(b"a drawing whose record was never written")
     (tmp_path / "broken.json").write_text("{not json")
     (tmp_path / "missing.json").write_text(json.dumps({"id": "missing", "label": 3}))
-    assert drawings.load().y.tolist() == [7]
+    assert drawings.load().y.tolist() == [7] and drawings.count() == 1
     with pytest.raises(DrawingsError, match="label must be 0-9"):
         drawings.add(c, to_mnist(c), 12)
 
