@@ -33,12 +33,6 @@ def progress_bar(fraction: float, text: str, width: int = 30) -> None:
     sys.stderr.flush()
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
-
-
 # --- data ------------------------------------------------------------------------------------
 
 def cmd_data(args) -> int:
@@ -52,7 +46,7 @@ def cmd_data(args) -> int:
 # --- train -----------------------------------------------------------------------------------
 
 def cmd_train(args) -> int:
-    from nn.jobs import JobState, TrainingJob, run_to_end
+    from nn.jobs import JobState, TrainingJob, format_duration, run_to_end
     from nn.models import preset
     from nn.training import TrainConfig
 
@@ -73,8 +67,8 @@ def cmd_train(args) -> int:
             progress_bar(snapshot.fraction,
                          f"epoch {min(p.epoch + 1, p.epochs)}/{p.epochs} "
                          f"batch {p.batch}/{p.batches_per_epoch} "
-                         f"{p.samples_per_second:,.0f} img/s elapsed {_duration(p.elapsed)} "
-                         f"ETA {_duration(p.eta)}")
+                         f"{p.samples_per_second:,.0f} img/s elapsed {format_duration(p.elapsed)} "
+                         f"ETA {format_duration(p.eta)}")
         elif not snapshot.state.done:
             progress_bar(0.0, snapshot.message)
 

@@ -287,6 +287,14 @@ def _train_reporting(model, images, config: TrainConfig, stop, send) -> TrainRes
         report()  # the last batches and epochs
 
 
+def format_duration(seconds: float | None, missing: str = "–") -> str:
+    """Seconds as m:ss, for progress lines."""
+    if seconds is None:
+        return missing
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def run_to_end(job: TrainingJob, on_progress: Callable[[JobSnapshot], None],
                every: float = 0.5) -> JobSnapshot:
     """Start `job` and call `on_progress` with its snapshot every `every` seconds until it ends."""

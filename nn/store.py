@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nn.files import temp_beside
 from nn.paths import bundled_models_dir, models_dir
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
@@ -141,22 +141,6 @@ def load_model_file(path: Path):
     return model
 
 
-def _write_atomic(path: Path, write) -> Path:
-    """Write through a temp file in the same folder; return the temp path (not yet renamed)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; models are ordinary files
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
 def _versions() -> dict:
     import keras
     import tensorflow as tf
@@ -245,8 +229,8 @@ class ModelStore:
         meta = {**(metadata or {}), "name": name,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"), **_versions()}
         try:
-            tmp_model = _write_atomic(target, lambda p: model.save(p))
-            tmp_meta = _write_atomic(target.with_suffix(".json"),
+            tmp_model = temp_beside(target, lambda p: model.save(p))
+            tmp_meta = temp_beside(target.with_suffix(".json"),
                                      lambda p: p.write_text(json.dumps(meta, indent=1)))
         except OSError as e:
             raise StoreError(f"cannot write to {self.root}: {e.strerror}") from None

@@ -10,7 +10,7 @@ import streamlit as st
 
 from nn.data import DATASETS
 from nn.drawings import DrawingStore
-from nn.jobs import JobState, TrainingJob
+from nn.jobs import JobState, TrainingJob, format_duration
 from nn.models import ACTIVATIONS, PRESETS, ConvSpec, DenseSpec, build_model, summary_rows, validate_spec
 from nn.store import MAX_MODEL_BYTES, StoreError
 from nn.training import OPTIMIZERS, TrainConfig, estimate_epoch_seconds
@@ -26,13 +26,6 @@ JOB_KEY = "training_job"
 st.title("Train")
 st.write("Choose a network and its settings, press Train, and watch the loss fall batch by batch. "
          "Stop whenever you like; the weights learned so far are kept.")
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def sizes(text: str) -> tuple[int, ...]:
@@ -128,7 +121,7 @@ def show_summary(model, config: TrainConfig) -> None:
     with c1:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="summary_table")
     c2.metric("Parameters", f"{total:,}")
-    c2.metric("Time per epoch here", f"~{duration(seconds)}",
+    c2.metric("Time per epoch here", f"~{format_duration(seconds)}",
               help="Measured by timing a few training steps on this machine; augmentation adds some.")
 
 
@@ -142,8 +135,8 @@ def show_job(job: TrainingJob) -> None:
         epoch = p.epoch if p.batch == p.batches_per_epoch else min(p.epoch + 1, p.epochs)
         st.progress(snap.fraction, text=(
             f"epoch {epoch}/{p.epochs} · batch {p.batch}/{p.batches_per_epoch} · "
-            f"{p.samples_per_second:,.0f} images/s · elapsed {duration(p.elapsed)} · "
-            f"ETA {duration(p.eta) if not snap.state.done else '0:00'}"))
+            f"{p.samples_per_second:,.0f} images/s · elapsed {format_duration(p.elapsed)} · "
+            f"ETA {format_duration(p.eta) if not snap.state.done else '0:00'}"))
     st.plotly_chart(charts.batch_curves(p.batches, p.batches_per_epoch), key="batch_chart",
                     config={"displayModeBar": False})
     if p.history:
@@ -166,7 +159,7 @@ def show_result(job: TrainingJob) -> None:
         p = snap.progress
         done = (f"Finished {p.epoch} epoch{'s' if p.epoch != 1 else ''}" if snap.state is JobState.FINISHED
                 else f"Stopped at epoch {min(p.epoch + 1, p.epochs)}, batch {p.batch}")
-        st.success(f"{done} in {duration(snap.seconds)}: test accuracy **{snap.test_accuracy:.2%}**.")
+        st.success(f"{done} in {format_duration(snap.seconds)}: test accuracy **{snap.test_accuracy:.2%}**.")
         if st.session_state.get("saved_job") is job:
             st.info(f"Saved as **{st.session_state.saved_name}** and made the active model.")
         else:
