@@ -141,7 +141,6 @@ store.save(model, "interrupted", {})
 KILLED_BEFORE_RECORD = """
 import os, sys, time
 import numpy as np
-import nn.drawings
 from nn.drawings import DrawingStore
 store = DrawingStore(sys.argv[1])
 store.add(np.zeros((28, 28, 4), np.uint8), np.zeros((28, 28)), 3)
@@ -151,14 +150,18 @@ def stall(src, dst):
         print("images written, record not yet", flush=True)
         time.sleep(60)
     real_replace(src, dst)
-nn.drawings.os.replace = stall
+os.replace = stall  # every rename, wherever nn does it
 store.add(np.zeros((28, 28, 4), np.uint8), np.zeros((28, 28)), 5)
 """
 
 
 def kill_when_it_says(process: subprocess.Popen, line: str) -> None:
-    while line not in process.stdout.readline():
-        pass
+    while True:
+        said = process.stdout.readline()
+        if not said:  # EOF: the process ended without reaching that point
+            raise AssertionError(f"the process exited ({process.wait(30)}) before saying {line!r}")
+        if line in said:
+            break
     process.send_signal(signal.SIGKILL)
     process.wait(30)
 
