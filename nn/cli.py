@@ -53,7 +53,8 @@ def cmd_train(args) -> int:
     spec = preset(args.preset)
     config = TrainConfig.for_preset(
         spec, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        subset=args.subset, seed=args.seed,
+        subset=args.subset, seed=args.seed, validation_split=args.validation_split,
+        per_sample=args.per_sample or None,
     )
     store = ModelStore()
     name = args.name or store.unique_name(f"{args.preset}-{args.dataset}")
@@ -83,7 +84,7 @@ def cmd_train(args) -> int:
     info = store.save(job.model, name, job.metadata())
     for row in final.progress.history:
         _err(f"epoch {row['epoch']}: loss {row['loss']:.4f} accuracy {row['accuracy']:.4f}"
-             + (f" val_accuracy {row['val_accuracy']:.4f}" if "val_accuracy" in row else ""))
+             + "".join(f" {key} {row[key]:.4f}" for key in ("val_accuracy", "test_accuracy") if key in row))
     _err(f"test accuracy {final.test_accuracy:.4f}; saved as {info.name} ({info.path})")
     if args.json:
         print(json.dumps({
@@ -99,14 +100,14 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from nn.evaluation import confusion_matrix, predict_split
-    from nn.inference import Predictor
+    from nn.inference import make_predictor
 
     store = ModelStore()
     info = store.resolve(args.model)
     dataset_name = args.dataset or info.dataset
     dataset = data.load(dataset_name, log=_err)
     _err(f"evaluating {info.name} on the {dataset_name} test set ({len(dataset.y_test)} images)")
-    pred = predict_split(Predictor(store.load(args.model)), dataset.x_test, dataset.y_test)
+    pred = predict_split(make_predictor(store.load(args.model)), dataset.x_test, dataset.y_test)
     matrix = confusion_matrix(pred.y_true, pred.y_pred)
     if args.json:
         print(json.dumps({
@@ -125,12 +126,12 @@ def cmd_evaluate(args) -> int:
 # --- predict ---------------------------------------------------------------------------------
 
 def cmd_predict(args) -> int:
-    from nn.inference import Predictor
+    from nn.inference import make_predictor
     from nn.preprocess import ImageError
 
     store = ModelStore()
     info = store.resolve(args.model)
-    predictor = Predictor(store.load(args.model))
+    predictor = make_predictor(store.load(args.model))
     class_names = data.dataset_info(info.dataset).class_names
     failed = 0
     for path in args.images:
@@ -215,19 +216,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--learning-rate", type=_positive_float)
     p.add_argument("--subset", type=_positive_int, help="train on the first N training images")
+    p.add_argument("--validation-split", type=float, help="share held out for validation (0 to 0.5)")
+    p.add_argument("--per-sample", action="store_true",
+                   help="numpy-mlp only: update after every image, as its tutorial does")
     p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--name", help="store name (default: PRESET-DATASET, numbered if taken)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix on a test set")
-    p.add_argument("--model", help=f"store name or .keras path (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
     p.add_argument("--dataset", choices=datasets, help="default: the model's own dataset")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("predict", help="classify image files")
-    p.add_argument("--model", help=f"store name or .keras path (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_predict)

@@ -345,3 +345,13 @@ def load(name: str = "mnist", log: Callable[[str], None] = lambda message: None)
 
 def is_cached(name: str) -> bool:
     return cache_path(name).exists()
+
+
+def training_split(data: Dataset, config):
+    """(x_train, y_train, x_val, y_val) as uint8: the subset, then the last share for validation."""
+    n = config.subset or len(data.x_train)
+    x, y = data.x_train[:n], data.y_train[:n]
+    n_val = int(round(n * config.validation_split))
+    if n_val == 0:
+        return x, y, x[:0], y[:0]
+    return x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]

@@ -24,8 +24,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from nn import data as data_module
-from nn.models import ModelSpec, preset, spec_to_dict
-from nn.training import Progress, TrainConfig, TrainResult
+from nn.config import ConfigError, TrainConfig
+from nn.models import ModelSpec, is_numpy, preset, spec_to_dict
+from nn.progress import Progress, TrainResult
 
 SEND_EVERY = 0.1  # seconds between progress messages from the job process
 _SPAWN = multiprocessing.get_context("spawn")  # a fork of a process running TensorFlow is unsafe
@@ -63,9 +64,10 @@ class JobSnapshot:
 class TrainingJob:
     """Train `model_source` on `dataset` with `config`, in a background process.
 
-    `model_source` is a preset name, a custom spec, or the path of a saved .keras model whose
-    weights training starts from (fine-tuning). With `with_drawings`, the training images are
-    the user's labelled drawings mixed with the data set's own (nn.drawings.with_drawings).
+    `model_source` is a preset name (numpy-mlp trains with nn.numpy_mlp), a custom spec, or the
+    path of a saved model whose weights training starts from (fine-tuning). With `with_drawings`,
+    the training images are the user's labelled drawings mixed with the data set's own
+    (nn.drawings.with_drawings).
     """
 
     model_source: str | ModelSpec | Path
@@ -78,6 +80,12 @@ class TrainingJob:
             preset(self.model_source)  # unknown presets fail here, not in the job
         data_module.dataset_info(self.dataset)
         self.config.check()
+        if is_numpy(self.model_source):
+            from nn.numpy_mlp import config_problems
+
+            problems = config_problems(self.config)
+            if problems:
+                raise ConfigError("; ".join(problems))
         self.model = None
         self.result: TrainResult | None = None
         self.params: int | None = None
@@ -96,7 +104,7 @@ class TrainingJob:
         self._process = _SPAWN.Process(
             target=run_job, name="digitlab-training", daemon=True,
             args=(send, self._stop, self.model_source, self.dataset, self.config,
-                  self.with_drawings, str(self._workdir / "model.keras")),
+                  self.with_drawings, str(self._workdir)),
         )
         self._process.start()
         send.close()  # the parent only reads: EOF then means the process has gone
@@ -184,11 +192,11 @@ class TrainingJob:
         if kind == "failed":
             self._set(JobState.FAILED, payload)
             return
-        result, self.params = payload
+        result, self.params, model_file = payload
         from nn.store import StoreError, load_model_file
 
         try:
-            self.model = load_model_file(self._workdir / "model.keras")
+            self.model = load_model_file(self._workdir / model_file)
         except StoreError as e:
             self._set(JobState.FAILED, f"the trained model could not be read back: {e}")
             return
@@ -206,11 +214,11 @@ class TrainingJob:
 # --- the job process -------------------------------------------------------------------------------
 
 def run_job(pipe, stop, model_source, dataset: str, config: TrainConfig, with_drawings: bool,
-            model_path: str) -> None:
-    """Entry point of the job process: train, save the model to `model_path`, report."""
+            workdir: str) -> None:
+    """Entry point of the job process: train, save the model into `workdir`, report."""
     from nn.drawings import DrawingsError
-    from nn.store import StoreError
-    from nn.training import ConfigError, TrainingDiverged
+    from nn.progress import TrainingDiverged
+    from nn.store import StoreError, model_suffix
 
     def send(kind, payload) -> None:
         try:
@@ -225,8 +233,9 @@ def run_job(pipe, stop, model_source, dataset: str, config: TrainConfig, with_dr
         send("state", (JobState.PREPARING, "building the model"))
         model = _build(model_source, config.seed)
         result = _train_reporting(model, images, config, stop, send)
-        model.save(model_path)
-        send("done", (result, int(model.count_params())))
+        model_file = "model" + model_suffix(model)
+        model.save(str(Path(workdir) / model_file))
+        send("done", (result, int(model.count_params()), model_file))
     except (ConfigError, TrainingDiverged, data_module.DataError, StoreError, DrawingsError) as e:
         send("failed", str(e))
     except Exception as e:  # noqa: BLE001 - a job must end with a message, never hang
@@ -249,27 +258,44 @@ def _load_training_data(dataset: str, with_drawings: bool) -> data_module.Datase
 def _build(model_source, seed: int):
     from nn.models import build_model
     from nn.store import load_model_file
-    from nn.training import seeded_build
 
     if isinstance(model_source, Path):
         return load_model_file(model_source)
+    if is_numpy(model_source):
+        return build_model(model_source, seed=seed)
+    from nn.training import seeded_build
+
     return seeded_build(lambda: build_model(model_source), seed)
 
 
-def _train_reporting(model, images, config: TrainConfig, stop, send) -> TrainResult:
-    """nn.training.train, with progress sent to the parent every SEND_EVERY seconds."""
-    from nn.training import MetricsRecorder, train, training_split
+def _recorder_and_trainer(model, images, config: TrainConfig, stop):
+    """The live-metrics recorder and the train function for this kind of model."""
+    from nn.numpy_mlp import SQUARED_ERROR_OF_ZEROS, NumpyMLP
 
-    x, _, _, _ = training_split(images, config)
-    steps = -(-len(x) // config.batch_size)
-    recorder = MetricsRecorder(config.epochs, steps, len(x), config.batch_size, stop_flag=stop)
-    sent = {"batches": 0, "epochs": 0}
+    x, _, _, _ = data_module.training_split(images, config)
+    shape = (config.epochs, -(-len(x) // config.batch_size), len(x), config.batch_size)
+    if isinstance(model, NumpyMLP):
+        from nn import numpy_mlp
+        from nn.progress import LiveMetrics
+
+        return (LiveMetrics(*shape, stop_flag=stop, chance_loss=SQUARED_ERROR_OF_ZEROS),
+                numpy_mlp.train)
+    from nn.training import MetricsRecorder, train
+
+    return MetricsRecorder(*shape, stop_flag=stop), train
+
+
+def _train_reporting(model, images, config: TrainConfig, stop, send) -> TrainResult:
+    """Train, with progress sent to the parent every SEND_EVERY seconds."""
+    recorder, train = _recorder_and_trainer(model, images, config, stop)
+    sent = {"batches": 0, "epochs": 0, "hidden": 0}
     done = threading.Event()
 
     def report() -> None:
-        changes = recorder.changes_since(sent["batches"], sent["epochs"])
+        changes = recorder.changes_since(sent["batches"], sent["epochs"], sent["hidden"])
         sent["batches"] += len(changes["new_batches"])
         sent["epochs"] += len(changes["new_history"])
+        sent["hidden"] = changes["hidden_version"]
         send("progress", changes)
 
     def reporter() -> None:

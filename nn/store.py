@@ -1,4 +1,5 @@
-"""Saved models: `<name>.keras` plus `<name>.json` metadata, written atomically, loaded safely.
+"""Saved models: `<name>.keras` (or `.npmlp` for the NumPy network) plus `<name>.json` metadata,
+written atomically, loaded safely.
 
 The user's store lives outside the repo (DIGITLAB_MODELS_DIR moves it); the bundled models in
 assets/models/ are listed beside it, read-only. Loading checks the archive before Keras opens it,
@@ -23,6 +24,9 @@ MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_MODEL = "mnist-cnn-best"  # the bundled best MNIST model
+KERAS_SUFFIX = ".keras"
+NUMPY_SUFFIX = ".npmlp"  # nn.numpy_mlp's own format
+MODEL_SUFFIXES = (KERAS_SUFFIX, NUMPY_SUFFIX)
 
 
 class StoreError(Exception):
@@ -36,7 +40,7 @@ class ModelLoadError(StoreError):
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    path: Path  # the .keras file
+    path: Path  # the .keras or .npmlp file
     metadata: dict
     bundled: bool = False  # bundled models are read-only
 
@@ -122,14 +126,31 @@ def check_io_shapes(model) -> None:
         raise ModelLoadError(f"the model's output is {shapes}, expected 10 classes")
 
 
+def model_suffix(model) -> str:
+    """The file suffix a model is saved with."""
+    from nn.numpy_mlp import NumpyMLP
+
+    return NUMPY_SUFFIX if isinstance(model, NumpyMLP) else KERAS_SUFFIX
+
+
 def load_model_file(path: Path):
-    """Load a .keras file in safe mode and check its input and output; raise ModelLoadError."""
+    """Load a .keras file in safe mode (or a .npmlp file) and check its input and output.
+
+    Raises ModelLoadError with the reason.
+    """
+    path = Path(path)
+    if path.suffix == NUMPY_SUFFIX:
+        from nn.numpy_mlp import NumpyModelError, load
+
+        try:
+            return load(path)
+        except NumpyModelError as e:
+            raise ModelLoadError(str(e)) from None
+    check_archive(path)
+    if path.suffix != KERAS_SUFFIX:  # Keras picks the format by the file name
+        raise ModelLoadError(f"{path.name}: model files must end in .keras or .npmlp")
     import keras  # imported here so that listing models needs no TensorFlow
 
-    path = Path(path)
-    check_archive(path)
-    if path.suffix != ".keras":  # Keras picks the format by the file name
-        raise ModelLoadError(f"{path.name}: model files must end in .keras")
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - Keras raises many types for bad files
@@ -160,7 +181,8 @@ class ModelStore:
         if folder is None or not folder.is_dir():
             return []
         infos = []
-        for path in sorted(folder.glob("*.keras")):
+        paths = [p for suffix in MODEL_SUFFIXES for p in folder.glob(f"*{suffix}")]
+        for path in sorted(paths, key=lambda p: p.stem):
             if path.name.startswith("."):
                 continue  # a temp file of an unfinished save
             infos.append(ModelInfo(path.stem, path, self._read_metadata(path), bundled))
@@ -189,11 +211,11 @@ class ModelStore:
         raise StoreError(f"no model named {name!r}; saved models: {known}")
 
     def resolve(self, name_or_path: str | None) -> ModelInfo:
-        """A stored model by name, or any .keras file by path; None means the default model."""
+        """A stored model by name, or any model file by path; None means the default model."""
         if not name_or_path:
             return self.get(DEFAULT_MODEL)
         candidate = Path(name_or_path)
-        if candidate.suffix == ".keras" and candidate.exists():
+        if candidate.suffix in MODEL_SUFFIXES and candidate.exists():
             return ModelInfo(candidate.stem, candidate, self._read_metadata(candidate))
         return self.get(str(name_or_path))
 
@@ -214,18 +236,18 @@ class ModelStore:
     def save(self, model, name: str, metadata: dict | None = None) -> ModelInfo:
         """Save a new model. An existing name is refused, never silently overwritten.
 
-        The .keras file is claimed with an exclusive hard link, so two saves under one name at
+        The model file is claimed with an exclusive hard link, so two saves under one name at
         the same moment cannot both win; the metadata is then renamed into place.
         """
         check_name(name)
-        if self.bundled_root and (self.bundled_root / f"{name}.keras").exists() and \
+        if self.bundled_root and self._taken(self.bundled_root, name) and \
                 self.bundled_root.resolve() != self.root.resolve():
             raise StoreError(f"{name!r} is the name of a bundled model; choose another name")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreError(f"cannot create the model folder {self.root}: {e.strerror}") from None
-        target = self.root / f"{name}.keras"
+        target = self.root / f"{name}{model_suffix(model)}"
         meta = {**(metadata or {}), "name": name,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"), **_versions()}
         try:
@@ -241,11 +263,21 @@ class ModelStore:
             raise StoreError(f"a model named {name!r} already exists; choose another name") from None
         finally:
             tmp_model.unlink(missing_ok=True)
+        if self._taken(self.root, name, besides=target):  # the same name in the other format
+            target.unlink(missing_ok=True)
+            tmp_meta.unlink(missing_ok=True)
+            raise StoreError(f"a model named {name!r} already exists; choose another name")
         os.replace(tmp_meta, target.with_suffix(".json"))
         return ModelInfo(name, target, meta)
 
+    @staticmethod
+    def _taken(folder: Path, name: str, besides: Path | None = None) -> bool:
+        """A model file of this name exists in `folder` (other than `besides`)."""
+        return any((folder / f"{name}{suffix}").exists() and folder / f"{name}{suffix}" != besides
+                   for suffix in MODEL_SUFFIXES)
+
     def import_file(self, source: Path, name: str, metadata: dict | None = None) -> ModelInfo:
-        """Validate an uploaded .keras file (safe mode, shapes) and store it under `name`."""
+        """Validate an uploaded model file (safe mode, shapes) and store it under `name`."""
         check_name(name)
         model = load_model_file(Path(source))
         meta = {"dataset": "mnist", "uploaded": True, **(metadata or {})}

@@ -8,11 +8,21 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from nn import numpy_mlp
 from nn.data import DATASETS
 from nn.drawings import DrawingStore
 from nn.jobs import JobState, TrainingJob, format_duration
-from nn.models import ACTIVATIONS, PRESETS, ConvSpec, DenseSpec, build_model, summary_rows, validate_spec
-from nn.store import MAX_MODEL_BYTES, StoreError
+from nn.models import (
+    ACTIVATIONS,
+    PRESETS,
+    ConvSpec,
+    DenseSpec,
+    build_model,
+    is_numpy,
+    summary_rows,
+    validate_spec,
+)
+from nn.store import MAX_MODEL_BYTES, MODEL_SUFFIXES, NUMPY_SUFFIX, StoreError
 from nn.training import OPTIMIZERS, TrainConfig, estimate_epoch_seconds
 from ui import charts
 from ui.state import run_through_app, set_active_model, store
@@ -46,7 +56,9 @@ def apply_preset_defaults() -> None:
         return
     st.session_state.update(train_epochs=p.epochs, train_batch=p.batch_size,
                             train_optimizer=p.optimizer, train_lr=p.learning_rate,
-                            train_augment=p.augment)
+                            train_augment=p.augment, train_subset=p.subset or 0,
+                            train_val=p.validation_split, train_per_sample=False)
+    st.session_state.setdefault("train_seed", 0)
 
 
 # --- the form ------------------------------------------------------------------------------------
@@ -57,6 +69,8 @@ def model_form():
     if choice in PRESETS:
         p = PRESETS[choice]
         st.caption(f"{p.description}. *From: {p.source}.*")
+        if is_numpy(choice):
+            explain_numpy_mlp()
         return choice
     try:
         if choice == CUSTOM_DENSE:
@@ -83,9 +97,22 @@ def model_form():
     return None if problems else spec
 
 
+def explain_numpy_mlp() -> None:
+    st.info(
+        "**Forward:** each of the 40 hidden units adds up the 784 pixels, each times its weight, "
+        "and keeps the sum only if it is positive (ReLU); the 10 outputs add up the hidden units the "
+        "same way. **Backward:** the error of each output (output minus the one-hot label) is sent "
+        "back through the output weights to tell each hidden unit how it should have changed. "
+        "**Update:** every weight moves a small step (the learning rate) against its share of the "
+        "error. The pictures below are the 40 hidden units' weights: red pixels excite a unit, blue "
+        "ones inhibit it. Watch them turn from noise into strokes while it trains.",
+        icon=":material/school:")
+
+
 def config_form() -> TrainConfig:
     if "train_epochs" not in st.session_state:
         apply_preset_defaults()
+    numpy_net = is_numpy(st.session_state.train_model)
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", min_value=1, max_value=500, step=1, key="train_epochs")
     batch = c2.number_input("Batch size", min_value=1, max_value=8192, step=1, key="train_batch")
@@ -94,21 +121,30 @@ def config_form() -> TrainConfig:
                          step=0.0001, key="train_lr")
     c1, c2, c3, c4 = st.columns(4)
     subset = c1.number_input("Training images (0 = all 60,000)", min_value=0, step=1000,
-                             value=0, key="train_subset")
-    val = c2.slider("Validation split", 0.0, 0.5, 0.1, 0.05, key="train_val")
-    seed = c3.number_input("Seed", min_value=0, value=0, step=1, key="train_seed")
-    augment = c4.toggle("Augmentation", key="train_augment",
-                        help="Random shifts, rotations, zoom and stroke thickness while training")
+                             key="train_subset")
+    val = c2.slider("Validation split", 0.0, 0.5, step=0.05, key="train_val")
+    seed = c3.number_input("Seed", min_value=0, step=1, key="train_seed")
+    if numpy_net:
+        per_sample = c4.toggle("Update after every image", key="train_per_sample",
+                               help="The tutorial's own loop: exact, about 10x slower than "
+                                    "updating once per batch with the batch's summed gradients")
+    else:
+        per_sample = False
+        c4.toggle("Augmentation", key="train_augment",
+                  help="Random shifts, rotations, zoom and stroke thickness while training")
     p = PRESETS.get(st.session_state.train_model)
     return TrainConfig(epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
-                       learning_rate=float(lr), validation_split=float(val), augment=augment,
+                       learning_rate=float(lr), validation_split=float(val),
+                       augment=bool(st.session_state.train_augment) and not numpy_net,
                        seed=int(seed), subset=int(subset) or None,
-                       lr_schedule=p.lr_schedule if p else "constant")
+                       lr_schedule=p.lr_schedule if p else "constant", per_sample=bool(per_sample))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def summary_and_estimate(model: str | DenseSpec | ConvSpec, config: TrainConfig):
     rows = summary_rows(build_model(model))
+    if is_numpy(model):
+        return rows, numpy_mlp.estimate_epoch_seconds(config, TRAIN_SIZE)
     seconds = estimate_epoch_seconds(lambda: build_model(model), config, TRAIN_SIZE)
     return rows, seconds
 
@@ -142,6 +178,9 @@ def show_job(job: TrainingJob) -> None:
     if p.history:
         st.plotly_chart(charts.epoch_curves({"": p.history}), key="epoch_chart",
                         config={"displayModeBar": False})
+    if p.hidden_weights is not None:
+        st.image(charts.weight_tiles(p.hidden_weights),
+                 caption="The 40 hidden units' weights, live (red excites, blue inhibits)")
     if snap.state in (JobState.RUNNING, JobState.PREPARING):
         if st.button("Stop", key="train_stop", icon=":material/stop_circle:", type="primary"):
             job.stop()
@@ -209,8 +248,8 @@ def model_table() -> None:
     if c1.button(f"Use {info.name}", key="load_model", icon=":material/check_circle:"):
         set_active_model(info.name)
         st.rerun()
-    c2.download_button("Download .keras", info.path.read_bytes(), file_name=f"{info.name}.keras",
-                       key="download_model", icon=":material/download:")
+    c2.download_button(f"Download {info.path.suffix}", info.path.read_bytes(),
+                       file_name=info.path.name, key="download_model", icon=":material/download:")
     if c3.button("Delete", key="delete_model", disabled=info.bundled, icon=":material/delete:",
                  help="Bundled models cannot be deleted" if info.bundled else None):
         store().delete(info.name)
@@ -219,8 +258,9 @@ def model_table() -> None:
 
 def upload_form() -> None:
     st.subheader("Upload a model")
-    upload = st.file_uploader(f"A Keras 3 .keras file (28x28 input, 10 outputs, at most "
-                              f"{MAX_MODEL_BYTES // 2**20} MB)", type=["keras"], key="upload_model")
+    upload = st.file_uploader(f"A Keras 3 .keras file (28x28 input, 10 outputs) or a Digit Lab "
+                              f".npmlp file, at most {MAX_MODEL_BYTES // 2**20} MB",
+                              type=[s.lstrip(".") for s in MODEL_SUFFIXES], key="upload_model")
     if upload is None:
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -228,7 +268,7 @@ def upload_form() -> None:
     dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
     if st.button("Add to my models", key="upload_save"):
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "upload.keras"
+            path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
             path.write_bytes(upload.getvalue())
             try:
                 info = store().import_file(path, name.strip(), {"dataset": dataset})
@@ -265,7 +305,8 @@ def fine_tune_form() -> None:
     counts = np.bincount(drawings.y, minlength=10)
     st.write(f"**{len(drawings.ids)} drawings**: " +
              ", ".join(f"{d}: {n}" for d, n in enumerate(counts) if n))
-    mnist_models = [i for i in store().list() if i.dataset == "mnist"]
+    # The NumPy network learns only by its own plain gradient descent on MNIST alone.
+    mnist_models = [i for i in store().list() if i.dataset == "mnist" and i.path.suffix != NUMPY_SUFFIX]
     base = st.selectbox("Start from", [i.name for i in mnist_models], key="tune_base")
     c1, c2 = st.columns(2)
     epochs = c1.number_input("Epochs", 1, 50, 3, key="tune_epochs")
@@ -292,6 +333,8 @@ elif job is None:
     model = model_form()
     config = config_form()
     problems = config.problems(train_size=TRAIN_SIZE)
+    if is_numpy(model):
+        problems += numpy_mlp.config_problems(config)
     for problem in problems:
         st.error(problem)
     if model is not None and not problems:

@@ -48,7 +48,19 @@ def test_unknown_preset_lists_the_known_ones():
         build_model("resnet-50")
 
 
-@pytest.mark.parametrize("name", list(PRESETS))
+KERAS_PRESETS = [name for name, p in PRESETS.items() if p.framework == "keras"]
+
+
+def test_the_numpy_preset_is_the_tutorials_network():
+    model = build_model("numpy-mlp", seed=1)
+    assert type(model).__name__ == "NumpyMLP"
+    assert model.count_params() == 784 * 40 + 40 * 10  # no biases, as in the tutorial
+    assert np.abs(model.w1).max() <= 0.1 and np.abs(model.w1).max() > 0.099
+    p = PRESETS["numpy-mlp"]
+    assert (p.optimizer, p.learning_rate, p.subset, p.epochs) == ("sgd", 0.005, 1000, 350)
+
+
+@pytest.mark.parametrize("name", KERAS_PRESETS)
 def test_every_model_outputs_probabilities(name):
     model = build_model(name)
     x = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)

@@ -44,6 +44,7 @@ def saliency_overlay(image28: np.ndarray, saliency: np.ndarray, scale: int = 8) 
 
 
 MAX_POINTS = 2000  # per-batch points drawn; more only slows the browser
+MAX_EPOCH_LINES = 50
 
 
 def smoothed(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
@@ -71,10 +72,13 @@ def batch_curves(batches: list[dict], batches_per_epoch: int) -> go.Figure:
             fig.add_scatter(x=steps[::every], y=smoothed(values)[::every], mode="lines", row=1,
                             col=col, line=dict(color=color, width=2.5), name=f"{key} (smoothed)")
         last_epoch = int(steps[-1] // max(batches_per_epoch, 1))
-        for e in range(1, min(last_epoch, 50) + 1):
-            for col in (1, 2):
-                fig.add_vline(x=e * batches_per_epoch, line=dict(color="#bbb", dash="dot", width=1),
-                              row=1, col=col)
+        if last_epoch <= MAX_EPOCH_LINES:  # beyond that they would only grey the chart out
+            # one layout update: add_vline re-validates the figure per call (~25 ms each)
+            fig.update_layout(shapes=[
+                dict(type="line", x0=e * batches_per_epoch, x1=e * batches_per_epoch, xref=xref,
+                     y0=0, y1=1, yref=f"{yref} domain", line=dict(color="#bbb", dash="dot", width=1))
+                for e in range(1, last_epoch + 1) for xref, yref in (("x", "y"), ("x2", "y2"))
+            ])
     fig.update_xaxes(title_text="batch")
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02], row=1, col=2)
@@ -93,19 +97,43 @@ def epoch_curves(histories: dict[str, list[dict]]) -> go.Figure:
         epochs = [row["epoch"] for row in history]
         prefix = f"{name} " if len(histories) > 1 else ""
         for col, key in ((1, "loss"), (2, "accuracy")):
-            for split, dash in (("", "solid"), ("val_", "dash")):
+            for split, dash, label in (("", "solid", "train"), ("val_", "dash", "validation"),
+                                       ("test_", "dot", "test")):
                 values = [row.get(split + key) for row in history]
                 if any(v is not None for v in values):
-                    fig.add_scatter(x=epochs, y=values, mode="lines+markers", row=1, col=col,
-                                    line=dict(color=color, dash=dash),
-                                    name=f"{prefix}{'validation' if split else 'train'} {key}",
+                    mode = "lines+markers" if len(epochs) <= 60 else "lines"
+                    fig.add_scatter(x=epochs, y=values, mode=mode, row=1, col=col,
+                                    line=dict(color=color, dash=dash), name=f"{prefix}{label} {key}",
                                     legendgroup=name, showlegend=col == 1 or len(histories) == 1)
-    fig.update_xaxes(title_text="epoch", dtick=1)
+    longest = max((len(h) for h in histories.values()), default=0)
+    fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", tickformat=".1%", row=1, col=2)
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+def weight_tiles(weights: np.ndarray, columns: int = 8, scale: int = 4) -> Image.Image:
+    """A (784, units) first-layer weight matrix as one 28x28 picture per unit, side by side.
+
+    Red pixels push the unit up, blue ones push it down; each tile is scaled by its own largest
+    weight so that the pattern shows even while the weights are still small.
+    """
+    w = np.asarray(weights, dtype=np.float32)
+    units = w.shape[1]
+    rows = -(-units // columns)
+    sheet = np.ones((rows * 29 + 1, columns * 29 + 1, 3), dtype=np.float32)
+    for unit in range(units):
+        tile = w[:, unit].reshape(28, 28)
+        top = float(np.abs(tile).max()) or 1.0
+        t = (tile / top)[..., None]  # -1..1
+        red, blue = np.array([0.84, 0.15, 0.16]), np.array([0.13, 0.4, 0.67])
+        rgb = np.where(t >= 0, 1 - t * (1 - red), 1 + t * (1 - blue))
+        r, c = divmod(unit, columns)
+        sheet[1 + r * 29:r * 29 + 29, 1 + c * 29:c * 29 + 29] = rgb
+    image = Image.fromarray(np.round(sheet * 255).astype(np.uint8))
+    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
 
 
 def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,

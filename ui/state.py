@@ -86,10 +86,10 @@ def sidebar_model_picker() -> None:
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _predictor(path: str, mtime: float):
-    from nn.inference import Predictor
+    from nn.inference import make_predictor
     from nn.store import load_model_file
 
-    return Predictor(load_model_file(path))
+    return make_predictor(load_model_file(path))
 
 
 def predictor_for(name: str):

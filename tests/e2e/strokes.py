@@ -62,7 +62,13 @@ def draw_on_canvas(page, version: int, digit: int, size: float, left: float, top
 def draw_digit(page, canvas_box: dict, digit: int, size: float, left: float, top: float,
                steps: int = 4) -> None:
     """Draw `digit` with the mouse in a size x size box at (left, top) of the canvas."""
-    for stroke in DIGITS[digit]:
+    draw_strokes(page, canvas_box, DIGITS[digit], size, left, top, steps)
+
+
+def draw_strokes(page, canvas_box: dict, strokes: list[Stroke], size: float, left: float, top: float,
+                 steps: int = 4) -> None:
+    """Draw unit-box `strokes` with the mouse, scaled to `size` px, at (left, top) of the canvas."""
+    for stroke in strokes:
         points = [(canvas_box["x"] + left + x * size, canvas_box["y"] + top + y * size) for x, y in stroke]
         page.mouse.move(*points[0])
         page.mouse.down()

@@ -1,0 +1,92 @@
+"""Training settings: one typed, checked config for every trainer (Keras and NumPy)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine")
+MAX_EPOCHS = 500
+MAX_LEARNING_RATE = 100.0
+
+
+class ConfigError(ValueError):
+    """A training config that cannot be used; the message lists every problem."""
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 5  # passes over the training set
+    batch_size: int = 32  # images per gradient step
+    optimizer: str = "adam"  # adam, sgd or rmsprop
+    learning_rate: float = 1e-3  # peak learning rate
+    validation_split: float = 0.1  # share of the training images held out for validation
+    augment: bool = False  # random shift/rotation/zoom/stroke thickness while training
+    seed: int = 0  # fixes initial weights, shuffling, dropout and augmentation
+    subset: int | None = None  # train on only the first N training images
+    lr_schedule: str = "constant"  # constant, or cosine: warm-up then cosine decay
+    label_smoothing: float = 0.0  # 0 for plain cross-entropy
+    per_sample: bool = False  # NumPy network only: update after every image, as its tutorial does
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    @classmethod
+    def for_preset(cls, preset, **overrides) -> TrainConfig:
+        """The preset's default hyperparameters, with overrides (None means keep the default)."""
+        base = dict(
+            epochs=preset.epochs, batch_size=preset.batch_size, optimizer=preset.optimizer,
+            learning_rate=preset.learning_rate, augment=preset.augment,
+            lr_schedule=preset.lr_schedule, subset=preset.subset,
+            validation_split=preset.validation_split,
+        )
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(base)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def problems(self, train_size: int | None = None) -> list[str]:
+        """Every problem with this config, as sentences for people; empty when it is usable."""
+        p = []
+
+        def is_int(value) -> bool:
+            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+        if not is_int(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
+            p.append(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, got {self.epochs!r}")
+        if not is_int(self.batch_size) or not 1 <= self.batch_size <= 8192:
+            p.append(f"batch size must be a whole number from 1 to 8192, got {self.batch_size!r}")
+        if self.optimizer not in OPTIMIZERS:
+            p.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        lr = self.learning_rate
+        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or not 0 < lr <= MAX_LEARNING_RATE:
+            p.append(f"learning rate must be above 0 and at most {MAX_LEARNING_RATE:g}, got {lr!r}")
+        if not isinstance(self.validation_split, (int, float)) or not 0 <= self.validation_split <= 0.5:
+            p.append(f"validation split must be between 0 and 0.5, got {self.validation_split!r}")
+        if not is_int(self.seed) or self.seed < 0:
+            p.append(f"seed must be a whole number >= 0, got {self.seed!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            p.append(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}")
+        if not isinstance(self.per_sample, bool):
+            p.append(f"per_sample must be true or false, got {self.per_sample!r}")
+        if not isinstance(self.label_smoothing, (int, float)) or not 0 <= self.label_smoothing < 1:
+            p.append(f"label smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.subset is not None:
+            if not is_int(self.subset) or self.subset < 10:
+                p.append(f"subset must be a whole number of at least 10 images, got {self.subset!r}")
+            elif train_size is not None and self.subset > train_size:
+                p.append(f"subset of {self.subset} is larger than the {train_size} training images")
+        return p
+
+    def check(self, train_size: int | None = None) -> None:
+        problems = self.problems(train_size)
+        if problems:
+            raise ConfigError("; ".join(problems))

@@ -1,0 +1,290 @@
+"""The from-scratch network of our NumPy tutorial: 784 -> 40 ReLU -> 10, written with NumPy only.
+
+    forward:   hidden = relu(x @ W1)          output = hidden @ W2   (no biases, linear output)
+    loss:      squared error against the one-hot label, summed over the 10 outputs
+    backward:  d_out = output - y             d_hidden = (d_out @ W2.T) * (hidden > 0)
+    update:    W2 -= lr * hidden.T @ d_out    W1 -= lr * x.T @ d_hidden
+
+Gradients are summed over a mini-batch, so every image moves the weights as much as it would
+alone and the tutorial's learning rate (0.005) works for any batch size. `per_sample` updates the
+weights after every image, which is the tutorial's own loop, exactly.
+
+Saved as `.npmlp`: a zip of `format.json` and two `.npy` arrays, read with `allow_pickle=False`
+after checking names, sizes, shapes and values, so a file cannot run code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nn.config import ConfigError
+from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
+
+PRESET = "numpy-mlp"
+SUFFIX = ".npmlp"
+FORMAT = "digitlab-numpy-mlp"
+FORMAT_VERSION = 1
+INPUTS, OUTPUTS = 28 * 28, 10
+MAX_HIDDEN = 4096
+MAX_FILE_BYTES = 50 * 1024 * 1024
+SQUARED_ERROR_OF_ZEROS = 1.0  # the loss of a network that outputs all zeros: the "guessing" level
+SHOW_WEIGHTS_EVERY = 0.25  # seconds between hidden-weight pictures sent to the page
+TEST_BATCH = 2048
+
+
+class NumpyModelError(ValueError):
+    """A .npmlp file that cannot be used; the message says why."""
+
+
+@dataclass
+class NumpyMLP:
+    w1: np.ndarray  # (784, hidden): one 28x28 picture of weights per hidden unit
+    w2: np.ndarray  # (hidden, 10)
+
+    @classmethod
+    def initial(cls, hidden: int = 40, scale: float = 0.1, seed: int = 0,
+                dtype=np.float32) -> NumpyMLP:
+        """Weights drawn uniformly in [-scale, scale], as in the tutorial."""
+        rng = np.random.default_rng(seed)
+        return cls(rng.uniform(-scale, scale, (INPUTS, hidden)).astype(dtype),
+                   rng.uniform(-scale, scale, (hidden, OUTPUTS)).astype(dtype))
+
+    @property
+    def hidden_units(self) -> int:
+        return self.w1.shape[1]
+
+    def _flat(self, x: np.ndarray) -> np.ndarray:
+        return flat(x, self.w1.dtype, self.w1.shape[0])
+
+    def count_params(self) -> int:
+        return int(self.w1.size + self.w2.size)
+
+    def summary_rows(self) -> list[dict]:
+        """The same table as nn.models.summary_rows gives for a Keras model."""
+        return [
+            {"layer": "hidden (ReLU, no bias)", "type": "NumPy matmul",
+             "output shape": str((None, self.hidden_units)), "params": int(self.w1.size)},
+            {"layer": "output (linear, no bias)", "type": "NumPy matmul",
+             "output shape": str((None, OUTPUTS)), "params": int(self.w2.size)},
+        ]
+
+    # --- the network ------------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(hidden activations, outputs) for (n, 784) inputs."""
+        hidden = np.maximum(x @ self.w1, 0)
+        return hidden, hidden @ self.w2
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(self._flat(x))[1]
+
+    def loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Half the summed squared error over a batch: what `gradients` differentiates."""
+        return 0.5 * float(np.sum((self.outputs(x) - y) ** 2))
+
+    def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(outputs, dL/dW1, dL/dW2) of `loss` for a batch of (n, 784) inputs."""
+        hidden, out = self.forward(x)
+        d_out = out - y
+        d_hidden = (d_out @ self.w2.T) * (hidden > 0)  # ReLU passes gradient only where it fired
+        return out, x.T @ d_hidden, hidden.T @ d_out
+
+    def gradients(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(dL/dW1, dL/dW2) of `loss`."""
+        return self.backprop(self._flat(x), y)[1:]
+
+    def step(self, x: np.ndarray, y: np.ndarray, learning_rate: float) -> np.ndarray:
+        """One gradient-descent update on a batch; returns the outputs before the update."""
+        out, g1, g2 = self.backprop(x, y)
+        self.w1 -= learning_rate * g1
+        self.w2 -= learning_rate * g2
+        return out
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """(n, 10) scores as a distribution: outputs below 0 count as 0, then they sum to 1.
+
+        The network was trained to output the one-hot label, not probabilities; this only makes
+        its outputs comparable with the Keras models' softmax (the top class is the same).
+        """
+        scores = np.maximum(self.outputs(x), 0).astype(np.float32)
+        totals = scores.sum(axis=1, keepdims=True)
+        uniform = np.full_like(scores, 1 / OUTPUTS)
+        return np.where(totals > 0, scores / np.where(totals > 0, totals, 1), uniform)
+
+    def input_gradient(self, image: np.ndarray, class_index: int) -> np.ndarray:
+        """d output[class] / d pixel for one image, as (784,)."""
+        x = self._flat(image)
+        hidden, _ = self.forward(x)
+        return self.w1 @ (self.w2[:, class_index] * (hidden[0] > 0))
+
+    # --- files ------------------------------------------------------------------------------
+    def save(self, path) -> None:
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "hidden": self.hidden_units,
+                "activation": "relu", "output": "linear", "loss": "squared error",
+                "dtype": str(self.w1.dtype)}
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("format.json", json.dumps(meta))
+            for name, array in (("w1.npy", self.w1), ("w2.npy", self.w2)):
+                buffer = io.BytesIO()
+                np.save(buffer, array, allow_pickle=False)
+                archive.writestr(name, buffer.getvalue())
+
+
+def flat(x: np.ndarray, dtype=np.float32, size: int = INPUTS) -> np.ndarray:
+    """(n, 28, 28) or (n, 784) pixels in [0, 1] -> (n, 784)."""
+    x = np.asarray(x, dtype=dtype)
+    return x.reshape(1 if x.size == size else -1, size)
+
+
+def load(path) -> NumpyMLP:
+    """Read a .npmlp file, refusing anything but the two expected, finite weight arrays."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise NumpyModelError(f"cannot read {path.name}: {e.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        raise NumpyModelError(
+            f"{path.name} is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+    if not zipfile.is_zipfile(path):
+        raise NumpyModelError(f"{path.name} is not a Digit Lab NumPy model (.npmlp files are zip archives)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = {e.filename: e for e in archive.infolist()}
+            if set(entries) != {"format.json", "w1.npy", "w2.npy"}:
+                raise NumpyModelError(
+                    f"{path.name} holds {sorted(entries)}, expected format.json, w1.npy, w2.npy")
+            limit = (INPUTS + OUTPUTS) * MAX_HIDDEN * 8 + 4096  # float64 weights plus headers
+            if sum(e.file_size for e in entries.values()) > limit:
+                raise NumpyModelError(f"{path.name} unpacks to more than a {MAX_HIDDEN}-unit network needs")
+            meta = json.loads(archive.read("format.json"))
+            w1 = np.load(io.BytesIO(archive.read("w1.npy")), allow_pickle=False)
+            w2 = np.load(io.BytesIO(archive.read("w2.npy")), allow_pickle=False)
+    except NumpyModelError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise NumpyModelError(f"{path.name} is damaged: {e}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
+        raise NumpyModelError(f"{path.name} is not a version {FORMAT_VERSION} {FORMAT} file")
+    hidden = meta.get("hidden")
+    for name, array, shape in (("w1", w1, (INPUTS, hidden)), ("w2", w2, (hidden, OUTPUTS))):
+        if array.dtype not in (np.float32, np.float64) or array.shape != shape:
+            raise NumpyModelError(
+                f"{path.name}: {name} is {array.dtype} {array.shape}, expected float {shape}")
+        if not np.isfinite(array).all():
+            raise NumpyModelError(f"{path.name}: {name} holds NaN or infinite weights")
+    return NumpyMLP(w1, w2)
+
+
+# --- training ---------------------------------------------------------------------------------------
+
+def config_problems(config) -> list[str]:
+    """Settings of a TrainConfig that this network does not have, as sentences for people."""
+    problems = []
+    if config.optimizer != "sgd":
+        problems.append("the NumPy network learns by plain gradient descent: choose the sgd optimizer")
+    if config.augment:
+        problems.append("the NumPy network trains without augmentation: turn it off")
+    if config.lr_schedule != "constant" or config.label_smoothing:
+        problems.append("the NumPy network uses a constant learning rate and no label smoothing")
+    return problems
+
+
+def _accuracy_and_loss(model: NumpyMLP, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Accuracy and mean squared error (summed over outputs) on uint8 images and int labels."""
+    correct, error = 0, 0.0
+    for i in range(0, len(x), TEST_BATCH):
+        out = model.outputs(x[i:i + TEST_BATCH] / np.float32(255))
+        target = np.eye(OUTPUTS, dtype=out.dtype)[y[i:i + TEST_BATCH]]
+        correct += int((out.argmax(axis=1) == y[i:i + TEST_BATCH]).sum())
+        error += float(((out - target) ** 2).sum())
+    return correct / max(len(x), 1), error / max(len(x), 1)
+
+
+def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None) -> TrainResult:
+    """Gradient descent over the training images in order, as the tutorial does.
+
+    After every epoch the whole test set is scored too, so the page can show the overfitting the
+    tutorial is about (training accuracy near 100% while test accuracy falls).
+    """
+    from nn.data import training_split
+
+    problems = config_problems(config)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    config.check(train_size=len(data.x_train))
+    x_all, y_all, x_val, y_val = training_split(data, config)
+    x_all = flat(x_all / np.float32(255), model.w1.dtype)
+    targets = np.eye(OUTPUTS, dtype=model.w1.dtype)[y_all]
+    steps = math.ceil(len(x_all) / config.batch_size)
+    if recorder is None:
+        recorder = LiveMetrics(config.epochs, steps, len(x_all), config.batch_size,
+                               chance_loss=SQUARED_ERROR_OF_ZEROS)
+    lr = float(config.learning_rate)
+    recorder.on_train_begin()
+    recorder.show_hidden_weights(model.w1)
+    shown = time.monotonic()
+    start = time.monotonic()
+    for epoch in range(config.epochs):
+        recorder.on_epoch_begin(epoch)
+        error_sum, correct = 0.0, 0
+        for batch in range(steps):
+            xb = x_all[batch * config.batch_size:(batch + 1) * config.batch_size]
+            yb = targets[batch * config.batch_size:(batch + 1) * config.batch_size]
+            if config.per_sample:
+                out = np.concatenate([model.step(xb[i:i + 1], yb[i:i + 1], lr) for i in range(len(xb))])
+            else:
+                out = model.step(xb, yb, lr)
+            error_sum += float(((out - yb) ** 2).sum())
+            correct += int((out.argmax(axis=1) == yb.argmax(axis=1)).sum())
+            seen = batch * config.batch_size + len(xb)
+            # running means over the epoch, as Keras reports them
+            recorder.on_train_batch_end(batch, {"loss": error_sum / seen, "accuracy": correct / seen})
+            if time.monotonic() - shown >= SHOW_WEIGHTS_EVERY:
+                recorder.show_hidden_weights(model.w1)
+                shown = time.monotonic()
+            if recorder.halt:
+                break
+        logs = {"loss": error_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
+        if len(x_val):
+            logs["val_accuracy"], logs["val_loss"] = _accuracy_and_loss(model, x_val, y_val)
+        logs["test_accuracy"], logs["test_loss"] = _accuracy_and_loss(model, data.x_test, data.y_test)
+        recorder.on_epoch_end(epoch, logs)
+        if recorder.halt:
+            break
+    seconds = time.monotonic() - start
+    recorder.show_hidden_weights(model.w1)
+    if recorder.diverged:
+        raise TrainingDiverged(recorder.diverged)
+    test_accuracy, test_loss = _accuracy_and_loss(model, data.x_test, data.y_test)
+    history = recorder.snapshot().history
+    return TrainResult(history=history, test_loss=test_loss, test_accuracy=test_accuracy,
+                       seconds=seconds, stopped=recorder.stop_requested.is_set(),
+                       epochs_completed=len(history))
+
+
+def estimate_epoch_seconds(config, train_size: int, hidden: int = 40) -> float:
+    """Seconds per epoch here, from timing a few updates on random data."""
+    n = min(config.subset or train_size, train_size)
+    n_train = n - int(round(n * config.validation_split))
+    model = NumpyMLP.initial(hidden)
+    rng = np.random.default_rng(0)
+    size = config.batch_size
+    x = rng.random((size, INPUTS), dtype=np.float32)
+    y = np.eye(OUTPUTS, dtype=np.float32)[rng.integers(0, OUTPUTS, size)]
+    probes = 5
+    start = time.perf_counter()
+    for _ in range(probes):
+        if config.per_sample:
+            for i in range(size):
+                model.step(x[i:i + 1], y[i:i + 1], 1e-6)
+        else:
+            model.step(x, y, 1e-6)
+    return (time.perf_counter() - start) / probes * math.ceil(n_train / size)
