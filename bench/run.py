@@ -200,10 +200,13 @@ def main(argv=None) -> int:
     output = args.output or (None if quick else RESULTS)
     repeat = 3 if quick else 15
 
+    from bench import drawn_digits
     from nn.store import DEFAULT_MODEL
 
     sections = [
         ("Bundled models", table(bundled_models())),
+        ("Drawn digits: 160 digits drawn with the mouse on the Draw page's canvas in Chromium",
+         table(drawn_digits.score_bundled())),
         ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
         ("Evaluation", pairs(bench_evaluation(DEFAULT_MODEL, repeat, 1000 if quick else 10_000))),
         ("Training throughput", pairs(bench_training_overhead(2 if quick else 5, 2000 if quick else 60_000))),

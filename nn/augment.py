@@ -2,12 +2,45 @@
 
 Shift, small rotation, zoom and stroke thickness: the ways a person's digit differs from
 another's. Runs inside tf.data, so it never touches the saved model.
+
+Shift, rotation and zoom are composed into one affine map per image and applied in a single
+resampling pass: three separate Keras preprocessing layers resample three times, which cost
+about 30% of a cnn-best training step on 2 cores.
 """
 
 from __future__ import annotations
 
-import keras
+import math
+
 import tensorflow as tf
+
+SIZE = 28
+CENTRE = (SIZE - 1) / 2
+SHIFT = 0.1  # of the image size, each way
+ZOOM = 0.1  # scale in [0.9, 1.1]
+ROTATION_DEGREES = 10.0  # digits only: a garment turned on its side is not the same garment
+
+
+def affine_transforms(angle: tf.Tensor, scale: tf.Tensor, shift_x: tf.Tensor,
+                      shift_y: tf.Tensor) -> tf.Tensor:
+    """(n, 8) projective-transform rows that rotate by `angle` (radians) and scale by `scale`
+    about the centre, then shift by (shift_x, shift_y) pixels.
+
+    Each row maps an output pixel to the input pixel it is read from, the inverse of the
+    movement: input = centre + R(-angle) (output - centre - shift) / scale.
+    """
+    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
+    x0, y0 = CENTRE + shift_x, CENTRE + shift_y
+    zeros = tf.zeros_like(angle)
+    return tf.stack([cos, sin, CENTRE - cos * x0 - sin * y0,
+                     -sin, cos, CENTRE + sin * x0 - cos * y0, zeros, zeros], axis=1)
+
+
+def apply_affine(images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
+    """Resample (n, 28, 28, 1) images through `transforms`; outside the image is black."""
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=tf.cast(transforms, tf.float32), output_shape=[SIZE, SIZE],
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
 def _stroke_thickness(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -30,18 +63,21 @@ class Augmenter:
     def __init__(self, seed: int, dataset: str = "mnist"):
         self.seed = seed
         self.digits = dataset == "mnist"
-        shift = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed)
-        zoom = keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2)
-        if self.digits:
-            turn = keras.layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed + 1)
-            self.geometry = keras.Sequential([shift, turn, zoom])
-        else:
-            self.geometry = keras.Sequential([keras.layers.RandomFlip("horizontal", seed=seed + 1),
-                                              shift, zoom])
+
+    def _seed(self, step: tf.Tensor, stream: int) -> tf.Tensor:
+        return tf.stack([tf.cast(step, tf.int32), self.seed * 8 + stream])
 
     def __call__(self, images: tf.Tensor, step: tf.Tensor) -> tf.Tensor:
         x = images[..., tf.newaxis]
-        x = self.geometry(x, training=True)
+        n = tf.shape(x)[0]
+        u = tf.random.stateless_uniform([n, 4], seed=self._seed(step, 0), minval=-1.0, maxval=1.0)
+        max_angle = math.radians(ROTATION_DEGREES) if self.digits else 0.0
+        transforms = affine_transforms(u[:, 0] * max_angle, 1.0 + u[:, 1] * ZOOM,
+                                       u[:, 2] * SHIFT * SIZE, u[:, 3] * SHIFT * SIZE)
+        if not self.digits:
+            flip = tf.random.stateless_uniform([n, 1, 1, 1], seed=self._seed(step, 1)) < 0.5
+            x = tf.where(flip, tf.reverse(x, axis=[2]), x)
+        x = apply_affine(x, transforms)
         if self.digits:
-            x = _stroke_thickness(x, tf.stack([tf.cast(step, tf.int32), self.seed]))
+            x = _stroke_thickness(x, self._seed(step, 2))
         return tf.clip_by_value(x[..., 0], 0.0, 1.0)

@@ -1,13 +1,15 @@
-"""Crash-safe file writing: write a temp file beside the target, then rename it into place.
+"""Files: crash-safe writing, and the checks before opening an archive someone gave us.
 
-A rename within one folder is atomic, so a reader (or a process killed mid-write) sees the old
-file or the new one, never half of one. Temp files are dotfiles, which every listing skips.
+Writing goes to a temp file beside the target, then renames it into place. A rename within one
+folder is atomic, so a reader (or a process killed mid-write) sees the old file or the new one,
+never half of one. Temp files are dotfiles, which every listing skips.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,3 +33,33 @@ def temp_beside(path: Path, write: Callable[[Path], object]) -> Path:
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Replace `path` with what `write(tmp)` writes, all at once."""
     os.replace(temp_beside(path, write), path)
+
+
+class ArchiveError(ValueError):
+    """A file that is not a readable zip archive of an acceptable size; the message says why."""
+
+
+def zip_entries(path: Path, max_bytes: int, max_unpacked: int, kind: str) -> dict[str, zipfile.ZipInfo]:
+    """The entries of the zip archive at `path`, by name, once it is known to be safe to open.
+
+    Refuses a missing, empty or oversized file, a file that is not a zip (`kind` says what it
+    should have been) and an archive that declares more than `max_unpacked` bytes (a zip bomb).
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ArchiveError(f"cannot read {path.name}: {e.strerror}") from None
+    if size == 0:
+        raise ArchiveError(f"{path.name} is empty")
+    if size > max_bytes:
+        raise ArchiveError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {max_bytes // 2**20} MB")
+    if not zipfile.is_zipfile(path):
+        raise ArchiveError(f"{path.name} is not {kind}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = {entry.filename: entry for entry in archive.infolist()}
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ArchiveError(f"{path.name} is a damaged archive: {e}") from None
+    if sum(entry.file_size for entry in entries.values()) > max_unpacked:
+        raise ArchiveError(f"{path.name} unpacks to more than {max_unpacked // 2**20} MB")
+    return entries

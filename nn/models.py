@@ -149,10 +149,10 @@ def _conv_bn_relu(x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
     return layers.Activation("relu")(x)
 
 
-def _cnn_best() -> keras.Model:
+def _cnn_best(widths: tuple[int, int] = (32, 64)) -> keras.Model:
     inputs = _inputs()
     x = _as_image(inputs)
-    for filters in (32, 64):
+    for filters in widths:
         x = _conv_bn_relu(x, filters)
         x = _conv_bn_relu(x, filters)
         x = layers.MaxPooling2D(2)(x)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from nn.config import ConfigError
+from nn.files import ArchiveError, zip_entries
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 
 PRESET = "numpy-mlp"
@@ -34,7 +35,7 @@ FORMAT = "digitlab-numpy-mlp"
 FORMAT_VERSION = 1
 INPUTS, OUTPUTS = 28 * 28, 10
 MAX_HIDDEN = 4096
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024  # as for .keras files
 SQUARED_ERROR_OF_ZEROS = 1.0  # the loss of a network that outputs all zeros: the "guessing" level
 SHOW_WEIGHTS_EVERY = 0.25  # seconds between hidden-weight pictures sent to the page
 TEST_BATCH = 2048
@@ -146,29 +147,20 @@ def flat(x: np.ndarray, dtype=np.float32, size: int = INPUTS) -> np.ndarray:
 def load(path) -> NumpyMLP:
     """Read a .npmlp file, refusing anything but the two expected, finite weight arrays."""
     path = Path(path)
+    limit = (INPUTS + OUTPUTS) * MAX_HIDDEN * 8 + 4096  # float64 weights of the largest network
     try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise NumpyModelError(f"cannot read {path.name}: {e.strerror}") from None
-    if size > MAX_FILE_BYTES:
+        entries = zip_entries(path, MAX_FILE_BYTES, limit,
+                              "a Digit Lab NumPy model (.npmlp files are zip archives)")
+    except ArchiveError as e:
+        raise NumpyModelError(str(e)) from None
+    if set(entries) != {"format.json", "w1.npy", "w2.npy"}:
         raise NumpyModelError(
-            f"{path.name} is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
-    if not zipfile.is_zipfile(path):
-        raise NumpyModelError(f"{path.name} is not a Digit Lab NumPy model (.npmlp files are zip archives)")
+            f"{path.name} holds {sorted(entries)}, expected format.json, w1.npy, w2.npy")
     try:
         with zipfile.ZipFile(path) as archive:
-            entries = {e.filename: e for e in archive.infolist()}
-            if set(entries) != {"format.json", "w1.npy", "w2.npy"}:
-                raise NumpyModelError(
-                    f"{path.name} holds {sorted(entries)}, expected format.json, w1.npy, w2.npy")
-            limit = (INPUTS + OUTPUTS) * MAX_HIDDEN * 8 + 4096  # float64 weights plus headers
-            if sum(e.file_size for e in entries.values()) > limit:
-                raise NumpyModelError(f"{path.name} unpacks to more than a {MAX_HIDDEN}-unit network needs")
             meta = json.loads(archive.read("format.json"))
             w1 = np.load(io.BytesIO(archive.read("w1.npy")), allow_pickle=False)
             w2 = np.load(io.BytesIO(archive.read("w2.npy")), allow_pickle=False)
-    except NumpyModelError:
-        raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
         raise NumpyModelError(f"{path.name} is damaged: {e}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:

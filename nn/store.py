@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nn.files import temp_beside
+from nn.files import ArchiveError, temp_beside, zip_entries
 from nn.paths import bundled_models_dir, models_dir
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
@@ -90,28 +89,14 @@ def check_name(name: str) -> str:
 def check_archive(path: Path) -> None:
     """Refuse what is not a plausible .keras archive before Keras reads any of it."""
     try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise ModelLoadError(f"cannot read {path.name}: {e.strerror}") from None
-    if size == 0:
-        raise ModelLoadError(f"{path.name} is empty")
-    if size > MAX_MODEL_BYTES:
-        raise ModelLoadError(
-            f"{path.name} is {size / 2**20:.1f} MB; the limit is {MAX_MODEL_BYTES // 2**20} MB")
-    if not zipfile.is_zipfile(path):
-        raise ModelLoadError(f"{path.name} is not a Keras model file (.keras files are zip archives)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as e:
-        raise ModelLoadError(f"{path.name} is a damaged archive: {e}") from None
-    names = {entry.filename for entry in entries}
-    if not {"config.json", "model.weights.h5"} <= names:
+        names = zip_entries(path, MAX_MODEL_BYTES, MAX_UNPACKED_BYTES,
+                            "a Keras model file (.keras files are zip archives)")
+    except ArchiveError as e:
+        raise ModelLoadError(str(e)) from None
+    if not {"config.json", "model.weights.h5"} <= set(names):
         raise ModelLoadError(
             f"{path.name} is a zip archive but not a Keras model "
             "(it lacks config.json or model.weights.h5)")
-    if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
-        raise ModelLoadError(f"{path.name} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB")
 
 
 def check_io_shapes(model) -> None:

@@ -96,3 +96,15 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert "Traceback" not in out.stderr
     out = run_cli("train", "--preset", "dense-128", "--epochs", "0", models_dir=tmp_path, check=False)
     assert out.returncode == 2 and "must be at least 1" in out.stderr
+
+
+def test_the_numpy_network_trains_saves_and_evaluates_through_the_cli(tmp_path, mnist):
+    out = run_cli("train", "--preset", "numpy-mlp", "--epochs", "5", "--seed", "1", "--json",
+                  models_dir=tmp_path)
+    result = json.loads(out.stdout)
+    assert result["path"].endswith(".npmlp") and (tmp_path / "numpy-mlp-mnist.npmlp").exists()
+    assert result["epochs"] == 5 and 0.7 < result["test_accuracy"] < 0.9
+    assert "test_accuracy" in out.stderr  # the per-epoch test score is in the log
+    evaluated = json.loads(run_cli("evaluate", "--model", "numpy-mlp-mnist", "--json",
+                                   models_dir=tmp_path).stdout)
+    assert evaluated["accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-4)

@@ -43,3 +43,15 @@ def wait_until(condition, timeout: float = 60, interval: float = 0.25, message: 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+def save_drawing_as(page, digit: int) -> None:
+    """On the Draw page: open "Wrong? Tell it", pick the right digit and save the drawing."""
+    from tests.e2e.conftest import wait_idle
+
+    page.get_by_text("Wrong? Tell it").click()
+    wait_idle(page)
+    choose(page, "right_label", str(digit))
+    click(page, "save_drawing")
+    wait_idle(page)
+    wait_until(lambda: f"Saved as a {digit}" in page.inner_text("body"), message="the saved drawing")

@@ -13,7 +13,7 @@ import pytest
 from nn.drawings import DrawingStore
 from nn.numpy_mlp import load as load_numpy_model
 from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, start_app, stop_app, wait_idle
-from tests.e2e.helpers import choose, click, wait_until, widget
+from tests.e2e.helpers import choose, click, save_drawing_as, wait_until, widget
 from tests.e2e.strokes import canvas_box, draw_digit
 
 
@@ -81,12 +81,7 @@ def test_train_the_numpy_network_watch_its_weights_and_draw_for_it(page, own_app
     wait_idle(page)
     shown = page.get_by_test_id("answer").first.inner_text().strip()
     sure = int(re.search(r"(\d+)% sure", page.inner_text("body")).group(1))
-    page.get_by_text("Wrong? Tell it").click()
-    wait_idle(page)
-    choose(page, "right_label", "7")
-    click(page, "save_drawing")
-    wait_idle(page)
-    wait_until(lambda: "Saved as a 7" in page.inner_text("body"), message="the saved drawing")
+    save_drawing_as(page, 7)
 
     drawings = DrawingStore(tmp / "drawings").load("mnist")
     model = load_numpy_model(tmp / "models" / "e2e-numpy.npmlp")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.e2e.conftest import assert_no_exception, wait_idle
-from tests.e2e.helpers import choose, click, fill_number, wait_until, widget
+from tests.e2e.helpers import click, fill_number, save_drawing_as, wait_until, widget
 from tests.e2e.strokes import canvas_box, draw_digit
 
 
@@ -15,12 +15,7 @@ def test_draw_label_fine_tune_and_evaluate_on_my_drawings(page, app_url):
     box = canvas_box(page)
     draw_digit(page, box, 7, 200, 40, 40)
     wait_idle(page)
-    page.get_by_text("Wrong? Tell it").click()
-    wait_idle(page)
-    choose(page, "right_label", "7")
-    click(page, "save_drawing")
-    wait_idle(page)
-    wait_until(lambda: "Saved as a 7" in page.inner_text("body"), message="the saved drawing")
+    save_drawing_as(page, 7)
 
     page.goto(app_url + "/train")
     wait_idle(page)
