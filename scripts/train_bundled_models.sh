@@ -20,7 +20,7 @@ train() {
 
 train mnist-dense-128 --preset dense-128 --dataset mnist
 train mnist-dense-best --preset dense-best --dataset mnist --validation-split 0
-train mnist-cnn-best --preset cnn-best --dataset mnist
+train mnist-cnn-best --preset cnn-best --dataset mnist --validation-split 0
 train fashion-cnn-best --preset cnn-best --dataset fashion-mnist
 
 mkdir -p assets/models
