@@ -75,6 +75,8 @@ PRESETS = {
                "Neural networks lecture, second Keras CNN", "adam", 1e-3, 64, 5),
         Preset("cnn-best", "Ours: 4 conv layers with batch norm, augmentation, warm-up + cosine LR",
                "Digit Lab", "adam", 3e-3, 256, 15, augment=True, lr_schedule="cosine"),
+        Preset("cnn-wide", "Ours, wider for harder data such as Fashion-MNIST: cnn-best with 64 and 128 "
+               "filters, 30 epochs", "Digit Lab", "adam", 2e-3, 128, 30, augment=True, lr_schedule="cosine"),
         Preset("dense-best", "Ours: two hidden layers of 256 relu units with dropout 0.2, augmentation, "
                "warm-up + cosine LR", "Digit Lab", "adam", 2e-3, 128, 20, augment=True,
                lr_schedule="cosine"),
@@ -143,22 +145,22 @@ def _cnn_2() -> keras.Model:
     return keras.Model(inputs, _softmax(x))
 
 
-def _conv_bn_relu(x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
-    x = layers.Conv2D(filters, 3, use_bias=False)(x)  # batch norm supplies the bias
-    x = layers.BatchNormalization()(x)
-    return layers.Activation("relu")(x)
+def _cnn_best(widths: tuple[int, int] = (32, 64)) -> keras.Model:
+    """Two blocks of conv-relu, conv-relu, max-pool, then batch norm, then a dense head.
 
-
-def _cnn_best() -> keras.Model:
+    Batch norm sits after the pooling, on a quarter of the values: on this 2-core CPU batch norm
+    after every full-size convolution took 45% of a training step (an epoch 33 s instead of 61 s).
+    """
     inputs = _inputs()
     x = _as_image(inputs)
-    for filters in (32, 64):
-        x = _conv_bn_relu(x, filters)
-        x = _conv_bn_relu(x, filters)
+    for filters in widths:
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
+        x = layers.Conv2D(filters, 3, activation="relu")(x)
         x = layers.MaxPooling2D(2)(x)
+        x = layers.BatchNormalization()(x)
         x = layers.Dropout(0.25)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.Dense(128, use_bias=False)(x)  # batch norm supplies the bias
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.4)(x)
@@ -172,6 +174,7 @@ PRESET_BUILDERS = {
     "cnn-1": _cnn_1,
     "cnn-2": _cnn_2,
     "cnn-best": _cnn_best,
+    "cnn-wide": lambda: _cnn_best(widths=(64, 128)),
     "dense-best": lambda: _custom_dense(DenseSpec(hidden=(256, 256), dropout=0.2)),
 }
 
