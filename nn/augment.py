@@ -1,7 +1,8 @@
 """Training-time data augmentation on batches of (n, 28, 28) float images in [0, 1].
 
-Shift, small rotation, zoom and stroke thickness: the ways a person's digit differs from
-another's. Runs inside tf.data, so it never touches the saved model.
+Digits: shift, small rotation, zoom and stroke thickness, the ways a person's digit differs from
+another's. Clothing: mirroring, a small shift and random erasing. Runs inside tf.data, so it
+never touches the saved model.
 
 Shift, rotation and zoom are composed into one affine map per image and applied in a single
 resampling pass: three separate Keras preprocessing layers resample three times, which cost
@@ -19,6 +20,10 @@ CENTRE = (SIZE - 1) / 2
 SHIFT = 0.1  # of the image size, each way
 ZOOM = 0.1  # scale in [0.9, 1.1]
 ROTATION_DEGREES = 10.0  # digits only: a garment turned on its side is not the same garment
+CLOTHING_SHIFT = 0.07  # Fashion-MNIST items are centred and scaled to fill the frame: 2 pixels
+ERASE_PROBABILITY = 0.5  # random erasing (Zhong et al. 2017) of one rectangle ...
+ERASE_AREA = (0.02, 0.25)  # ... covering this fraction of the image ...
+ERASE_ASPECT = (0.3, 3.3)  # ... with this height / width
 
 
 def affine_transforms(angle: tf.Tensor, scale: tf.Tensor, shift_x: tf.Tensor,
@@ -52,12 +57,33 @@ def _stroke_thickness(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return tf.where(choice > 0.75, eroded, images)
 
 
+def _random_erasing(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """Fill one random rectangle of some images with noise, so that the model can't lean on
+    any single part of a garment (a collar, a heel) being visible."""
+    n = tf.shape(images)[0]
+    u = tf.random.stateless_uniform([n, 5], seed=seed)
+    area = (ERASE_AREA[0] + u[:, 0] * (ERASE_AREA[1] - ERASE_AREA[0])) * SIZE * SIZE
+    aspect = tf.exp(math.log(ERASE_ASPECT[0]) + u[:, 1] * math.log(ERASE_ASPECT[1] / ERASE_ASPECT[0]))
+    height = tf.minimum(tf.sqrt(area * aspect), SIZE)
+    width = tf.minimum(tf.sqrt(area / aspect), SIZE)
+    top = u[:, 2] * (SIZE - height)
+    left = u[:, 3] * (SIZE - width)
+    rows = tf.range(SIZE, dtype=tf.float32)[tf.newaxis, :, tf.newaxis]
+    cols = tf.range(SIZE, dtype=tf.float32)[tf.newaxis, tf.newaxis, :]
+    inside = ((rows >= top[:, None, None]) & (rows < (top + height)[:, None, None])
+              & (cols >= left[:, None, None]) & (cols < (left + width)[:, None, None])
+              & (u[:, 4] < ERASE_PROBABILITY)[:, None, None])
+    noise = tf.random.stateless_uniform(tf.shape(images)[:3], seed=seed + [0, 1])  # next stream
+    return tf.where(inside[..., tf.newaxis], noise[..., tf.newaxis], images)
+
+
 class Augmenter:
     """Random changes that keep the label, reproducible from one seed, chosen per data set.
 
     Digits: shift, small rotation, zoom and stroke thickness (how writers differ). Clothing:
-    shift, zoom and left-right mirroring; rotating or thinning a garment only hurts (a cnn-best
-    trained with the digit recipe reached 89.98% on Fashion-MNIST).
+    left-right mirroring, a 2-pixel shift and random erasing; rotating, zooming or thinning a
+    garment only hurts (a cnn-best trained with the digit recipe reached 89.98% on
+    Fashion-MNIST, with shift, zoom and mirroring 90.95%).
     """
 
     def __init__(self, seed: int, dataset: str = "mnist"):
@@ -71,13 +97,17 @@ class Augmenter:
         x = images[..., tf.newaxis]
         n = tf.shape(x)[0]
         u = tf.random.stateless_uniform([n, 4], seed=self._seed(step, 0), minval=-1.0, maxval=1.0)
-        max_angle = math.radians(ROTATION_DEGREES) if self.digits else 0.0
-        transforms = affine_transforms(u[:, 0] * max_angle, 1.0 + u[:, 1] * ZOOM,
-                                       u[:, 2] * SHIFT * SIZE, u[:, 3] * SHIFT * SIZE)
+        if self.digits:
+            angle, scale, shift = u[:, 0] * math.radians(ROTATION_DEGREES), 1.0 + u[:, 1] * ZOOM, SHIFT
+        else:
+            angle, scale, shift = tf.zeros([n]), tf.ones([n]), CLOTHING_SHIFT
+        transforms = affine_transforms(angle, scale, u[:, 2] * shift * SIZE, u[:, 3] * shift * SIZE)
         if not self.digits:
             flip = tf.random.stateless_uniform([n, 1, 1, 1], seed=self._seed(step, 1)) < 0.5
             x = tf.where(flip, tf.reverse(x, axis=[2]), x)
         x = apply_affine(x, transforms)
         if self.digits:
             x = _stroke_thickness(x, self._seed(step, 2))
+        else:
+            x = _random_erasing(x, self._seed(step, 3))
         return tf.clip_by_value(x[..., 0], 0.0, 1.0)

@@ -21,7 +21,7 @@ train() {
 train mnist-dense-128 --preset dense-128 --dataset mnist
 train mnist-dense-best --preset dense-best --dataset mnist --validation-split 0
 train mnist-cnn-best --preset cnn-best --dataset mnist --validation-split 0
-train fashion-cnn-best --preset cnn-best --dataset fashion-mnist
+train fashion-cnn-wide --preset cnn-wide --dataset fashion-mnist --validation-split 0
 
 mkdir -p assets/models
 cp "$out"/*.keras "$out"/*.json assets/models/

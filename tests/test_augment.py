@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from nn.augment import Augmenter, affine_transforms, apply_affine
+from nn.augment import Augmenter, _random_erasing, affine_transforms, apply_affine
 
 
 def centre_of_mass(image: np.ndarray) -> np.ndarray:
@@ -38,3 +38,14 @@ def test_augmented_batches_are_reproducible_and_still_digits(mnist):
     assert 0.5 < np.abs(a - x.numpy()).mean() / x.numpy().mean() < 1.5  # changed, not destroyed
     fashion = Augmenter(3, "fashion-mnist")(x, tf.constant(7)).numpy()
     assert not np.array_equal(fashion, a)
+
+
+def test_random_erasing_fills_one_rectangle_in_about_half_the_images():
+    erased = _random_erasing(tf.zeros([400, 28, 28, 1]), tf.constant([5, 3])).numpy()[..., 0] > 0
+    hit = erased.any(axis=(1, 2))
+    assert 0.4 < hit.mean() < 0.6
+    for mask in erased[hit]:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        assert mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].all()  # one solid rectangle
+        assert 0.01 < mask.mean() < 0.3
+
