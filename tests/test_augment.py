@@ -48,4 +48,3 @@ def test_random_erasing_fills_one_rectangle_in_about_half_the_images():
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         assert mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].all()  # one solid rectangle
         assert 0.01 < mask.mean() < 0.3
-
