@@ -1,4 +1,7 @@
-"""Training settings: one typed, checked config for every trainer (Keras and NumPy)."""
+"""Training settings: one typed, checked config for every trainer, and every limit in one place.
+
+Forms, the command line and the trainers all read their bounds from here.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,28 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")  # names keras.optimizers.get() resolves
 LR_SCHEDULES = ("constant", "cosine")
+
+# --- limits ------------------------------------------------------------------------------------
 MAX_EPOCHS = 500
+MAX_BATCH_SIZE = 8192
 MAX_LEARNING_RATE = 100.0
+MAX_VALIDATION_SPLIT = 0.5
+MIN_SUBSET = 10  # fewer training images than this teach nothing
+TRAIN_IMAGES = 60_000  # both data sets have 60,000 training images ...
+TEST_IMAGES = 10_000  # ... and 10,000 test images
+MAX_TREES = 200  # the random forest's largest size: its file grows by about 0.2 MB a tree
+
+# Fine-tuning a saved model on one's own drawings.
+FINE_TUNE_MAX_EPOCHS = 50
+FINE_TUNE_LEARNING_RATES = (1e-5, 0.1)  # the form's range
+FINE_TUNE_REPEAT = 20  # each drawing is shown this many times per epoch ...
+FINE_TUNE_REPLAY = 6_000  # ... mixed with this many of the data set's own images
+
+# Runs and the queue.
+MAX_RUNS_PER_WORKSPACE = 50  # older finished runs are removed beyond this
+DEFAULT_MAX_TRAININGS = 1  # trainings at once on one machine (DIGITLAB_MAX_TRAININGS); see README
 
 
 class ConfigError(ValueError):
@@ -24,12 +45,13 @@ class TrainConfig:
     optimizer: str = "adam"  # adam, sgd or rmsprop
     learning_rate: float = 1e-3  # peak learning rate
     validation_split: float = 0.1  # share of the training images held out for validation
-    augment: bool = False  # random shift/rotation/zoom/stroke thickness while training
+    augment: bool = False  # random changes of the images while training (nn.augment)
     seed: int = 0  # fixes initial weights, shuffling, dropout and augmentation
     subset: int | None = None  # train on only the first N training images
     lr_schedule: str = "constant"  # constant, or cosine: warm-up then cosine decay
     label_smoothing: float = 0.0  # 0 for plain cross-entropy
     per_sample: bool = False  # NumPy network only: update after every image, as its tutorial does
+    trees: int = 100  # random forest only: how many trees it grows
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
@@ -53,6 +75,11 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def training_images(self, train_size: int = TRAIN_IMAGES) -> int:
+        """How many images one epoch trains on: the subset minus the validation share."""
+        n = min(self.subset or train_size, train_size)
+        return n - int(round(n * self.validation_split))
+
     def problems(self, train_size: int | None = None) -> list[str]:
         """Every problem with this config, as sentences for people; empty when it is usable."""
         p = []
@@ -60,28 +87,35 @@ class TrainConfig:
         def is_int(value) -> bool:
             return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
+        def is_number(value) -> bool:
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
         if not is_int(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
             p.append(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, got {self.epochs!r}")
-        if not is_int(self.batch_size) or not 1 <= self.batch_size <= 8192:
-            p.append(f"batch size must be a whole number from 1 to 8192, got {self.batch_size!r}")
+        if not is_int(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            p.append(f"batch size must be a whole number from 1 to {MAX_BATCH_SIZE}, got {self.batch_size!r}")
         if self.optimizer not in OPTIMIZERS:
             p.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         lr = self.learning_rate
-        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or not 0 < lr <= MAX_LEARNING_RATE:
+        if not is_number(lr) or not 0 < lr <= MAX_LEARNING_RATE:
             p.append(f"learning rate must be above 0 and at most {MAX_LEARNING_RATE:g}, got {lr!r}")
-        if not isinstance(self.validation_split, (int, float)) or not 0 <= self.validation_split <= 0.5:
-            p.append(f"validation split must be between 0 and 0.5, got {self.validation_split!r}")
+        if not is_number(self.validation_split) or not 0 <= self.validation_split <= MAX_VALIDATION_SPLIT:
+            p.append(f"validation split must be between 0 and {MAX_VALIDATION_SPLIT}, "
+                     f"got {self.validation_split!r}")
         if not is_int(self.seed) or self.seed < 0:
             p.append(f"seed must be a whole number >= 0, got {self.seed!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             p.append(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}")
-        if not isinstance(self.per_sample, bool):
-            p.append(f"per_sample must be true or false, got {self.per_sample!r}")
-        if not isinstance(self.label_smoothing, (int, float)) or not 0 <= self.label_smoothing < 1:
+        if not isinstance(self.per_sample, bool) or not isinstance(self.augment, bool):
+            p.append("augment and per_sample must be true or false")
+        if not is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
             p.append(f"label smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if not is_int(self.trees) or not 1 <= self.trees <= MAX_TREES:
+            p.append(f"trees must be a whole number from 1 to {MAX_TREES}, got {self.trees!r}")
         if self.subset is not None:
-            if not is_int(self.subset) or self.subset < 10:
-                p.append(f"subset must be a whole number of at least 10 images, got {self.subset!r}")
+            if not is_int(self.subset) or self.subset < MIN_SUBSET:
+                p.append(f"subset must be a whole number of at least {MIN_SUBSET} images, "
+                         f"got {self.subset!r}")
             elif train_size is not None and self.subset > train_size:
                 p.append(f"subset of {self.subset} is larger than the {train_size} training images")
         return p

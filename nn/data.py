@@ -343,10 +343,6 @@ def load(name: str = "mnist", log: Callable[[str], None] = lambda message: None)
     return Dataset(info=info, **arrays)
 
 
-def is_cached(name: str) -> bool:
-    return cache_path(name).exists()
-
-
 def training_split(data: Dataset, config):
     """(x_train, y_train, x_val, y_val) as uint8: the subset, then the last share for validation."""
     n = config.subset or len(data.x_train)

@@ -1,6 +1,7 @@
 """Prediction: a compiled direct call of the model (not `model.predict`), batches, saliency.
 
-`make_predictor(model)` gives the same interface for Keras models and the NumPy network.
+`make_predictor(model)` gives the same interface for every kind of model (nn.kinds): each kind's
+predictor is a `Predicting` with `probabilities` and `saliency`.
 
 `model.predict` builds a data pipeline on every call (~50 ms here for one image); a traced
 function called directly costs a few milliseconds and gives the same numbers.
@@ -11,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 
 from nn.preprocess import to_mnist
 
@@ -34,8 +34,8 @@ class Prediction:
         return self.confidence - float(self.probabilities[self.runner_up]) < 0.25
 
 
-class _Predicting:
-    """What every predictor offers on top of its `probabilities`."""
+class Predicting:
+    """What every predictor offers on top of its `probabilities(images)` and `saliency(image)`."""
 
     def predict_one(self, image28: np.ndarray) -> Prediction:
         p = self.probabilities(image28[np.newaxis])[0]
@@ -48,16 +48,18 @@ class _Predicting:
         return x, self.predict_one(x)
 
 
-def _unit_scaled(grad: np.ndarray) -> np.ndarray:
+def unit_scaled(grad: np.ndarray) -> np.ndarray:
     grad = np.abs(grad).reshape(28, 28)
     top = grad.max()
     return (grad / top if top > 0 else grad).astype(np.float32)
 
 
-class Predictor(_Predicting):
+class Predictor(Predicting):
     """Wraps a Keras model for fast repeated calls on (n, 28, 28) float32 images in [0, 1]."""
 
     def __init__(self, model):
+        import tensorflow as tf  # here, so that the other kinds' predictors need no TensorFlow
+
         self.model = model
         self.input_shape = tuple(model.inputs[0].shape[1:])  # (28, 28) or (28, 28, 1)
         self._call = tf.function(
@@ -76,45 +78,22 @@ class Predictor(_Predicting):
         """(n, 10) probabilities for (n, 28, 28) images (or one (28, 28) image -> (1, 10))."""
         x = self._shaped(images)
         if len(x) <= BATCH:
-            return self._call(tf.constant(x)).numpy()
-        return np.concatenate([self._call(tf.constant(x[i:i + BATCH])).numpy()
-                               for i in range(0, len(x), BATCH)])
+            return self._call(x).numpy()
+        return np.concatenate([self._call(x[i:i + BATCH]).numpy() for i in range(0, len(x), BATCH)])
 
     def saliency(self, image28: np.ndarray, class_index: int | None = None) -> np.ndarray:
         """|d p(class) / d pixel| over the 28x28 input, scaled to [0, 1]; where the model looked."""
+        import tensorflow as tf
+
         x = tf.Variable(self._shaped(image28[np.newaxis]))
         with tf.GradientTape() as tape:
             p = self.model(x, training=False)
             target = p[0, int(np.argmax(p[0])) if class_index is None else class_index]
-        return _unit_scaled(tape.gradient(target, x).numpy())
+        return unit_scaled(tape.gradient(target, x).numpy())
 
 
-class NumpyPredictor(_Predicting):
-    """The same interface over nn.numpy_mlp.NumpyMLP (its forward pass is already fast)."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        images = np.asarray(images, dtype=np.float32)
-        if images.shape[-2:] != (28, 28) and images.shape[-1] != 28 * 28:
-            raise ValueError(f"expected 28x28 images, got shape {images.shape}")
-        return self.model.probabilities(images)
-
-    def saliency(self, image28: np.ndarray, class_index: int | None = None) -> np.ndarray:
-        """|d output(class) / d pixel|, scaled to [0, 1]."""
-        if class_index is None:
-            class_index = int(np.argmax(self.model.outputs(image28)[0]))
-        return _unit_scaled(self.model.input_gradient(image28, class_index))
-
-
-def make_predictor(model) -> Predictor | NumpyPredictor:
+def make_predictor(model) -> Predicting:
     """The predictor for a loaded model, whichever kind it is."""
-    from nn.numpy_mlp import NumpyMLP
+    from nn import kinds
 
-    return NumpyPredictor(model) if isinstance(model, NumpyMLP) else Predictor(model)
-
-
-def scale_uint8(images: np.ndarray) -> np.ndarray:
-    """Dataset images (uint8 0..255) as model input (float32 0..1)."""
-    return np.asarray(images, dtype=np.float32) / 255.0
+    return kinds.of_model(model).predictor(model)

@@ -1,24 +1,124 @@
-"""Model presets (the reference tutorials' models and our best CNN) and the custom model builder.
+"""The preset table and the Keras architectures, as plans of layers.
 
-Every model takes (batch, 28, 28) float32 pixels in [0, 1] and returns softmax probabilities over
-10 classes, so the loss is plain (sparse) categorical cross-entropy, never `from_logits=True`.
+Every Keras model here is a plan: a tuple of small layer records. `build_keras` turns a plan into a
+model that takes (batch, 28, 28) float32 pixels in [0, 1] and returns softmax probabilities over 10
+classes (so the loss is plain categorical cross-entropy, never `from_logits=True`). `describe`
+reads the same plan without TensorFlow: the layer table (shapes, parameters) and the cost of one
+image, which is what the Train page shows and what time estimates use. A test checks both against
+Keras' own model.
+
+Which kind of model a preset is (Keras, the NumPy network, the random forest) is its `kind`;
+nn.kinds knows what each kind can do.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-
-import keras
-from keras import layers
+from pathlib import Path
 
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu")
+MAX_DENSE_LAYERS = 8
+MAX_CONV_BLOCKS = 4
+MAX_UNITS = 4096
+MAX_FILTERS = 512
+KERNEL_SIZES = (1, 3, 5, 7)
 
 
 class UnknownModelError(ValueError):
     pass
 
+
+# --- layers of a plan ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AsImage:
+    """(28, 28) -> (28, 28, 1), no parameters."""
+
+
+@dataclass(frozen=True)
+class Conv:
+    filters: int
+    kernel: int
+    activation: str | None = "relu"
+    padding: str = "valid"
+    bias: bool = True
+
+
+@dataclass(frozen=True)
+class Pool:
+    size: int = 2
+
+
+@dataclass(frozen=True)
+class Norm:
+    """Batch normalisation over the last axis."""
+
+
+@dataclass(frozen=True)
+class Drop:
+    rate: float
+
+
+@dataclass(frozen=True)
+class Flat:
+    pass
+
+
+@dataclass(frozen=True)
+class Dense:
+    units: int
+    activation: str | None = "relu"
+    bias: bool = True
+
+
+@dataclass(frozen=True)
+class Act:
+    name: str
+
+
+Layer = AsImage | Conv | Pool | Norm | Drop | Flat | Dense | Act
+Plan = tuple  # of Layer; the softmax output layer is added by build_keras and describe
+OUTPUT = Dense(NUM_CLASSES, "softmax")
+
+
+def dense_plan(hidden: tuple[int, ...], activation: str = "relu", dropout: float = 0.0) -> Plan:
+    layers: list[Layer] = [Flat()]
+    for units in hidden:
+        layers.append(Dense(units, activation))
+        if dropout:
+            layers.append(Drop(dropout))
+    return tuple(layers)
+
+
+def _cnn_best_plan(widths: tuple[int, int]) -> Plan:
+    """Two blocks of conv-relu, conv-relu, max-pool, then batch norm, then a dense head.
+
+    Batch norm sits after the pooling, on a quarter of the values: on this 2-core CPU batch norm
+    after every full-size convolution took 45% of a training step (an epoch 33 s instead of 61 s).
+    """
+    blocks = []
+    for filters in widths:
+        blocks += [Conv(filters, 3), Conv(filters, 3), Pool(), Norm(), Drop(0.25)]
+    # The dense layer has no bias: batch norm supplies it.
+    return (AsImage(), *blocks, Flat(), Dense(128, None, bias=False), Norm(), Act("relu"), Drop(0.4))
+
+
+PLANS: dict[str, Plan] = {
+    "dense-128": dense_plan((128,)),
+    "dense-128x2": dense_plan((128, 128)),
+    "sigmoid-10": dense_plan((10,), "sigmoid"),
+    # the tutorial's first CNN: its convolution has no activation
+    "cnn-1": (AsImage(), Conv(28, 3, None), Pool(), Flat(), Dense(128), Drop(0.2)),
+    "cnn-2": (AsImage(), Conv(32, 5), Pool(), Conv(32, 3), Pool(), Drop(0.2), Flat(), Dense(128)),
+    "cnn-best": _cnn_best_plan((32, 64)),
+    "cnn-wide": _cnn_best_plan((64, 128)),
+    "dense-best": dense_plan((256, 256), dropout=0.2),
+}
+
+
+# --- custom models -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class DenseSpec:
@@ -28,6 +128,9 @@ class DenseSpec:
     activation: str = "relu"  # of the hidden layers
     dropout: float = 0.0  # after each hidden layer; 0 for none
     kind: str = field(default="dense", init=False)
+
+    def plan(self) -> Plan:
+        return dense_plan(self.hidden, self.activation, self.dropout)
 
 
 @dataclass(frozen=True)
@@ -40,170 +143,21 @@ class ConvSpec:
     batch_norm: bool = False  # after each convolution
     kind: str = field(default="cnn", init=False)
 
+    def plan(self) -> Plan:
+        layers: list[Layer] = [AsImage()]
+        for filters, kernel in self.blocks:
+            if self.batch_norm:
+                layers += [Conv(filters, kernel, None, "same", bias=False), Norm(), Act("relu")]
+            else:
+                layers.append(Conv(filters, kernel, "relu", "same"))
+            layers.append(Pool())
+        layers += [Flat(), *(Dense(units) for units in self.dense)]
+        if self.dropout:
+            layers.append(Drop(self.dropout))
+        return tuple(layers)
+
 
 ModelSpec = DenseSpec | ConvSpec
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    description: str  # one line, for people
-    source: str  # the tutorial it comes from
-    optimizer: str  # "adam", "sgd" or "rmsprop"
-    learning_rate: float
-    batch_size: int
-    epochs: int
-    augment: bool = False  # train with data augmentation by default
-    lr_schedule: str = "constant"  # or "cosine" (warm-up then cosine decay)
-    subset: int | None = None  # train on only the first N images by default
-    validation_split: float = 0.1
-    framework: str = "keras"  # or "numpy" (nn.numpy_mlp, no TensorFlow)
-
-
-PRESETS = {
-    p.name: p
-    for p in (
-        Preset("dense-128", "Flatten -> Dense 128 relu -> Dense 10 softmax: the classic first network",
-               "TensorFlow basic classification tutorial", "adam", 1e-3, 32, 5),
-        Preset("dense-128x2", "Two hidden layers of 128 relu units",
-               "TensorFlow basic classification tutorial (MNIST part)", "adam", 1e-3, 32, 5),
-        Preset("sigmoid-10", "784 inputs -> Dense 10 sigmoid -> Dense 10 softmax, plain SGD",
-               "\"MNIST in 10 lines\" tutorial", "sgd", 0.5, 32, 10),
-        Preset("cnn-1", "One conv layer of 28 3x3 filters, max-pool, Dense 128, dropout 0.2",
-               "Neural networks lecture, first Keras CNN", "adam", 1e-3, 64, 5),
-        Preset("cnn-2", "Two conv layers (32 5x5, 32 3x3) with max-pooling, dropout, Dense 128",
-               "Neural networks lecture, second Keras CNN", "adam", 1e-3, 64, 5),
-        Preset("cnn-best", "Ours: 4 conv layers with batch norm, augmentation, warm-up + cosine LR",
-               "Digit Lab", "adam", 3e-3, 256, 15, augment=True, lr_schedule="cosine"),
-        Preset("cnn-wide", "Ours, wider for harder data such as Fashion-MNIST: cnn-best with 64 and 128 "
-               "filters, 30 epochs", "Digit Lab", "adam", 2e-3, 128, 30, augment=True, lr_schedule="cosine"),
-        Preset("dense-best", "Ours: two hidden layers of 256 relu units with dropout 0.2, augmentation, "
-               "warm-up + cosine LR", "Digit Lab", "adam", 2e-3, 128, 20, augment=True,
-               lr_schedule="cosine"),
-        Preset("numpy-mlp", "784 -> 40 ReLU -> 10, written in NumPy: forward pass, backpropagation and "
-               "gradient descent by hand, on 1,000 images", "\"Neural network from scratch\" NumPy tutorial",
-               "sgd", 0.005, 32, 350, subset=1000, validation_split=0.0, framework="numpy"),
-    )
-}
-
-
-def preset(name: str) -> Preset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise UnknownModelError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}") from None
-
-
-# --- builders ------------------------------------------------------------------------------
-
-def _inputs() -> keras.KerasTensor:
-    return keras.Input(shape=INPUT_SHAPE, name="pixels")
-
-
-def _as_image(x: keras.KerasTensor) -> keras.KerasTensor:
-    return layers.Reshape((*INPUT_SHAPE, 1), name="as_image")(x)  # no parameters
-
-
-def _softmax(x: keras.KerasTensor) -> keras.KerasTensor:
-    return layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
-
-
-def _dense_128(width: int = 1) -> keras.Model:
-    inputs = _inputs()
-    x = layers.Flatten()(inputs)
-    for _ in range(width):
-        x = layers.Dense(128, activation="relu")(x)
-    return keras.Model(inputs, _softmax(x))
-
-
-def _sigmoid_10() -> keras.Model:
-    inputs = _inputs()
-    x = layers.Flatten()(inputs)
-    x = layers.Dense(10, activation="sigmoid")(x)
-    return keras.Model(inputs, _softmax(x))
-
-
-def _cnn_1() -> keras.Model:
-    inputs = _inputs()
-    x = layers.Conv2D(28, 3)(_as_image(inputs))  # the tutorial's conv has no activation
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(128, activation="relu")(x)
-    x = layers.Dropout(0.2)(x)
-    return keras.Model(inputs, _softmax(x))
-
-
-def _cnn_2() -> keras.Model:
-    inputs = _inputs()
-    x = layers.Conv2D(32, 5, activation="relu")(_as_image(inputs))
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Conv2D(32, 3, activation="relu")(x)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Dropout(0.2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(128, activation="relu")(x)
-    return keras.Model(inputs, _softmax(x))
-
-
-def _cnn_best(widths: tuple[int, int] = (32, 64)) -> keras.Model:
-    """Two blocks of conv-relu, conv-relu, max-pool, then batch norm, then a dense head.
-
-    Batch norm sits after the pooling, on a quarter of the values: on this 2-core CPU batch norm
-    after every full-size convolution took 45% of a training step (an epoch 33 s instead of 61 s).
-    """
-    inputs = _inputs()
-    x = _as_image(inputs)
-    for filters in widths:
-        x = layers.Conv2D(filters, 3, activation="relu")(x)
-        x = layers.Conv2D(filters, 3, activation="relu")(x)
-        x = layers.MaxPooling2D(2)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Dropout(0.25)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(128, use_bias=False)(x)  # batch norm supplies the bias
-    x = layers.BatchNormalization()(x)
-    x = layers.Activation("relu")(x)
-    x = layers.Dropout(0.4)(x)
-    return keras.Model(inputs, _softmax(x))
-
-
-PRESET_BUILDERS = {
-    "dense-128": _dense_128,
-    "dense-128x2": lambda: _dense_128(width=2),
-    "sigmoid-10": _sigmoid_10,
-    "cnn-1": _cnn_1,
-    "cnn-2": _cnn_2,
-    "cnn-best": _cnn_best,
-    "cnn-wide": lambda: _cnn_best(widths=(64, 128)),
-    "dense-best": lambda: _custom_dense(DenseSpec(hidden=(256, 256), dropout=0.2)),
-}
-
-
-def _custom_dense(spec: DenseSpec) -> keras.Model:
-    inputs = _inputs()
-    x = layers.Flatten()(inputs)
-    for units in spec.hidden:
-        x = layers.Dense(units, activation=spec.activation)(x)
-        if spec.dropout:
-            x = layers.Dropout(spec.dropout)(x)
-    return keras.Model(inputs, _softmax(x))
-
-
-def _custom_cnn(spec: ConvSpec) -> keras.Model:
-    inputs = _inputs()
-    x = _as_image(inputs)
-    for filters, kernel in spec.blocks:
-        x = layers.Conv2D(filters, kernel, padding="same", use_bias=not spec.batch_norm)(x)
-        if spec.batch_norm:
-            x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.MaxPooling2D(2)(x)
-    x = layers.Flatten()(x)
-    for units in spec.dense:
-        x = layers.Dense(units, activation="relu")(x)
-    if spec.dropout:
-        x = layers.Dropout(spec.dropout)(x)
-    return keras.Model(inputs, _softmax(x))
 
 
 def validate_spec(spec: ModelSpec) -> list[str]:
@@ -212,49 +166,26 @@ def validate_spec(spec: ModelSpec) -> list[str]:
     if not 0 <= spec.dropout < 1:
         errors.append(f"dropout must be in [0, 1), got {spec.dropout}")
     if isinstance(spec, DenseSpec):
-        if not 1 <= len(spec.hidden) <= 8:
-            errors.append("a dense model needs 1 to 8 hidden layers")
-        if any(not 1 <= u <= 4096 for u in spec.hidden):
-            errors.append("hidden layer sizes must be between 1 and 4096")
+        if not 1 <= len(spec.hidden) <= MAX_DENSE_LAYERS:
+            errors.append(f"a dense model needs 1 to {MAX_DENSE_LAYERS} hidden layers")
+        if any(not 1 <= u <= MAX_UNITS for u in spec.hidden):
+            errors.append(f"hidden layer sizes must be between 1 and {MAX_UNITS}")
         if spec.activation not in ACTIVATIONS:
             errors.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
         return errors
     size = INPUT_SHAPE[0]
-    if not 1 <= len(spec.blocks) <= 4:
-        errors.append("a CNN needs 1 to 4 conv blocks")
+    if not 1 <= len(spec.blocks) <= MAX_CONV_BLOCKS:
+        errors.append(f"a CNN needs 1 to {MAX_CONV_BLOCKS} conv blocks")
     for filters, kernel in spec.blocks:
-        if not 1 <= filters <= 512 or kernel not in (1, 3, 5, 7):
-            errors.append("conv blocks need 1-512 filters and a kernel size of 1, 3, 5 or 7")
+        if not 1 <= filters <= MAX_FILTERS or kernel not in KERNEL_SIZES:
+            errors.append(f"conv blocks need 1-{MAX_FILTERS} filters and a kernel size of "
+                          f"{', '.join(map(str, KERNEL_SIZES))}")
         size //= 2
     if size < 1:
         errors.append("too many conv blocks: the 28x28 image shrinks below 1x1")
-    if any(not 1 <= u <= 4096 for u in spec.dense):
-        errors.append("dense head sizes must be between 1 and 4096")
+    if any(not 1 <= u <= MAX_UNITS for u in spec.dense):
+        errors.append(f"dense head sizes must be between 1 and {MAX_UNITS}")
     return errors
-
-
-def is_numpy(model: str | ModelSpec) -> bool:
-    """True for the NumPy network's preset, which nn.numpy_mlp builds and trains."""
-    return isinstance(model, str) and model in PRESETS and PRESETS[model].framework == "numpy"
-
-
-def build_model(model: str | ModelSpec, seed: int = 0):
-    """A fresh, uncompiled model from a preset name or a custom spec (NumpyMLP for numpy-mlp)."""
-    if is_numpy(model):
-        from nn.numpy_mlp import NumpyMLP
-
-        return NumpyMLP.initial(seed=seed)
-    if isinstance(model, str):
-        preset(model)  # raises with the list of known presets
-        built = PRESET_BUILDERS[model]()
-        built.name = model
-        return built
-    errors = validate_spec(model)
-    if errors:
-        raise ValueError("; ".join(errors))
-    built = _custom_dense(model) if isinstance(model, DenseSpec) else _custom_cnn(model)
-    built.name = f"custom-{model.kind}"
-    return built
 
 
 def spec_to_dict(spec: ModelSpec) -> dict:
@@ -281,17 +212,185 @@ def spec_from_dict(data: dict) -> ModelSpec:
     return cls(**data)
 
 
-def summary_rows(model) -> list[dict]:
-    """The rows of `model.summary()`: layer, type, output shape, parameters."""
-    if hasattr(model, "summary_rows"):  # the NumPy network describes itself
-        return model.summary_rows()
-    rows = []
-    for layer in model.layers:
-        shape = getattr(layer, "output", None)
-        rows.append({
-            "layer": layer.name,
-            "type": type(layer).__name__,
-            "output shape": str(tuple(shape.shape)) if shape is not None else "",
-            "params": int(layer.count_params()),
-        })
+# --- presets ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str  # one line, for people
+    source: str  # the tutorial it comes from
+    optimizer: str  # "adam", "sgd" or "rmsprop"
+    learning_rate: float
+    batch_size: int
+    epochs: int
+    augment: bool = False  # train with data augmentation by default
+    lr_schedule: str = "constant"  # or "cosine" (warm-up then cosine decay)
+    subset: int | None = None  # train on only the first N images by default
+    validation_split: float = 0.1
+    kind: str = "keras"  # "keras", "numpy" (nn.numpy_mlp) or "forest" (nn.forest): see nn.kinds
+
+
+PRESETS = {
+    p.name: p
+    for p in (
+        Preset("dense-128", "Flatten -> Dense 128 relu -> Dense 10 softmax: the classic first network",
+               "TensorFlow basic classification tutorial", "adam", 1e-3, 32, 5),
+        Preset("dense-128x2", "Two hidden layers of 128 relu units",
+               "TensorFlow basic classification tutorial (MNIST part)", "adam", 1e-3, 32, 5),
+        Preset("sigmoid-10", "784 inputs -> Dense 10 sigmoid -> Dense 10 softmax, plain SGD",
+               "\"MNIST in 10 lines\" tutorial", "sgd", 0.5, 32, 10),
+        Preset("cnn-1", "One conv layer of 28 3x3 filters, max-pool, Dense 128, dropout 0.2",
+               "Neural networks lecture, first Keras CNN", "adam", 1e-3, 64, 5),
+        Preset("cnn-2", "Two conv layers (32 5x5, 32 3x3) with max-pooling, dropout, Dense 128",
+               "Neural networks lecture, second Keras CNN", "adam", 1e-3, 64, 5),
+        Preset("cnn-best", "Ours: 4 conv layers with batch norm, augmentation, warm-up + cosine LR",
+               "Digit Lab", "adam", 3e-3, 256, 15, augment=True, lr_schedule="cosine"),
+        Preset("cnn-wide", "Ours, wider for harder data such as Fashion-MNIST: cnn-best with 64 and 128 "
+               "filters, 30 epochs", "Digit Lab", "adam", 2e-3, 128, 30, augment=True, lr_schedule="cosine"),
+        Preset("dense-best", "Ours: two hidden layers of 256 relu units with dropout 0.2, augmentation, "
+               "warm-up + cosine LR", "Digit Lab", "adam", 2e-3, 128, 20, augment=True,
+               lr_schedule="cosine"),
+        Preset("numpy-mlp", "784 -> 40 ReLU -> 10, written in NumPy: forward pass, backpropagation and "
+               "gradient descent by hand, on 1,000 images", "\"Neural network from scratch\" NumPy tutorial",
+               "sgd", 0.005, 32, 350, subset=1000, validation_split=0.0, kind="numpy"),
+        Preset("random-forest", "Not a neural network: 100 decision trees that vote, each grown on a "
+               "random sample of the images (scikit-learn)", "\"Neural network in practice\": "
+               "try RandomForestClassifier instead", "sgd", 0.1, 32, 1, kind="forest"),
+    )
+}
+
+
+def preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UnknownModelError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}") from None
+
+
+# What a training starts from: a preset's name, a custom spec, or a saved model's file (fine-tuning).
+ModelSource = str | ModelSpec | Path
+
+
+def plan_of(source: str | ModelSpec) -> Plan:
+    """The layer plan of a Keras preset or a custom spec."""
+    if isinstance(source, (DenseSpec, ConvSpec)):
+        errors = validate_spec(source)
+        if errors:
+            raise ValueError("; ".join(errors))
+        return source.plan()
+    preset(source)
+    if source not in PLANS:
+        raise UnknownModelError(f"{source!r} is not a Keras preset")
+    return PLANS[source]
+
+
+def display_name(source: ModelSource) -> str:
+    """'cnn-best', 'custom dense', or 'fine-tuned mnist-cnn-best'."""
+    if isinstance(source, Path):
+        return f"fine-tuned {source.stem}"
+    if isinstance(source, (DenseSpec, ConvSpec)):
+        return f"custom {source.kind}"
+    return source
+
+
+def source_to_dict(source: ModelSource) -> dict:
+    """A JSON-able record of a model source; source_from_dict reads it back."""
+    if isinstance(source, Path):
+        return {"fine_tune": str(source)}
+    if isinstance(source, (DenseSpec, ConvSpec)):
+        return {"spec": spec_to_dict(source)}
+    return {"preset": source}
+
+
+def source_from_dict(data: dict) -> ModelSource:
+    if "fine_tune" in data:
+        return Path(data["fine_tune"])
+    if "spec" in data:
+        return spec_from_dict(data["spec"])
+    return preset(data["preset"]).name
+
+
+# --- describing a plan without TensorFlow ------------------------------------------------------------
+
+KERAS_TYPES = {AsImage: "Reshape", Conv: "Conv2D", Pool: "MaxPooling2D", Norm: "BatchNormalization",
+               Drop: "Dropout", Flat: "Flatten", Dense: "Dense", Act: "Activation"}
+LAYER_NAMES = {AsImage: "as_image", Conv: "conv", Pool: "max_pool", Norm: "batch_norm", Drop: "dropout",
+               Flat: "flatten", Dense: "dense", Act: "activation"}
+
+
+def _layer_names(plan: Plan) -> list[str]:
+    """The names build_keras gives the layers: as_image_1, conv_1, conv_2, ..., probabilities."""
+    counts: dict[str, int] = {}
+    names = []
+    for layer in plan:
+        name = LAYER_NAMES[type(layer)]
+        counts[name] = counts.get(name, 0) + 1
+        names.append(f"{name}_{counts[name]}")
+    return [*names, "probabilities"]
+
+
+def _step(layer: Layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, int]:
+    """(output shape, parameters, multiply-adds per image) of one layer on an input `shape`."""
+    if isinstance(layer, AsImage):
+        return (*shape, 1), 0, 0
+    if isinstance(layer, Conv):
+        h, w, c = shape
+        if layer.padding == "valid":
+            h, w = h - layer.kernel + 1, w - layer.kernel + 1
+        weights = layer.kernel * layer.kernel * c * layer.filters
+        return (h, w, layer.filters), weights + layer.bias * layer.filters, h * w * weights
+    if isinstance(layer, Pool):
+        return (shape[0] // layer.size, shape[1] // layer.size, shape[2]), 0, 0
+    if isinstance(layer, Norm):
+        return shape, 4 * shape[-1], 0  # gamma, beta, moving mean and variance
+    if isinstance(layer, Flat):
+        size = 1
+        for s in shape:
+            size *= s
+        return (size,), 0, 0
+    if isinstance(layer, Dense):
+        weights = shape[-1] * layer.units
+        return (layer.units,), weights + layer.bias * layer.units, weights
+    return shape, 0, 0  # Drop, Act
+
+
+def describe(plan: Plan) -> list[dict]:
+    """The rows of the model's summary: layer, type, output shape, parameters, multiply-adds."""
+    rows, shape = [], INPUT_SHAPE
+    for name, layer in zip(_layer_names(plan), (*plan, OUTPUT)):
+        shape, params, macs = _step(layer, shape)
+        rows.append({"layer": name, "type": KERAS_TYPES[type(layer)],
+                     "output shape": str((None, *shape)), "params": params, "macs": macs})
     return rows
+
+
+# --- building with Keras ---------------------------------------------------------------------------
+
+def build_keras(plan: Plan):
+    """A fresh, uncompiled Keras model of `plan`; seed it with nn.training.seeded_build."""
+    import keras
+    from keras import layers
+
+    def make(layer: Layer, name: str):
+        if isinstance(layer, AsImage):
+            return layers.Reshape((*INPUT_SHAPE, 1), name=name)
+        if isinstance(layer, Conv):
+            return layers.Conv2D(layer.filters, layer.kernel, activation=layer.activation,
+                                 padding=layer.padding, use_bias=layer.bias, name=name)
+        if isinstance(layer, Pool):
+            return layers.MaxPooling2D(layer.size, name=name)
+        if isinstance(layer, Norm):
+            return layers.BatchNormalization(name=name)
+        if isinstance(layer, Drop):
+            return layers.Dropout(layer.rate, name=name)
+        if isinstance(layer, Flat):
+            return layers.Flatten(name=name)
+        if isinstance(layer, Dense):
+            return layers.Dense(layer.units, activation=layer.activation, use_bias=layer.bias, name=name)
+        return layers.Activation(layer.name, name=name)
+
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    x = inputs
+    for name, layer in zip(_layer_names(plan), (*plan, OUTPUT)):
+        x = make(layer, name)(x)
+    return keras.Model(inputs, x)

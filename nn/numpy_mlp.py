@@ -25,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.config import ConfigError
+from nn.config import ConfigError, TrainConfig
+from nn.errors import ModelLoadError
 from nn.files import ArchiveError, zip_entries
+from nn.inference import Predicting, unit_scaled
+from nn.kinds import Kind
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 
-PRESET = "numpy-mlp"
 SUFFIX = ".npmlp"
 FORMAT = "digitlab-numpy-mlp"
 FORMAT_VERSION = 1
@@ -41,7 +43,7 @@ SHOW_WEIGHTS_EVERY = 0.25  # seconds between hidden-weight pictures sent to the 
 TEST_BATCH = 2048
 
 
-class NumpyModelError(ValueError):
+class NumpyModelError(ModelLoadError):
     """A .npmlp file that cannot be used; the message says why."""
 
 
@@ -69,7 +71,7 @@ class NumpyMLP:
         return int(self.w1.size + self.w2.size)
 
     def summary_rows(self) -> list[dict]:
-        """The same table as nn.models.summary_rows gives for a Keras model."""
+        """The same table as nn.models.describe gives for a Keras model."""
         return [
             {"layer": "hidden (ReLU, no bias)", "type": "NumPy matmul",
              "output shape": str((None, self.hidden_units)), "params": int(self.w1.size)},
@@ -200,11 +202,13 @@ def _accuracy_and_loss(model: NumpyMLP, x: np.ndarray, y: np.ndarray) -> tuple[f
     return correct / max(len(x), 1), error / max(len(x), 1)
 
 
-def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None) -> TrainResult:
+def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None, initial_epoch: int = 0,
+          on_epoch_end=None) -> TrainResult:
     """Gradient descent over the training images in order, as the tutorial does.
 
     After every epoch the whole test set is scored too, so the page can show the overfitting the
-    tutorial is about (training accuracy near 100% while test accuracy falls).
+    tutorial is about (training accuracy near 100% while test accuracy falls). `on_epoch_end(n,
+    model)` is called after each complete epoch; `initial_epoch` continues a resumed run.
     """
     from nn.data import training_split
 
@@ -224,7 +228,7 @@ def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None) ->
     recorder.show_hidden_weights(model.w1)
     shown = time.monotonic()
     start = time.monotonic()
-    for epoch in range(config.epochs):
+    for epoch in range(initial_epoch, config.epochs):
         recorder.on_epoch_begin(epoch)
         error_sum, correct = 0.0, 0
         for batch in range(steps):
@@ -251,6 +255,8 @@ def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None) ->
         recorder.on_epoch_end(epoch, logs)
         if recorder.halt:
             break
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, model)
     seconds = time.monotonic() - start
     recorder.show_hidden_weights(model.w1)
     if recorder.diverged:
@@ -262,21 +268,71 @@ def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None) ->
                        epochs_completed=len(history))
 
 
-def estimate_epoch_seconds(config, train_size: int, hidden: int = 40) -> float:
-    """Seconds per epoch here, from timing a few updates on random data."""
-    n = min(config.subset or train_size, train_size)
-    n_train = n - int(round(n * config.validation_split))
-    model = NumpyMLP.initial(hidden)
-    rng = np.random.default_rng(0)
-    size = config.batch_size
-    x = rng.random((size, INPUTS), dtype=np.float32)
-    y = np.eye(OUTPUTS, dtype=np.float32)[rng.integers(0, OUTPUTS, size)]
-    probes = 5
-    start = time.perf_counter()
-    for _ in range(probes):
-        if config.per_sample:
-            for i in range(size):
-                model.step(x[i:i + 1], y[i:i + 1], 1e-6)
-        else:
-            model.step(x, y, 1e-6)
-    return (time.perf_counter() - start) / probes * math.ceil(n_train / size)
+# Training cost on the 2-core reference machine, per image (bench: "Time estimates").
+IMAGE_SECONDS = 2.0e-6
+PER_SAMPLE_IMAGE_SECONDS = 2.5e-5  # one update per image: about ten times slower
+EPOCH_SECONDS = 0.012  # scoring the 10,000 test images after every epoch
+
+
+class NumpyPredictor(Predicting):
+    """Predictions of the NumPy network (its forward pass is already fast)."""
+
+    def __init__(self, model: NumpyMLP):
+        self.model = model
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        images = np.asarray(images, dtype=np.float32)
+        if images.shape[-2:] != (28, 28) and images.shape[-1] != INPUTS:
+            raise ValueError(f"expected 28x28 images, got shape {images.shape}")
+        return self.model.probabilities(images)
+
+    def saliency(self, image28: np.ndarray, class_index: int | None = None) -> np.ndarray:
+        """|d output(class) / d pixel|, scaled to [0, 1]."""
+        if class_index is None:
+            class_index = int(np.argmax(self.model.outputs(image28)[0]))
+        return unit_scaled(self.model.input_gradient(image28, class_index))
+
+
+class NumpyKind(Kind):
+    name = "numpy"
+    suffix = SUFFIX
+    file_title = "a Digit Lab NumPy network (.npmlp)"
+    settings = ("epochs", "batch_size", "learning_rate", "subset", "validation_split", "seed",
+                "per_sample")
+    chance_loss = SQUARED_ERROR_OF_ZEROS
+
+    def build(self, source, seed: int) -> NumpyMLP:
+        return NumpyMLP.initial(seed=seed)
+
+    def describe(self, source) -> list[dict]:
+        return NumpyMLP.initial().summary_rows()
+
+    def estimate_seconds(self, source, config: TrainConfig, train_size: int) -> float:
+        per_image = PER_SAMPLE_IMAGE_SECONDS if config.per_sample else IMAGE_SECONDS
+        return config.epochs * (config.training_images(train_size) * per_image + EPOCH_SECONDS)
+
+    def config_problems(self, config: TrainConfig) -> list[str]:
+        return config_problems(config)
+
+    def new_recorder(self, config: TrainConfig, train_images: int, stop_flag) -> LiveMetrics:
+        steps = math.ceil(train_images / config.batch_size)
+        return LiveMetrics(config.epochs, steps, train_images, config.batch_size, stop_flag=stop_flag,
+                           chance_loss=SQUARED_ERROR_OF_ZEROS)
+
+    def train(self, model, data, config, recorder, initial_epoch=0, on_epoch_end=None):
+        return train(model, data, config, recorder, initial_epoch, on_epoch_end)
+
+    def owns(self, model) -> bool:
+        return isinstance(model, NumpyMLP)
+
+    def save(self, model: NumpyMLP, path: Path) -> None:
+        model.save(path)
+
+    def load(self, path: Path) -> NumpyMLP:
+        return load(path)
+
+    def params(self, model: NumpyMLP) -> int:
+        return model.count_params()
+
+    def predictor(self, model: NumpyMLP) -> NumpyPredictor:
+        return NumpyPredictor(model)

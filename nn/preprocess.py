@@ -184,11 +184,3 @@ def to_mnist(image: Image.Image | np.ndarray | str | Path | bytes) -> np.ndarray
     check_not_a_dot(ink)
     return _centre_by_mass(_fit_box(ink))
 
-
-def is_blank(image: np.ndarray) -> bool:
-    """True when there is nothing drawn (an empty canvas)."""
-    try:
-        ink_map(to_gray(image))
-    except EmptyImageError:
-        return True
-    return False

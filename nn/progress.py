@@ -1,8 +1,9 @@
 """Live training metrics without any framework: what a running training has done so far.
 
 `LiveMetrics` has the Keras callback's method names, so the Keras trainer uses it as a callback
-(nn.training.MetricsRecorder) and the NumPy trainer (nn.numpy_mlp) calls the same methods itself.
-Readers in other threads or processes copy consistent snapshots while training goes on.
+(nn.training.MetricsRecorder) and the other trainers (nn.numpy_mlp, nn.forest) call the same
+methods themselves. The run's writer (nn.worker) copies what is new to disk while training goes
+on, from another thread.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
-# --- live metrics ------------------------------------------------------------------------------
-
 @dataclass
 class Progress:
-    """What a running training has done so far; the recorder fills it, readers copy it."""
+    """What a training has done so far, as the recorder and the run store keep it."""
 
     epochs: int = 0  # planned
     batches_per_epoch: int = 0
@@ -38,34 +37,35 @@ class Progress:
     batch: int = 0  # batches completed in the current epoch
     batches: list[dict] = field(default_factory=list)  # step, epoch, loss, accuracy (per batch)
     history: list[dict] = field(default_factory=list)  # per epoch: loss, accuracy, val_*, seconds
-    started: float = 0.0  # time.monotonic() at the first batch
-    elapsed: float = 0.0  # seconds since then
+    elapsed: float = 0.0  # seconds of training so far
     samples_per_second: float = 0.0
     hidden_weights: np.ndarray | None = None  # latest (784, units) first-layer weights, if shown
 
-    def apply(self, changes: dict) -> None:
-        """Bring this copy up to date with MetricsRecorder.changes_since()."""
-        self.batches.extend(changes["new_batches"])
-        self.history.extend(changes["new_history"])
-        for key in ("epochs", "batches_per_epoch", "epoch", "batch", "elapsed", "samples_per_second"):
-            setattr(self, key, changes[key])
-        if changes.get("hidden_weights") is not None:
-            self.hidden_weights = changes["hidden_weights"]
+    @property
+    def fraction(self) -> float:
+        total = self.epochs * self.batches_per_epoch
+        return 0.0 if not total else min(1.0, (self.epoch * self.batches_per_epoch + self.batch) / total)
 
-    def copy(self) -> Progress:
-        return Progress(epochs=self.epochs, batches_per_epoch=self.batches_per_epoch, epoch=self.epoch,
-                        batch=self.batch, batches=list(self.batches), history=list(self.history),
-                        started=self.started, elapsed=self.elapsed,
-                        samples_per_second=self.samples_per_second, hidden_weights=self.hidden_weights)
+    @property
+    def current_epoch(self) -> int:
+        """The epoch being trained (1-based), or the last one once it is complete."""
+        if self.batch == self.batches_per_epoch or self.epoch == self.epochs:
+            return max(self.epoch, 1)
+        return min(self.epoch + 1, self.epochs)
 
     @property
     def eta(self) -> float | None:
         """Seconds left, from the mean time per batch so far."""
         done = self.epoch * self.batches_per_epoch + self.batch
         total = self.epochs * self.batches_per_epoch
-        if done == 0 or total == 0:
+        if done == 0 or total == 0 or self.elapsed <= 0:
             return None
         return self.elapsed / done * (total - done)
+
+    def counters(self) -> dict:
+        """The small, often-changing part, as the run store writes it."""
+        return {"epochs": self.epochs, "batches_per_epoch": self.batches_per_epoch, "epoch": self.epoch,
+                "batch": self.batch, "elapsed": self.elapsed, "samples_per_second": self.samples_per_second}
 
 
 class LiveMetrics:
@@ -80,22 +80,28 @@ class LiveMetrics:
                  stop_flag=None, chance_loss: float = CHANCE_LOSS):
         self.halt = False
         self.chance_loss = chance_loss  # the loss of a model that guesses; divergence is far above it
-        self._hidden_version = 0
+        self.hidden_version = 0
         self.progress = Progress(epochs=epochs, batches_per_epoch=batches_per_epoch)
         self.lock = threading.Lock()
-        # Any object with set()/is_set(): a threading.Event, or a multiprocessing one when the
-        # request comes from another process.
+        # Any object with set()/is_set(): a threading.Event, or one the run's writer sets when
+        # the run's stop request appears on disk.
         self.stop_requested = stop_flag if stop_flag is not None else threading.Event()
         self.diverged: str | None = None
         self._samples, self._batch_size = samples, batch_size
         self._previous = {}
-        self._epoch_start = 0.0
+        self._started = self._epoch_start = time.monotonic()
+        self._elapsed_before = 0.0  # training seconds of the run before it was resumed
 
-    def request_stop(self) -> None:
-        self.stop_requested.set()
+    def resume_from(self, history: list[dict], batches: list[dict], elapsed: float) -> None:
+        """Continue a run that stopped after len(history) complete epochs."""
+        with self.lock:
+            self.progress.history = list(history)
+            self.progress.batches = [b for b in batches if b["epoch"] <= len(history)]
+            self.progress.epoch = len(history)
+            self.progress.elapsed = self._elapsed_before = elapsed
 
     def on_train_begin(self, logs=None):
-        self.progress.started = time.monotonic()
+        self._started = time.monotonic()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.monotonic()
@@ -108,6 +114,7 @@ class LiveMetrics:
         return last if batch == self.progress.batches_per_epoch - 1 else self._batch_size
 
     def on_train_batch_end(self, batch, logs=None):
+        """Keras' hook: `logs` holds the running means of the epoch so far."""
         logs = logs or {}
         seen = batch * self._batch_size + self._batch_size_at(batch)
         values = {}
@@ -116,24 +123,25 @@ class LiveMetrics:
             before = self._previous.get(key, 0.0) * batch * self._batch_size
             values[key] = (mean * seen - before) / self._batch_size_at(batch)
             self._previous[key] = mean
+        self.record_batch(batch, values["loss"], values["accuracy"], seen, float(logs.get("loss", 0.0)))
+
+    def record_batch(self, batch: int, loss: float, accuracy: float, seen: int,
+                     running_loss: float | None = None) -> None:
+        """One batch's own loss and accuracy; `seen` images of this epoch so far."""
         now = time.monotonic()
         with self.lock:
             p = self.progress
             p.batch = batch + 1
-            p.elapsed = now - p.started
-            p.batches.append({
-                "step": p.epoch * p.batches_per_epoch + batch + 1,
-                "epoch": p.epoch + 1,
-                "loss": values["loss"],
-                "accuracy": values["accuracy"],
-            })
+            p.elapsed = self._elapsed_before + now - self._started
+            p.batches.append({"step": p.epoch * p.batches_per_epoch + batch + 1, "epoch": p.epoch + 1,
+                              "loss": loss, "accuracy": accuracy})
             p.samples_per_second = seen / max(now - self._epoch_start, 1e-9)
-        running_loss = float(logs.get("loss", 0.0))
-        if not math.isfinite(running_loss) or (
-            batch + 1 >= DIVERGENCE_BATCHES and running_loss > DIVERGENCE_FACTOR * self.chance_loss
+        running = loss if running_loss is None else running_loss
+        if not math.isfinite(running) or (
+            batch + 1 >= DIVERGENCE_BATCHES and running > DIVERGENCE_FACTOR * self.chance_loss
         ):
             self.diverged = (
-                f"the loss became {running_loss:.4g} at epoch {self.progress.epoch + 1}, "
+                f"the loss became {running:.4g} at epoch {self.progress.epoch + 1}, "
                 f"batch {batch + 1} (guessing at random gives {self.chance_loss:.2f}): training "
                 f"diverged. Try a lower learning rate."
             )
@@ -154,32 +162,36 @@ class LiveMetrics:
             if completed:
                 self.progress.epoch = epoch + 1
                 self.progress.history.append(row)
-            self.progress.elapsed = time.monotonic() - self.progress.started
+            self.progress.elapsed = self._elapsed_before + time.monotonic() - self._started
 
     def show_hidden_weights(self, weights: np.ndarray) -> None:
         """Publish a copy of the first layer's weights, for readers that draw them."""
         with self.lock:
             self.progress.hidden_weights = np.array(weights, dtype=np.float32)
-            self._hidden_version += 1
+            self.hidden_version += 1
 
-    def changes_since(self, batches: int, epochs: int, hidden_version: int = -1) -> dict:
-        """What changed since the reader had `batches` batch rows and `epochs` epoch rows.
-
-        The hidden weights are included only when they are newer than `hidden_version`.
-        """
+    def changes_since(self, batches: int, epochs: int) -> tuple[dict, list[dict], list[dict]]:
+        """(counters, new batch rows, new epoch rows) since a reader had that many rows."""
         with self.lock:
             p = self.progress
-            newer = self._hidden_version != hidden_version
-            return {"epochs": p.epochs, "batches_per_epoch": p.batches_per_epoch, "epoch": p.epoch,
-                    "batch": p.batch, "elapsed": p.elapsed, "samples_per_second": p.samples_per_second,
-                    "new_batches": p.batches[batches:], "new_history": p.history[epochs:],
-                    "hidden_weights": p.hidden_weights if newer else None,
-                    "hidden_version": self._hidden_version}
+            return p.counters(), p.batches[batches:], p.history[epochs:]
 
     def snapshot(self) -> Progress:
         """A copy that the reader may keep while training goes on."""
         with self.lock:
-            return self.progress.copy()
+            p = self.progress
+            return Progress(**{**p.counters(), "batches": list(p.batches), "history": list(p.history),
+                               "hidden_weights": p.hidden_weights})
+
+
+def format_duration(seconds: float | None, missing: str = "–") -> str:
+    """Seconds as m:ss (or h:mm:ss), for progress lines."""
+    if seconds is None:
+        return missing
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 @dataclass
@@ -190,5 +202,3 @@ class TrainResult:
     seconds: float  # wall time of fitting, without the test evaluation
     stopped: bool  # True when a stop request ended training early
     epochs_completed: int
-
-

@@ -1,10 +1,8 @@
-"""Saved models: `<name>.keras` (or `.npmlp` for the NumPy network) plus `<name>.json` metadata,
-written atomically, loaded safely.
+"""Saved models: `<name>` plus the suffix of its kind (`.keras`, `.npmlp`, `.skops`; nn.kinds),
+with `<name>.json` metadata, written atomically, loaded safely by its kind.
 
-The user's store lives outside the repo (DIGITLAB_MODELS_DIR moves it); the bundled models in
-assets/models/ are listed beside it, read-only. Loading checks the archive before Keras opens it,
-uses Keras' safe mode (no code from the file runs), and checks the model reads 28x28 images and
-returns 10 classes.
+A store is one workspace's folder (nn.workspaces); the bundled models in assets/models/ are
+listed beside it, read-only.
 """
 
 from __future__ import annotations
@@ -12,34 +10,27 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import metadata as package_metadata
 from pathlib import Path
 
-from nn.files import ArchiveError, temp_beside, zip_entries
+from nn import kinds
+from nn.errors import ModelLoadError, StoreError
+from nn.files import temp_beside
 from nn.paths import bundled_models_dir, models_dir
 
-MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
+__all__ = ["DEFAULT_MODEL", "ModelInfo", "ModelLoadError", "ModelStore", "StoreError", "check_name"]
+
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_MODEL = "mnist-cnn-best"  # the bundled best MNIST model
-KERAS_SUFFIX = ".keras"
-NUMPY_SUFFIX = ".npmlp"  # nn.numpy_mlp's own format
-MODEL_SUFFIXES = (KERAS_SUFFIX, NUMPY_SUFFIX)
-
-
-class StoreError(Exception):
-    """A model cannot be found, saved or loaded; the message says why."""
-
-
-class ModelLoadError(StoreError):
-    pass
 
 
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    path: Path  # the .keras or .npmlp file
+    path: Path  # the model file
     metadata: dict
     bundled: bool = False  # bundled models are read-only
 
@@ -51,13 +42,17 @@ class ModelInfo:
     def test_accuracy(self) -> float | None:
         return self.metadata.get("test_accuracy")
 
+    @property
+    def kind(self) -> kinds.Kind:
+        return kinds.of_file(self.path)
+
     def row(self) -> dict:
         """One row of the model table, for people."""
         m = self.metadata
         return {
             "name": self.name,
             "dataset": self.dataset,
-            "model": model_kind(m),
+            "model": origin(m),
             "epochs": m.get("epochs_completed"),
             "test accuracy": m.get("test_accuracy"),
             "training seconds": m.get("seconds"),
@@ -66,8 +61,8 @@ class ModelInfo:
         }
 
 
-def model_kind(metadata: dict) -> str:
-    """'cnn-best', 'custom dense', 'fine-tuned mnist-cnn-best', or 'uploaded'."""
+def origin(metadata: dict) -> str:
+    """Where a model came from: 'cnn-best', 'custom dense', 'fine-tuned mnist-cnn-best', 'uploaded'."""
     if metadata.get("fine_tuned_from"):
         return f"fine-tuned {metadata['fine_tuned_from']}"
     if metadata.get("preset"):
@@ -86,72 +81,16 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_archive(path: Path) -> None:
-    """Refuse what is not a plausible .keras archive before Keras reads any of it."""
-    try:
-        names = zip_entries(path, MAX_MODEL_BYTES, MAX_UNPACKED_BYTES,
-                            "a Keras model file (.keras files are zip archives)")
-    except ArchiveError as e:
-        raise ModelLoadError(str(e)) from None
-    if not {"config.json", "model.weights.h5"} <= set(names):
-        raise ModelLoadError(
-            f"{path.name} is a zip archive but not a Keras model "
-            "(it lacks config.json or model.weights.h5)")
-
-
-def check_io_shapes(model) -> None:
-    """The model must read (n, 28, 28) or (n, 28, 28, 1) images and return 10 classes."""
-    inputs = getattr(model, "inputs", None) or []
-    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) not in ((28, 28), (28, 28, 1)):
-        shapes = [tuple(i.shape) for i in inputs]
-        raise ModelLoadError(f"the model's input is {shapes}, expected 28x28 images")
-    outputs = getattr(model, "outputs", None) or []
-    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
-        shapes = [tuple(o.shape) for o in outputs]
-        raise ModelLoadError(f"the model's output is {shapes}, expected 10 classes")
-
-
-def model_suffix(model) -> str:
-    """The file suffix a model is saved with."""
-    from nn.numpy_mlp import NumpyMLP
-
-    return NUMPY_SUFFIX if isinstance(model, NumpyMLP) else KERAS_SUFFIX
-
-
-def load_model_file(path: Path):
-    """Load a .keras file in safe mode (or a .npmlp file) and check its input and output.
-
-    Raises ModelLoadError with the reason.
-    """
-    path = Path(path)
-    if path.suffix == NUMPY_SUFFIX:
-        from nn.numpy_mlp import NumpyModelError, load
-
-        try:
-            return load(path)
-        except NumpyModelError as e:
-            raise ModelLoadError(str(e)) from None
-    check_archive(path)
-    if path.suffix != KERAS_SUFFIX:  # Keras picks the format by the file name
-        raise ModelLoadError(f"{path.name}: model files must end in .keras or .npmlp")
-    import keras  # imported here so that listing models needs no TensorFlow
-
-    try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - Keras raises many types for bad files
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if "safe_mode" in str(e) or "Lambda" in str(e):
-            reason = "it contains code (a Lambda layer or a custom function), which is refused"
-        raise ModelLoadError(f"{path.name} could not be loaded as a Keras model: {reason[:300]}") from None
-    check_io_shapes(model)
-    return model
-
-
 def _versions() -> dict:
-    import keras
-    import tensorflow as tf
+    """The library versions a model was made with (read without importing them)."""
+    def version(package: str) -> str | None:
+        try:
+            return package_metadata.version(package)
+        except package_metadata.PackageNotFoundError:
+            return None
 
-    return {"keras_version": keras.__version__, "tensorflow_version": tf.__version__}
+    return {"keras_version": version("keras"),
+            "tensorflow_version": version("tensorflow-cpu") or version("tensorflow")}
 
 
 class ModelStore:
@@ -166,7 +105,7 @@ class ModelStore:
         if folder is None or not folder.is_dir():
             return []
         infos = []
-        paths = [p for suffix in MODEL_SUFFIXES for p in folder.glob(f"*{suffix}")]
+        paths = [p for suffix in kinds.model_suffixes() for p in folder.glob(f"*{suffix}")]
         for path in sorted(paths, key=lambda p: p.stem):
             if path.name.startswith("."):
                 continue  # a temp file of an unfinished save
@@ -200,12 +139,12 @@ class ModelStore:
         if not name_or_path:
             return self.get(DEFAULT_MODEL)
         candidate = Path(name_or_path)
-        if candidate.suffix in MODEL_SUFFIXES and candidate.exists():
+        if candidate.suffix in kinds.model_suffixes() and candidate.exists():
             return ModelInfo(candidate.stem, candidate, self._read_metadata(candidate))
         return self.get(str(name_or_path))
 
     def load(self, name_or_path: str | None = None):
-        return load_model_file(self.resolve(name_or_path).path)
+        return kinds.load_model_file(self.resolve(name_or_path).path)
 
     # --- writing ------------------------------------------------------------------------
     def unique_name(self, base: str) -> str:
@@ -219,7 +158,17 @@ class ModelStore:
         return name
 
     def save(self, model, name: str, metadata: dict | None = None) -> ModelInfo:
-        """Save a new model. An existing name is refused, never silently overwritten.
+        """Save a new model. An existing name is refused, never silently overwritten."""
+        kind = kinds.of_model(model)
+        return self._store(name, kind.suffix, lambda p: kind.save(model, p), metadata)
+
+    def save_file(self, source: Path, name: str, metadata: dict | None = None) -> ModelInfo:
+        """Store a copy of a model file that is already written (a run's result), as `name`."""
+        kind = kinds.of_file(Path(source))
+        return self._store(name, kind.suffix, lambda p: shutil.copyfile(source, p), metadata)
+
+    def _store(self, name: str, suffix: str, write, metadata: dict | None) -> ModelInfo:
+        """Write the model through `write(path)` and claim `name` for it.
 
         The model file is claimed with an exclusive hard link, so two saves under one name at
         the same moment cannot both win; the metadata is then renamed into place.
@@ -232,13 +181,13 @@ class ModelStore:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreError(f"cannot create the model folder {self.root}: {e.strerror}") from None
-        target = self.root / f"{name}{model_suffix(model)}"
+        target = self.root / f"{name}{suffix}"
         meta = {**(metadata or {}), "name": name,
                 "created": datetime.now(UTC).isoformat(timespec="seconds"), **_versions()}
         try:
-            tmp_model = temp_beside(target, lambda p: model.save(p))
+            tmp_model = temp_beside(target, write)
             tmp_meta = temp_beside(target.with_suffix(".json"),
-                                     lambda p: p.write_text(json.dumps(meta, indent=1)))
+                                   lambda p: p.write_text(json.dumps(meta, indent=1)))
         except OSError as e:
             raise StoreError(f"cannot write to {self.root}: {e.strerror}") from None
         try:
@@ -248,7 +197,7 @@ class ModelStore:
             raise StoreError(f"a model named {name!r} already exists; choose another name") from None
         finally:
             tmp_model.unlink(missing_ok=True)
-        if self._taken(self.root, name, besides=target):  # the same name in the other format
+        if self._taken(self.root, name, besides=target):  # the same name in another format
             target.unlink(missing_ok=True)
             tmp_meta.unlink(missing_ok=True)
             raise StoreError(f"a model named {name!r} already exists; choose another name")
@@ -259,14 +208,15 @@ class ModelStore:
     def _taken(folder: Path, name: str, besides: Path | None = None) -> bool:
         """A model file of this name exists in `folder` (other than `besides`)."""
         return any((folder / f"{name}{suffix}").exists() and folder / f"{name}{suffix}" != besides
-                   for suffix in MODEL_SUFFIXES)
+                   for suffix in kinds.model_suffixes())
 
     def import_file(self, source: Path, name: str, metadata: dict | None = None) -> ModelInfo:
         """Validate an uploaded model file (safe mode, shapes) and store it under `name`."""
         check_name(name)
-        model = load_model_file(Path(source))
+        kind = kinds.of_file(Path(source))
+        model = kind.load(Path(source))
         meta = {"dataset": "mnist", "uploaded": True, **(metadata or {})}
-        meta.setdefault("params", int(model.count_params()))
+        meta.setdefault("params", kind.params(model))
         return self.save(model, name, meta)
 
     def delete(self, name: str) -> None:

@@ -18,17 +18,12 @@ import numpy as np
 import tensorflow as tf
 
 from nn.augment import Augmenter
-from nn.config import LR_SCHEDULES, MAX_EPOCHS, MAX_LEARNING_RATE, OPTIMIZERS, ConfigError, TrainConfig
+from nn.config import TrainConfig
 from nn.data import Dataset, training_split
-from nn.progress import LiveMetrics, Progress, TrainingDiverged, TrainResult
+from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 
-__all__ = ["LR_SCHEDULES", "MAX_EPOCHS", "MAX_LEARNING_RATE", "OPTIMIZERS", "ConfigError",
-           "MetricsRecorder", "Progress", "TrainConfig", "TrainingDiverged", "TrainResult", "train",
-           "training_split"]
-
-
-# Keras' global random seed is process-wide; build one model at a time so that jobs in other
-# threads cannot interleave their draws.
+# Keras' global random seed is process-wide; build one model at a time so that two builds in
+# different threads cannot interleave their draws.
 _BUILD_LOCK = threading.Lock()
 
 
@@ -63,11 +58,7 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizer
             initial_learning_rate=lr / 10, decay_steps=total - warmup, alpha=0.01,
             warmup_target=lr, warmup_steps=warmup,
         )
-    if config.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=lr)
-    return keras.optimizers.Adam(learning_rate=lr)
+    return keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": lr}})
 
 
 def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
@@ -94,13 +85,28 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+class EpochEnd(keras.callbacks.Callback):
+    """Calls `fn(epochs_completed, model)` after every complete epoch (for checkpoints)."""
+
+    def __init__(self, fn: Callable[[int, keras.Model], None], recorder: LiveMetrics):
+        super().__init__()
+        self.fn, self.recorder = fn, recorder
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.recorder.progress.epoch == epoch + 1:  # not cut short by a stop
+            self.fn(epoch + 1, self.model)
+
+
 def train(model: keras.Model, data: Dataset, config: TrainConfig,
           callbacks: list[keras.callbacks.Callback] = (),
-          recorder: MetricsRecorder | None = None) -> TrainResult:
+          recorder: MetricsRecorder | None = None, initial_epoch: int = 0,
+          on_epoch_end: Callable[[int, keras.Model], None] | None = None) -> TrainResult:
     """Compile and fit `model` on `data`, then evaluate it on the test set.
 
-    Pass a `recorder` to read progress or request a stop from another thread. Raises ConfigError
-    for an unusable config and TrainingDiverged when the loss stops being a number.
+    Pass a `recorder` to read progress or request a stop from another thread. With
+    `initial_epoch`, `model` is a checkpoint loaded with its optimizer (nn.keras_kind): training
+    goes on from there with the same schedule. Raises ConfigError for an unusable config and
+    TrainingDiverged when the loss stops being a number.
     """
     config.check(train_size=len(data.x_train))
     x, y, x_val, y_val = training_split(data, config)
@@ -111,9 +117,12 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     train_ds = make_dataset(x, y, config.batch_size, seed=config.seed, augmenter=augmenter)
     val_ds = make_dataset(x_val, y_val, 1024) if len(x_val) else None
 
-    compile_model(model, config, steps)
+    if not (initial_epoch and getattr(model, "optimizer", None) is not None):
+        compile_model(model, config, steps)
+    if on_epoch_end is not None:
+        callbacks = [*callbacks, EpochEnd(on_epoch_end, recorder)]
     start = time.monotonic()
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
               callbacks=[recorder, *callbacks], shuffle=False, verbose=0)  # shuffled by tf.data
     seconds = time.monotonic() - start
     if recorder.diverged:
@@ -126,21 +135,3 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
         history=history, test_loss=float(test_loss), test_accuracy=float(test_accuracy),
         seconds=seconds, stopped=recorder.stop_requested.is_set(), epochs_completed=len(history),
     )
-
-
-def estimate_epoch_seconds(build: Callable[[], keras.Model], config: TrainConfig,
-                           train_size: int, probe_batches: int = 5) -> float:
-    """Seconds per epoch on this machine, from timing a few training steps on random data."""
-    n = min(config.subset or train_size, train_size)
-    n_train = n - int(round(n * config.validation_split))
-    steps = max(1, math.ceil(n_train / config.batch_size))
-    model = build()
-    compile_model(model, config, steps)
-    rng = np.random.default_rng(0)
-    x = rng.random((config.batch_size, 28, 28), dtype=np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, config.batch_size)]
-    model.train_on_batch(x, y)  # the first call traces the graph
-    start = time.perf_counter()
-    for _ in range(probe_batches):
-        model.train_on_batch(x, y)
-    return (time.perf_counter() - start) / probe_batches * steps

@@ -14,10 +14,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from nn import data
+from nn.config import ConfigError, TrainConfig
 from nn.inference import Predictor
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.store import ModelLoadError, ModelStore, StoreError
-from nn.training import ConfigError, TrainConfig
 from tests.conftest import digit_canvas
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from nn.config import TrainConfig
 from nn.inference import Predictor
-from nn.models import build_model
-from nn.training import TrainConfig, seeded_build, train
+from nn.kinds import build
+from nn.training import train
 from tests.conftest import digit_canvas
 
 
 def test_direct_call_equals_model_predict(mnist):
     for name in ("dense-128", "cnn-2"):
-        model = seeded_build(lambda name=name: build_model(name), 0)
+        model = build(name, 0)
         x = mnist.x_test[:300] / np.float32(255)
         expected = model.predict(x, verbose=0)
         predictor = Predictor(model)
@@ -23,13 +24,13 @@ def test_direct_call_equals_model_predict(mnist):
 
 
 def test_large_batches_are_chunked(mnist):
-    predictor = Predictor(seeded_build(lambda: build_model("sigmoid-10"), 0))
+    predictor = Predictor(build("sigmoid-10", 0))
     x = mnist.x_test[:2500] / np.float32(255)
     assert predictor.probabilities(x).shape == (2500, 10)
 
 
 def test_saliency_has_the_input_shape_and_is_finite(mnist):
-    model = seeded_build(lambda: build_model("dense-128"), 0)
+    model = build("dense-128", 0)
     train(model, mnist, TrainConfig(epochs=1, subset=1000))
     predictor = Predictor(model)
     x, prediction = predictor.predict_image(digit_canvas(mnist.x_test[0]))

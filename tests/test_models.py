@@ -1,20 +1,22 @@
-"""nn.models: the tutorials' presets with their published parameter counts, custom specs."""
+"""nn.models: the tutorials' presets with their published parameter counts, plans described
+without TensorFlow and checked against the Keras models they build, custom specs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from nn import kinds
 from nn.models import (
     PRESETS,
     ConvSpec,
     DenseSpec,
     UnknownModelError,
-    build_model,
+    describe,
+    plan_of,
     preset,
     spec_from_dict,
     spec_to_dict,
-    summary_rows,
 )
 
 # Parameter counts printed by the tutorials' own `model.summary()`.
@@ -25,19 +27,45 @@ PUBLISHED_PARAMS = {
     "cnn-1": 607_394,
     "cnn-2": 113_898,
 }
+KERAS_PRESETS = [name for name, p in PRESETS.items() if p.kind == "keras"]
+CUSTOM_SPECS = [
+    DenseSpec(hidden=(64, 32), activation="tanh", dropout=0.1),
+    DenseSpec(hidden=(7,)),
+    ConvSpec(blocks=((8, 3), (16, 5)), dense=(32,), batch_norm=True),
+    ConvSpec(blocks=((4, 7), (6, 1), (5, 3)), dense=(9, 11), dropout=0.0),
+]
 
 
 @pytest.mark.parametrize("name, params", PUBLISHED_PARAMS.items())
 def test_presets_have_the_tutorials_parameter_counts(name, params):
-    assert build_model(name).count_params() == params
+    assert kinds.build(name).count_params() == params
+
+
+def keras_rows(model) -> list[tuple]:
+    return [(layer.name, type(layer).__name__, str(tuple(layer.output.shape)), int(layer.count_params()))
+            for layer in model.layers[1:]]  # after the input layer
+
+
+@pytest.mark.parametrize("source", [*KERAS_PRESETS, *CUSTOM_SPECS], ids=str)
+def test_the_description_without_tensorflow_is_what_keras_builds(source):
+    described = [(r["layer"], r["type"], r["output shape"], r["params"]) for r in describe(plan_of(source))]
+    assert described == keras_rows(kinds.build(source))
+
+
+def test_the_described_cost_counts_every_multiply_add():
+    rows = describe(plan_of("cnn-2"))
+    conv1 = 24 * 24 * 32 * 5 * 5 * 1  # each output value of conv 32 5x5 on 28x28x1
+    conv2 = 10 * 10 * 32 * 3 * 3 * 32
+    dense = 800 * 128 + 128 * 10
+    assert sum(r["macs"] for r in rows) == conv1 + conv2 + dense
 
 
 def test_cnn_best_uses_batch_norm_and_every_preset_describes_itself():
-    layer_types = {type(layer).__name__ for layer in build_model("cnn-best").layers}
+    layer_types = {type(layer).__name__ for layer in kinds.build("cnn-best").layers}
     assert {"BatchNormalization", "Conv2D", "Dropout"} <= layer_types
     assert PRESETS["cnn-best"].augment and PRESETS["cnn-best"].lr_schedule == "cosine"
     for p in PRESETS.values():
-        assert p.description and p.optimizer in ("adam", "sgd", "rmsprop")
+        assert p.description and p.optimizer in ("adam", "sgd", "rmsprop") and p.kind in kinds.all_kinds()
         assert p.learning_rate > 0 and p.batch_size > 0 and p.epochs > 0
 
 
@@ -45,14 +73,11 @@ def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(UnknownModelError, match="known presets: dense-128, dense-128x2"):
         preset("resnet-50")
     with pytest.raises(UnknownModelError):
-        build_model("resnet-50")
-
-
-KERAS_PRESETS = [name for name, p in PRESETS.items() if p.framework == "keras"]
+        kinds.build("resnet-50")
 
 
 def test_the_numpy_preset_is_the_tutorials_network():
-    model = build_model("numpy-mlp", seed=1)
+    model = kinds.build("numpy-mlp", seed=1)
     assert type(model).__name__ == "NumpyMLP"
     assert model.count_params() == 784 * 40 + 40 * 10  # no biases, as in the tutorial
     assert np.abs(model.w1).max() <= 0.1 and np.abs(model.w1).max() > 0.099
@@ -62,7 +87,7 @@ def test_the_numpy_preset_is_the_tutorials_network():
 
 @pytest.mark.parametrize("name", KERAS_PRESETS)
 def test_every_model_outputs_probabilities(name):
-    model = build_model(name)
+    model = kinds.build(name)
     x = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
     p = np.asarray(model(x, training=False))
     assert p.shape == (3, 10)
@@ -71,9 +96,9 @@ def test_every_model_outputs_probabilities(name):
 
 
 def test_custom_specs_build_through_the_same_function():
-    dense = build_model(DenseSpec(hidden=(64, 32), activation="tanh", dropout=0.1))
+    dense = kinds.build(DenseSpec(hidden=(64, 32), activation="tanh", dropout=0.1))
     assert dense.count_params() == 784 * 64 + 64 + 64 * 32 + 32 + 32 * 10 + 10
-    cnn = build_model(ConvSpec(blocks=((8, 3), (16, 5)), dense=(32,), batch_norm=True))
+    cnn = kinds.build(ConvSpec(blocks=((8, 3), (16, 5)), dense=(32,), batch_norm=True))
     # conv 8x3x3 (no bias) + BN 4x8, conv 16x8x5x5 (no bias) + BN 4x16, dense 7*7*16 -> 32, 32 -> 10
     expected = 72 + 32 + 3200 + 64 + (784 * 32 + 32) + 330
     assert cnn.count_params() == expected
@@ -88,7 +113,7 @@ def test_custom_specs_build_through_the_same_function():
 ])
 def test_invalid_custom_specs_are_refused(spec, message):
     with pytest.raises(ValueError, match=message):
-        build_model(spec)
+        kinds.build(spec)
 
 
 def test_spec_dict_round_trip_and_unknown_keys():
@@ -96,10 +121,3 @@ def test_spec_dict_round_trip_and_unknown_keys():
     assert spec_from_dict(spec_to_dict(spec)) == spec
     with pytest.raises(ValueError, match="unknown dense spec keys: layers"):
         spec_from_dict({"kind": "dense", "layers": 3})
-
-
-def test_summary_rows_match_keras_totals():
-    model = build_model("cnn-2")
-    rows = summary_rows(model)
-    assert sum(r["params"] for r in rows) == model.count_params()
-    assert rows[-1]["output shape"] == "(None, 10)"

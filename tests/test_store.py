@@ -10,9 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from nn.models import build_model
-from nn.store import ModelLoadError, ModelStore, StoreError, load_model_file
-from nn.training import seeded_build
+from nn.kinds import build, load_model_file
+from nn.store import ModelLoadError, ModelStore, StoreError
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def store(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_model():
-    return seeded_build(lambda: build_model("sigmoid-10"), 0)
+    return build("sigmoid-10", 0)
 
 
 def test_round_trip_keeps_weights_and_metadata(store, small_model):

@@ -1,0 +1,203 @@
+"""The random forest: the question our "Neural network in practice" tutorial ends with ("try
+RandomForestClassifier instead of the neural network: has the accuracy increased?").
+
+scikit-learn grows the trees a few at a time (warm start), so the page shows a progress bar over
+the trees, the forest's accuracy on the held-out images as it grows, and Stop keeps the trees
+grown so far. Saved with skops (`.skops`), whose loader builds only the types it is allowed to:
+here scikit-learn's own forest and tree classes, never a pickle and never code from the file.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from nn.config import TrainConfig
+from nn.errors import ModelLoadError
+from nn.files import ArchiveError, zip_entries
+from nn.inference import Predicting, unit_scaled
+from nn.kinds import Kind
+from nn.progress import LiveMetrics, TrainResult
+
+SUFFIX = ".skops"
+TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)
+TRAIN_SAMPLE = 5_000  # training images scored after each step, for the training-accuracy curve
+EPSILON = 1e-7  # as Keras clips probabilities in its cross-entropy
+MAX_FILE_BYTES = 60 * 1024 * 1024  # about 1.4 MB unpacked, 0.2 MB packed per full-depth tree
+MAX_UNPACKED_BYTES = 320 * 1024 * 1024
+TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]  # besides the types skops trusts by default
+# Training cost on the 2-core reference machine: seconds per tree and training image.
+TREE_IMAGE_SECONDS = 2.5e-6
+FINAL_SECONDS = 1.5  # the test set at the end
+
+
+def _flat(images: np.ndarray) -> np.ndarray:
+    """(n, 28, 28) pixels (uint8, or float in [0, 1]) -> (n, 784) float32 in [0, 1]."""
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    return x.reshape(len(x) if x.ndim == 3 else 1, 28 * 28)
+
+
+class _Votes:
+    """The forest's averaged probabilities on some images, updated tree by tree."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray):
+        self.x, self.y = x, y
+        self.sum = np.zeros((len(x), 10), dtype=np.float64)
+        self.trees = 0
+
+    def add(self, trees) -> tuple[float, float]:
+        """Add these trees' votes; (log loss, accuracy) of the forest so far."""
+        for tree in trees:
+            self.sum += tree.predict_proba(self.x)
+            self.trees += 1
+        p = self.sum / max(self.trees, 1)
+        loss = float(-np.log(np.clip(p[np.arange(len(self.y)), self.y], EPSILON, 1)).mean())
+        return loss, float((p.argmax(axis=1) == self.y).mean())
+
+
+def train(model, data, config: TrainConfig, recorder: LiveMetrics, initial_epoch: int = 0,
+          on_epoch_end=None) -> TrainResult:
+    """Grow config.trees trees, TREES_PER_STEP at a time, reporting after each step."""
+    from nn.data import training_split
+
+    x_uint8, y, x_val, y_val = training_split(data, config)
+    x = _flat(x_uint8)
+    sample = np.random.default_rng(config.seed).permutation(len(x))[:TRAIN_SAMPLE]
+    seen = _Votes(x[sample], y[sample].astype(np.int64))
+    held_out = _Votes(_flat(x_val), y_val.astype(np.int64)) if len(x_val) else None
+    recorder.on_train_begin()
+    recorder.on_epoch_begin(0)
+    start = time.monotonic()
+    steps = recorder.progress.batches_per_epoch
+    for step in range(steps):
+        grown = len(getattr(model, "estimators_", []))
+        model.n_estimators = min(config.trees, (step + 1) * TREES_PER_STEP)
+        model.fit(x, y)  # warm start: grows only the new trees
+        new = model.estimators_[grown:]
+        loss, accuracy = (held_out or seen).add(new)
+        if held_out is not None:
+            seen.add(new)
+        recorder.record_batch(step, loss, accuracy, seen=(step + 1) * len(x) // steps)
+        if recorder.halt:
+            break
+    logs = dict(zip(("loss", "accuracy"), seen.add([])))
+    if held_out is not None:
+        logs["val_loss"], logs["val_accuracy"] = held_out.add([])
+    recorder.on_epoch_end(0, logs)
+    seconds = time.monotonic() - start
+    if on_epoch_end is not None and recorder.progress.epoch == 1:
+        on_epoch_end(1, model)
+    test = _Votes(_flat(data.x_test), data.y_test.astype(np.int64))
+    test_loss, test_accuracy = test.add(model.estimators_)
+    history = recorder.snapshot().history
+    return TrainResult(history=history, test_loss=test_loss, test_accuracy=test_accuracy,
+                       seconds=seconds, stopped=recorder.stop_requested.is_set(),
+                       epochs_completed=len(history))
+
+
+class ForestPredictor(Predicting):
+    def __init__(self, model):
+        self.model = model
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        x = _flat(images)
+        self.model.n_jobs = 1 if len(x) < 256 else -1  # starting workers costs more than one image
+        return self.model.predict_proba(x).astype(np.float32)
+
+    def saliency(self, image28: np.ndarray, class_index: int | None = None) -> np.ndarray:
+        """Where the trees looked: how often each pixel was asked on this image's paths."""
+        x = _flat(image28)
+        counts = np.zeros(28 * 28)
+        for tree in self.model.estimators_:
+            nodes = tree.decision_path(x).indices
+            features = tree.tree_.feature[nodes]
+            np.add.at(counts, features[features >= 0], 1)
+        return unit_scaled(counts)
+
+
+def _check_forest(model, name: str) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    if not isinstance(model, RandomForestClassifier):
+        raise ModelLoadError(f"{name} holds a {type(model).__name__}, not a random forest")
+    classes = [int(c) for c in getattr(model, "classes_", [])]
+    if getattr(model, "n_features_in_", None) != 28 * 28 or classes != list(range(10)):
+        raise ModelLoadError(f"{name} is not a forest over 28x28 images with 10 classes")
+
+
+class ForestKind(Kind):
+    name = "forest"
+    suffix = SUFFIX
+    file_title = "a Digit Lab random forest (.skops)"
+    settings = ("trees", "subset", "validation_split", "seed")
+    chance_loss = math.inf  # a forest's loss falls as it grows; there is nothing to diverge
+
+    def build(self, source, seed: int):
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=0, warm_start=True, n_jobs=-1, random_state=seed)
+
+    def describe(self, source) -> list[dict]:
+        return [{"layer": "trees", "type": "DecisionTreeClassifier x N", "output shape": "(None, 10)",
+                 "params": 0, "macs": 0}]
+
+    def estimate_seconds(self, source, config: TrainConfig, train_size: int) -> float:
+        return config.trees * config.training_images(train_size) * TREE_IMAGE_SECONDS + FINAL_SECONDS
+
+    def config_problems(self, config: TrainConfig) -> list[str]:
+        problems = []
+        if config.epochs != 1:
+            problems.append("a random forest is grown in one pass: epochs must be 1")
+        if config.augment or config.per_sample:
+            problems.append("the random forest trains without augmentation or per-image updates")
+        return problems
+
+    def new_recorder(self, config: TrainConfig, train_images: int, stop_flag) -> LiveMetrics:
+        steps = math.ceil(config.trees / TREES_PER_STEP)
+        return LiveMetrics(1, steps, train_images, max(1, train_images // steps), stop_flag=stop_flag,
+                           chance_loss=self.chance_loss)
+
+    def train(self, model, data, config, recorder, initial_epoch=0, on_epoch_end=None):
+        return train(model, data, config, recorder, initial_epoch, on_epoch_end)
+
+    def owns(self, model) -> bool:
+        ensemble = sys.modules.get("sklearn.ensemble")
+        return ensemble is not None and isinstance(model, ensemble.RandomForestClassifier)
+
+    def save(self, model, path: Path) -> None:
+        import skops.io
+
+        skops.io.dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+
+    def load(self, path: Path):
+        import skops.io
+
+        path = Path(path)
+        try:
+            zip_entries(path, MAX_FILE_BYTES, MAX_UNPACKED_BYTES, "a Digit Lab random forest (.skops)")
+            untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+            if untrusted:
+                raise ModelLoadError(f"{path.name} holds types that are not a random forest: "
+                                     f"{', '.join(sorted(untrusted))[:300]}")
+            model = skops.io.load(path, trusted=TRUSTED_TYPES)
+        except ArchiveError as e:
+            raise ModelLoadError(str(e)) from None
+        except ModelLoadError:
+            raise
+        except Exception as e:  # noqa: BLE001 - skops raises many types for bad files
+            raise ModelLoadError(f"{path.name} could not be read as a random forest: {e}"[:300]) from None
+        _check_forest(model, path.name)
+        return model
+
+    def params(self, model) -> int:
+        """Its size: the nodes of all its trees."""
+        return int(sum(tree.tree_.node_count for tree in getattr(model, "estimators_", [])))
+
+    def predictor(self, model) -> ForestPredictor:
+        return ForestPredictor(model)

@@ -1,0 +1,138 @@
+"""The Keras kind: presets and custom specs built from layer plans (nn.models), trained by
+nn.training, predicted by nn.inference, stored as standard `.keras` files.
+
+Loading checks the archive before Keras opens it, uses Keras' safe mode (no code from the file
+runs), and checks the model reads 28x28 images and returns 10 classes.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+from nn.config import TrainConfig
+from nn.errors import ModelLoadError
+from nn.files import ArchiveError, zip_entries
+from nn.kinds import Kind
+from nn.models import ModelSource, describe, plan_of
+from nn.progress import CHANCE_LOSS
+
+MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
+
+# Training cost on the 2-core reference machine (bench: "Time estimates" checks it against real
+# runs): a fixed cost per step, and per image a base cost plus its multiply-adds.
+STEP_SECONDS = 0.0011
+IMAGE_SECONDS = 3.0e-6
+MAC_SECONDS = 1.1e-9  # per forward multiply-add; backward and update cost about twice that again
+AUGMENT_SECONDS = 25e-6  # per image, the augmentation of nn.augment
+START_SECONDS = 2.0  # building the model and tracing its first step
+EVALUATE_IMAGES_PER_SECOND = 6000  # the test set at the end
+
+
+def check_archive(path: Path) -> None:
+    """Refuse what is not a plausible .keras archive before Keras reads any of it."""
+    try:
+        names = zip_entries(path, MAX_MODEL_BYTES, MAX_UNPACKED_BYTES,
+                            "a Keras model file (.keras files are zip archives)")
+    except ArchiveError as e:
+        raise ModelLoadError(str(e)) from None
+    if not {"config.json", "model.weights.h5"} <= set(names):
+        raise ModelLoadError(
+            f"{path.name} is a zip archive but not a Keras model "
+            "(it lacks config.json or model.weights.h5)")
+
+
+def check_io_shapes(model) -> None:
+    """The model must read (n, 28, 28) or (n, 28, 28, 1) images and return 10 classes."""
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) not in ((28, 28), (28, 28, 1)):
+        shapes = [tuple(i.shape) for i in inputs]
+        raise ModelLoadError(f"the model's input is {shapes}, expected 28x28 images")
+    outputs = getattr(model, "outputs", None) or []
+    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
+        shapes = [tuple(o.shape) for o in outputs]
+        raise ModelLoadError(f"the model's output is {shapes}, expected 10 classes")
+
+
+def _load(path: Path, with_optimizer: bool):
+    check_archive(path)
+    import keras
+
+    try:
+        model = keras.models.load_model(path, compile=with_optimizer, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - Keras raises many types for bad files
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if "safe_mode" in str(e) or "Lambda" in str(e):
+            reason = "it contains code (a Lambda layer or a custom function), which is refused"
+        raise ModelLoadError(f"{path.name} could not be loaded as a Keras model: {reason[:300]}") from None
+    check_io_shapes(model)
+    return model
+
+
+class KerasKind(Kind):
+    name = "keras"
+    suffix = ".keras"
+    file_title = "a Keras 3 .keras file (28x28 input, 10 outputs)"
+    fine_tunable = True
+    chance_loss = CHANCE_LOSS
+
+    def build(self, source: ModelSource, seed: int):
+        if isinstance(source, Path):
+            return self.load(source)  # fine-tuning starts from the saved weights
+        from nn.models import build_keras, display_name
+        from nn.training import seeded_build
+
+        model = seeded_build(lambda: build_keras(plan_of(source)), seed)
+        model.name = display_name(source).replace(" ", "-")
+        return model
+
+    def describe(self, source: ModelSource) -> list[dict]:
+        return describe(plan_of(source))
+
+    def estimate_seconds(self, source: ModelSource, config: TrainConfig, train_size: int) -> float:
+        macs = sum(row["macs"] for row in self.describe(source)) if not isinstance(source, Path) else 1e6
+        images = config.training_images(train_size)
+        steps = math.ceil(images / config.batch_size)
+        per_image = IMAGE_SECONDS + 3 * macs * MAC_SECONDS + config.augment * AUGMENT_SECONDS
+        epoch = steps * STEP_SECONDS + images * per_image
+        return START_SECONDS + config.epochs * epoch + 10_000 / EVALUATE_IMAGES_PER_SECOND
+
+    def new_recorder(self, config: TrainConfig, train_images: int, stop_flag):
+        from nn.training import MetricsRecorder
+
+        steps = math.ceil(train_images / config.batch_size)
+        return MetricsRecorder(config.epochs, steps, train_images, config.batch_size, stop_flag=stop_flag)
+
+    def train(self, model, data, config, recorder, initial_epoch=0, on_epoch_end=None):
+        from nn.training import train
+
+        return train(model, data, config, recorder=recorder, initial_epoch=initial_epoch,
+                     on_epoch_end=on_epoch_end)
+
+    def owns(self, model) -> bool:
+        keras = sys.modules.get("keras")  # a Keras model exists only once Keras is imported
+        return keras is not None and isinstance(model, keras.Model)
+
+    def save(self, model, path: Path) -> None:
+        """Without the optimizer's state: people load it to predict or to fine-tune afresh."""
+        if getattr(model, "optimizer", None) is not None:
+            trained = model
+            model = type(trained).from_config(trained.get_config())  # uncompiled, same layers
+            model.set_weights(trained.get_weights())
+        model.save(path)
+
+    def load(self, path: Path):
+        return _load(Path(path), with_optimizer=False)
+
+    def save_checkpoint(self, model, path: Path) -> None:
+        model.save(path)  # with the optimizer: its moments, step count and schedule
+
+    def load_checkpoint(self, path: Path):
+        return _load(Path(path), with_optimizer=True)
+
+    def predictor(self, model):
+        from nn.inference import Predictor
+
+        return Predictor(model)
