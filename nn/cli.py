@@ -2,11 +2,13 @@
 
   python -m nn data fetch [mnist|fashion-mnist|all]
   python -m nn train --preset NAME [--dataset D] [--epochs N] [--batch-size N] [--learning-rate X]
-                     [--subset N] [--seed N] [--name NAME] [--json]
+                     [--subset N] [--seed N] [--trees N] [--name NAME] [--json]
+  python -m nn runs [list|stop|resume|delete|save] [ID] [--name NAME] [--json]
   python -m nn evaluate [--model NAME_OR_PATH] [--dataset D] [--json]
   python -m nn predict [--model NAME_OR_PATH] IMAGE... [--json]
   python -m nn models [--json]
-Progress and messages go to stderr; with --json, stdout holds only the JSON.
+Every command takes --workspace ID (default: local). Progress and messages go to stderr; with
+--json, stdout holds only the JSON. A training is a run, queued like the app's (nn.queue).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from nn import data
-from nn.store import DEFAULT_MODEL, ModelStore, StoreError
+from nn.errors import StoreError
+from nn.store import DEFAULT_MODEL
+from nn.workspaces import LOCAL, Workspace, WorkspaceError
 
 
 class CliError(Exception):
@@ -45,54 +50,139 @@ def cmd_data(args) -> int:
 
 # --- train -----------------------------------------------------------------------------------
 
+def follow(run, on_change, every: float = 0.5) -> dict:
+    """Wait for `run` to end, calling on_change(status, progress, queue view) every `every` s.
+
+    When no app server is running, this process starts the run itself (a scheduler for this
+    run alone); Ctrl-C asks the run to stop and keeps waiting for its weights.
+    """
+    from nn import queue
+    from nn.paths import runs_dir
+    from nn.run_files import ProgressReader
+    from nn.runs import RunState, RunStore
+    from nn.workspaces import Workspace
+
+    root = runs_dir()
+    reader, scheduler = ProgressReader(run.folder), None
+    try:
+        while True:
+            try:
+                if scheduler is None and not queue.server_running(root):
+                    scheduler = queue.Scheduler(root, only=lambda r: r == run, keep_warm=False).start()
+                status = run.status()
+                on_change(status, reader.read(), queue.look(root))
+                if not RunState(status["state"]).active:
+                    return status
+                time.sleep(every)
+            except KeyboardInterrupt:
+                RunStore(Workspace(run.spec.workspace)).stop(run.id)
+                _err("\nstopping after the current batch (Ctrl-C again to leave it running)")
+                every = max(every, 0.2)
+    finally:
+        if scheduler is not None:
+            scheduler.close()
+
+
+def show_progress(status: dict, p, view) -> None:
+    from nn.progress import format_duration
+    from nn.runs import RunState
+
+    state = RunState(status["state"])
+    if state is RunState.RUNNING and p.batches_per_epoch:
+        progress_bar(p.fraction, f"epoch {p.current_epoch}/{p.epochs} batch {p.batch}/{p.batches_per_epoch} "
+                                 f"{p.samples_per_second:,.0f} img/s elapsed {format_duration(p.elapsed)} "
+                                 f"ETA {format_duration(p.eta)}")
+    elif state is RunState.QUEUED:
+        progress_bar(0.0, status.get("message", "queued"))
+    elif state.active:
+        progress_bar(0.0, status.get("message", str(state)))
+
+
 def cmd_train(args) -> int:
-    from nn.jobs import JobState, TrainingJob, format_duration, run_to_end
+    from nn.config import TrainConfig
     from nn.models import preset
-    from nn.training import TrainConfig
+    from nn.runs import RunState
 
     spec = preset(args.preset)
     config = TrainConfig.for_preset(
         spec, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         subset=args.subset, seed=args.seed, validation_split=args.validation_split,
-        per_sample=args.per_sample or None,
+        per_sample=args.per_sample or None, trees=args.trees,
     )
-    store = ModelStore()
+    store, runs = args.workspace.models(), args.workspace.runs()
     name = args.name or store.unique_name(f"{args.preset}-{args.dataset}")
     if any(info.name == name for info in store.list()):
         raise CliError(f"a model named {name!r} already exists; pass another --name")
-    job = TrainingJob(args.preset, args.dataset, config)
-
-    def show(snapshot):
-        p = snapshot.progress
-        if snapshot.state is JobState.RUNNING:
-            progress_bar(snapshot.fraction,
-                         f"epoch {min(p.epoch + 1, p.epochs)}/{p.epochs} "
-                         f"batch {p.batch}/{p.batches_per_epoch} "
-                         f"{p.samples_per_second:,.0f} img/s elapsed {format_duration(p.elapsed)} "
-                         f"ETA {format_duration(p.eta)}")
-        elif not snapshot.state.done:
-            progress_bar(0.0, snapshot.message)
-
-    try:
-        final = run_to_end(job, show)
-    except KeyboardInterrupt:
-        job.stop()
-        final = job.wait()
+    submitted = runs.submit(args.preset, args.dataset, config)
+    for note in submitted.removed:
+        _err(f"removed an old run to stay within the workspace's bound: {note}")
+    run = submitted.run
+    _err(f"run {run.id}: {run.spec.title}")
+    final = follow(run, show_progress)
     sys.stderr.write("\n")
-    if final.state is JobState.FAILED:
-        raise CliError(final.message)
-    info = store.save(job.model, name, job.metadata())
-    for row in final.progress.history:
+    if not RunState(final["state"]).has_model:
+        raise CliError(f"run {run.id} {final['state']}: {final.get('message', '')}")
+    info = runs.save_as_model(run.id, name, store)
+    for row in run.history():
         _err(f"epoch {row['epoch']}: loss {row['loss']:.4f} accuracy {row['accuracy']:.4f}"
              + "".join(f" {key} {row[key]:.4f}" for key in ("val_accuracy", "test_accuracy") if key in row))
-    _err(f"test accuracy {final.test_accuracy:.4f}; saved as {info.name} ({info.path})")
+    _err(f"test accuracy {final['test_accuracy']:.4f}; saved as {info.name} ({info.path})")
     if args.json:
         print(json.dumps({
-            "name": info.name, "path": str(info.path), "preset": args.preset,
-            "dataset": args.dataset, "epochs": job.result.epochs_completed,
-            "test_accuracy": final.test_accuracy, "test_loss": final.test_loss,
-            "seconds": final.seconds,
+            "name": info.name, "path": str(info.path), "preset": args.preset, "dataset": args.dataset,
+            "epochs": final.get("epochs_completed"), "test_accuracy": final["test_accuracy"],
+            "test_loss": final["test_loss"], "seconds": final["seconds"], "run": run.id,
         }))
+    return 0
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+def run_row(run, view) -> dict:
+    """One run as the `runs --json` contract gives it."""
+    status, counters = run.status(), run.counters()
+    return {
+        "id": run.id, "workspace": run.spec.workspace, "state": status.get("state"),
+        "model": run.spec.title.rsplit(" on ", 1)[0], "dataset": run.spec.dataset,
+        "epoch": counters.get("epoch", 0), "epochs": run.spec.config.epochs,
+        "test_accuracy": status.get("test_accuracy"), "queue_position": view.position(run),
+        "starts_in": view.seconds_until_start(run), "message": status.get("message"),
+        "created": run.spec.created, "seconds": status.get("seconds") or counters.get("elapsed"),
+        "executed_on": status.get("executed_on"), "saved_as": run.saved_as(),
+    }
+
+
+def cmd_runs(args) -> int:
+    from nn import queue
+    from nn.paths import runs_dir
+
+    runs = args.workspace.runs()
+    if args.action != "list":
+        if not args.id:
+            raise CliError(f"runs {args.action} needs a run id")
+        if args.action == "stop":
+            _err(f"run {args.id}: {runs.stop(args.id)}")
+        elif args.action == "resume":
+            runs.resume(args.id)
+            _err(f"run {args.id} is queued again")
+        elif args.action == "delete":
+            runs.delete(args.id)
+            _err(f"run {args.id} deleted")
+        else:
+            store = args.workspace.models()
+            name = args.name or runs.default_model_name(runs.get(args.id), store)
+            _err(f"saved as {runs.save_as_model(args.id, name, store).name}")
+        return 0
+    view = queue.look(runs_dir())
+    for run in runs.list():
+        row = run_row(run, view)
+        if args.json:
+            print(json.dumps(row))
+            continue
+        result = f"{row['test_accuracy']:.2%}" if row["test_accuracy"] is not None else ""
+        place = f"#{row['queue_position']} in the queue" if row["queue_position"] else ""
+        print(f"{row['id']}  {row['state']:11s} {row['model']:18s} {row['dataset']:13s} "
+              f"epoch {row['epoch']}/{row['epochs']}  {result or place}")
     return 0
 
 
@@ -102,7 +192,7 @@ def cmd_evaluate(args) -> int:
     from nn.evaluation import confusion_matrix, predict_split
     from nn.inference import make_predictor
 
-    store = ModelStore()
+    store = args.workspace.models()
     info = store.resolve(args.model)
     dataset_name = args.dataset or info.dataset
     dataset = data.load(dataset_name, log=_err)
@@ -129,7 +219,7 @@ def cmd_predict(args) -> int:
     from nn.inference import make_predictor
     from nn.preprocess import ImageError
 
-    store = ModelStore()
+    store = args.workspace.models()
     info = store.resolve(args.model)
     predictor = make_predictor(store.load(args.model))
     class_names = data.dataset_info(info.dataset).class_names
@@ -156,7 +246,7 @@ def cmd_predict(args) -> int:
 # --- models ----------------------------------------------------------------------------------
 
 def cmd_models(args) -> int:
-    infos = ModelStore().list()
+    infos = args.workspace.models().list()
     if args.json:
         print(json.dumps([{"name": i.name, "path": str(i.path), "bundled": i.bundled, **i.metadata}
                           for i in infos]))
@@ -197,10 +287,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _workspace(text: str) -> Workspace:
+    try:
+        return Workspace(text)
+    except WorkspaceError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nn.models import PRESETS
 
     parser = argparse.ArgumentParser(prog="python -m nn", description="Digit Lab from the command line.")
+    parser.add_argument("--workspace", default=LOCAL, type=_workspace,
+                        help="whose models and runs (default: local, the single-user workspace)")
     sub = parser.add_subparsers(dest="command", required=True)
     datasets = list(data.DATASETS)
 
@@ -219,10 +318,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validation-split", type=float, help="share held out for validation (0 to 0.5)")
     p.add_argument("--per-sample", action="store_true",
                    help="numpy-mlp only: update after every image, as its tutorial does")
+    p.add_argument("--trees", type=_positive_int, help="random-forest only: how many trees")
     p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--name", help="store name (default: PRESET-DATASET, numbered if taken)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("runs", help="list the workspace's runs, or stop, resume, delete or save one")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "stop", "resume", "delete", "save"])
+    p.add_argument("id", nargs="?", help="the run's id (see `runs`)")
+    p.add_argument("--name", help="save: the model's name (default: PRESET-DATASET, numbered if taken)")
+    p.add_argument("--json", action="store_true", help="one JSON object per run and line")
+    p.set_defaults(run=cmd_runs)
 
     p = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix on a test set")
     p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
@@ -243,12 +350,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from nn.config import ConfigError
     from nn.models import UnknownModelError
-    from nn.training import ConfigError
+    from nn.runs import RunError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CliError, data.DataError, StoreError, ConfigError, UnknownModelError) as e:
+    except (CliError, data.DataError, StoreError, ConfigError, UnknownModelError, RunError, ValueError) as e:
         _err(f"error: {e}")
         return 2

@@ -1,4 +1,6 @@
-"""Where Digit Lab keeps its files: data and models outside the repo, movable by environment."""
+"""Where Digit Lab keeps its files: data, models, drawings and runs outside the repo, movable by
+environment. Each folder holds the local workspace's files, and other people's workspaces in its
+`workspaces/` subfolder (nn.workspaces)."""
 
 from __future__ import annotations
 
@@ -28,10 +30,17 @@ def data_dir() -> Path:
 
 
 def models_dir() -> Path:
-    """The user's saved models; DIGITLAB_MODELS_DIR moves it."""
+    """Saved models; DIGITLAB_MODELS_DIR moves it."""
     return _user_dir("DIGITLAB_MODELS_DIR", "XDG_DATA_HOME", ".local/share", "models")
 
 
 def drawings_dir() -> Path:
-    """The user's labelled drawings ("my drawings"); DIGITLAB_DRAWINGS_DIR moves it."""
+    """Labelled drawings ("my drawings"); DIGITLAB_DRAWINGS_DIR moves it."""
     return _user_dir("DIGITLAB_DRAWINGS_DIR", "XDG_DATA_HOME", ".local/share", "drawings")
+
+
+def runs_dir() -> Path:
+    """Training runs; DIGITLAB_RUNS_DIR moves it. By default it sits beside the models folder."""
+    if os.environ.get("DIGITLAB_RUNS_DIR"):
+        return Path(os.environ["DIGITLAB_RUNS_DIR"]).expanduser()
+    return models_dir().parent / "runs"

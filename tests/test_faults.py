@@ -1,32 +1,38 @@
-"""Faults: processes killed mid-save, two processes saving one name, memory across trainings.
+"""Faults: processes killed mid-save, two processes saving one name, a server killed mid-run.
 
-The killed processes are real: a subprocess saves in a loop and gets SIGKILL at a random moment.
+Everything here is real: subprocesses that save in a loop and get SIGKILL while a save is under
+way (each test checks that the kill did land mid-save), two processes released by one barrier
+onto the same name, and the app's server killed while one of its workers trains.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import random
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
+import pytest
+
+from harness.server import kill_app, start_app, stop_app
+from nn.config import TrainConfig
 from nn.drawings import DrawingStore
-from nn.jobs import JobState, TrainingJob
 from nn.paths import REPO_ROOT
-from nn.store import ModelStore
-from nn.training import TrainConfig
+from nn.runs import Run, RunState
+from nn.store import ModelStore, StoreError
+from nn.workspaces import LOCAL_WORKSPACE
 
 SAVE_MODELS = """
 import sys
-from nn.models import build_model
+from nn.kinds import build
 from nn.store import ModelStore
 store = ModelStore(sys.argv[1], bundled_root=None)
-model = build_model("cnn-1")  # 607k parameters: a save takes long enough to be interrupted
+model = build("cnn-1")  # 607k parameters: a save takes long enough to be interrupted
 for i in range(1000):
-    print(i, flush=True)
     store.save(model, f"m{i}", {"i": i})
 """
 
@@ -37,7 +43,6 @@ from nn.drawings import DrawingStore
 store = DrawingStore(sys.argv[1])
 rng = np.random.default_rng(0)
 for i in range(100000):
-    print(i, flush=True)
     store.add(rng.integers(0, 255, (280, 280, 4), dtype=np.uint8), rng.random((28, 28)), i % 10)
 """
 
@@ -47,89 +52,105 @@ def start(script: str, *args) -> subprocess.Popen:
                             cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
 
 
-def kill_after_some_saves(process: subprocess.Popen, saves: int, rng: random.Random) -> None:
-    for _ in range(saves):
-        process.stdout.readline()
-    time.sleep(rng.uniform(0.0, 0.3))  # somewhere inside the next save
-    process.send_signal(signal.SIGKILL)
-    process.wait(30)
+def temp_files(folder: Path) -> set[str]:
+    """The hidden temp files of saves under way (nn.files.temp_beside)."""
+    return {p.name for p in folder.glob(".*")} if folder.is_dir() else set()
+
+
+def kill_mid_save(script: str, folder: Path, after: int, timeout: float = 60) -> None:
+    """Let the script finish `after` saves, then SIGKILL it while a temp file of the next exists,
+    and check that the temp file is still there: the kill landed inside that save."""
+    process = start(script, folder)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            done = len([p for p in folder.glob("*.json")]) if folder.is_dir() else 0
+            in_flight = temp_files(folder)
+            if done >= after and in_flight:
+                process.send_signal(signal.SIGKILL)
+                process.wait(30)
+                if in_flight & temp_files(folder):
+                    return
+                process = start(script, folder)  # the save finished first: try again
+            time.sleep(0.002)
+        raise AssertionError("never caught a save under way")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
 
 
 def test_a_process_killed_while_saving_models_leaves_every_model_loadable(tmp_path):
-    rng = random.Random(1)
     root = tmp_path / "store"
-    for _ in range(4):
-        kill_after_some_saves(start(SAVE_MODELS, root), saves=2, rng=rng)
+    for round_ in range(3):
+        kill_mid_save(SAVE_MODELS, root, after=round_ + 1)
         store = ModelStore(root, bundled_root=None)
         infos = store.list()
         assert infos, "at least the first saves completed"
         for info in infos:
             store.load(info.name)  # every listed model is whole
-    # The survivors are named as the killed processes numbered them, nothing else is listed.
     assert all(info.name.startswith("m") for info in ModelStore(root, bundled_root=None).list())
 
 
 def test_a_process_killed_while_saving_drawings_leaves_the_set_readable(tmp_path):
-    rng = random.Random(2)
     root = tmp_path / "drawings"
     counts = []
-    for _ in range(4):
-        kill_after_some_saves(start(SAVE_DRAWINGS, root), saves=5, rng=rng)
+    for round_ in range(3):
+        kill_mid_save(SAVE_DRAWINGS, root, after=4 * (round_ + 1))
         loaded = DrawingStore(root).load()
         assert len(loaded.y) == len(loaded.x) == len(loaded.ids)
         counts.append(len(loaded.ids))
     assert counts == sorted(counts) and counts[0] >= 4  # nothing saved before was lost
 
 
+def save_together(root: str, who: str, barrier, reached) -> None:
+    """One of two racing processes: both are released by `barrier` onto the name "same"."""
+    import nn.store
+    from nn.kinds import build
+
+    real_link = os.link
+
+    def claim(source, target):
+        reached.put(who)  # both got as far as claiming the name
+        return real_link(source, target)
+
+    nn.store.os.link = claim
+    model = build("dense-128")
+    store = nn.store.ModelStore(root, bundled_root=None)
+    barrier.wait(timeout=60)
+    try:
+        store.save(model, "same", {"by": who})
+        reached.put(f"saved {who}")
+    except StoreError as e:
+        reached.put(f"refused {who}: {e}")
+
+
 def test_two_processes_saving_one_name_at_once(tmp_path):
-    root = tmp_path / "store"
-    script = """
-        import sys, time
-        from nn.models import build_model
-        from nn.store import ModelStore, StoreError
-        model = build_model("dense-128")
-        store = ModelStore(sys.argv[1], bundled_root=None)
-        time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # both start saving together
-        try:
-            store.save(model, "same", {"by": sys.argv[3]})
-            print("saved")
-        except StoreError as e:
-            print("refused:", e)
-    """
-    go = time.time() + 15
-    processes = [start(script, root, go, who) for who in ("a", "b")]
-    outputs = sorted(p.communicate(timeout=120)[0].strip() for p in processes)
-    assert outputs[0].startswith("refused: a model named 'same' already exists"), outputs
-    assert outputs[1] == "saved", outputs
-    store = ModelStore(root, bundled_root=None)
+    spawn = multiprocessing.get_context("spawn")
+    barrier, reached = spawn.Barrier(2), spawn.Queue()
+    processes = [spawn.Process(target=save_together, args=(str(tmp_path), who, barrier, reached))
+                 for who in ("a", "b")]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(120)
+    said = [reached.get(timeout=5) for _ in range(4)]
+    assert sorted(s for s in said if len(s) == 1) == ["a", "b"], said  # both raced to the claim
+    outcomes = sorted(s for s in said if len(s) > 1)
+    assert len(outcomes) == 2 and outcomes[0].startswith("refused") and outcomes[1].startswith("saved"), said
+    assert "a model named 'same' already exists" in outcomes[0]
+    store = ModelStore(tmp_path, bundled_root=None)
     assert [i.name for i in store.list()] == ["same"]
     store.load("same")
-
-
-def rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
-
-
-def test_memory_stays_flat_across_ten_trainings():
-    readings = []
-    for _ in range(10):
-        job = TrainingJob("cnn-2", "mnist", TrainConfig(epochs=1, subset=1000, batch_size=64)).start()
-        final = job.wait(180)
-        assert final.state is JobState.FINISHED, final.message
-        del job
-        readings.append(rss_mb())
-    # After the first job (imports, first model loaded back), the app's process does not grow.
-    assert readings[-1] - readings[1] < 25, readings
 
 
 KILLED_AT_CLAIM = """
 import os, sys, time
 import nn.store
-from nn.models import build_model
+from nn.kinds import build
 from nn.store import ModelStore
 store = ModelStore(sys.argv[1], bundled_root=None)
-model = build_model("dense-128")
+model = build("dense-128")
 store.save(model, "before", {})
 def stall(*args):
     print("written, not yet claimed", flush=True)
@@ -181,3 +202,39 @@ def test_killed_between_a_drawings_images_and_its_record(tmp_path):
     loaded = DrawingStore(root).load()
     assert loaded.y.tolist() == [3]  # the interrupted drawing is not in the set
     assert len(list(root.glob("*-28.png"))) == 2  # its images were written: the kill was mid-save
+
+
+def wait_for(run: Run, condition, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = run.status()
+        if status and condition(status):
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"timed out; the run is {run.status()}")
+
+
+@pytest.mark.slow
+def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "app" / "runs"))
+    app = start_app(tmp_path / "app")
+    try:
+        runs = LOCAL_WORKSPACE.runs()
+        run = runs.submit("dense-128", "mnist", TrainConfig(epochs=6, subset=20_000, batch_size=32)).run
+        wait_for(run, lambda s: run.checkpoint_epoch() >= 2)
+        kill_app(app)  # the server only: its worker notices and ends, as after a crash
+        status = wait_for(run, lambda s: s["state"] != RunState.RUNNING)
+        kept = run.checkpoint_epoch()
+        assert status["state"] == "interrupted" and kept >= 2, status
+    finally:
+        stop_app(app)
+    app = start_app(tmp_path / "app")  # a restart: the run stays interrupted until resumed
+    try:
+        assert run.state is RunState.INTERRUPTED
+        runs.resume(run.id)
+        status = wait_for(run, lambda s: not RunState(s["state"]).active)
+    finally:
+        stop_app(app)
+    assert status["state"] == "finished", status
+    assert [row["epoch"] for row in run.history()] == [1, 2, 3, 4, 5, 6]
+    assert status["resumed"] == 1 and run.model_path.exists()

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import zipfile
 
 import numpy as np
@@ -13,12 +14,15 @@ import pytest
 
 from nn import numpy_mlp
 from nn.config import ConfigError, TrainConfig
-from nn.inference import NumpyPredictor, make_predictor
-from nn.jobs import JobState, TrainingJob
-from nn.models import PRESETS, build_model
-from nn.numpy_mlp import NumpyMLP, NumpyModelError
-from nn.paths import REPO_ROOT
+from nn.inference import make_predictor
+from nn.kinds import build
+from nn.models import PRESETS
+from nn.numpy_mlp import NumpyMLP, NumpyModelError, NumpyPredictor
+from nn.paths import REPO_ROOT, runs_dir
+from nn.queue import Scheduler
+from nn.run_files import ProgressReader
 from nn.store import ModelLoadError, ModelStore, StoreError
+from nn.workspaces import LOCAL_WORKSPACE
 from tests.conftest import digit_canvas
 
 TUTORIAL = TrainConfig.for_preset(PRESETS["numpy-mlp"], seed=1)
@@ -103,7 +107,7 @@ def assert_tutorial_shape(history):
 
 
 def test_the_tutorial_loop_reproduces_the_tutorials_curve(mnist):
-    model = build_model("numpy-mlp", seed=1)
+    model = build("numpy-mlp", seed=1)
     result = numpy_mlp.train(model, mnist, TrainConfig(**{**TUTORIAL.to_dict(), "per_sample": True}))
     assert_tutorial_shape(result.history)
     assert result.test_accuracy == pytest.approx(result.history[-1]["test_accuracy"])
@@ -111,17 +115,17 @@ def test_the_tutorial_loop_reproduces_the_tutorials_curve(mnist):
 
 def test_summed_mini_batches_give_the_same_curve_faster(mnist):
     assert TUTORIAL.batch_size == 32 and not TUTORIAL.per_sample  # the preset's default
-    result = numpy_mlp.train(build_model("numpy-mlp", seed=1), mnist, TUTORIAL)
+    result = numpy_mlp.train(build("numpy-mlp", seed=1), mnist, TUTORIAL)
     assert_tutorial_shape(result.history)
 
 
 def test_same_seed_same_weights(mnist):
     config = TrainConfig(**{**TUTORIAL.to_dict(), "epochs": 3})
-    a, b = (build_model("numpy-mlp", seed=5) for _ in range(2))
+    a, b = (build("numpy-mlp", seed=5) for _ in range(2))
     numpy_mlp.train(a, mnist, config)
     numpy_mlp.train(b, mnist, config)
     np.testing.assert_array_equal(a.w1, b.w1)
-    c = build_model("numpy-mlp", seed=6)
+    c = build("numpy-mlp", seed=6)
     assert not np.array_equal(a.w1, c.w1)
 
 
@@ -138,36 +142,46 @@ def test_settings_it_does_not_have_are_refused_before_training(mnist):
                           ({"lr_schedule": "cosine"}, "constant learning rate")):
         config = TrainConfig(**{**TUTORIAL.to_dict(), **change})
         with pytest.raises(ConfigError, match=words):
-            TrainingJob("numpy-mlp", "mnist", config)
+            LOCAL_WORKSPACE.runs().submit("numpy-mlp", "mnist", config)
         with pytest.raises(ConfigError, match=words):
-            numpy_mlp.train(build_model("numpy-mlp"), mnist, config)
+            numpy_mlp.train(build("numpy-mlp"), mnist, config)
 
 
 def test_divergence_is_caught(mnist):
     config = TrainConfig(**{**TUTORIAL.to_dict(), "learning_rate": 5.0, "epochs": 3})
     with pytest.raises(Exception, match="diverged"):
-        numpy_mlp.train(build_model("numpy-mlp"), mnist, config)
+        numpy_mlp.train(build("numpy-mlp"), mnist, config)
 
 
-# --- in the app's machinery: jobs, store, predictions ----------------------------------------------
+# --- in the app's machinery: runs, store, predictions ----------------------------------------------
 
-def test_a_job_trains_it_live_with_weight_pictures_and_stops(mnist):
+def test_a_run_trains_it_live_with_weight_pictures_and_stops(mnist):
     config = TrainConfig(**{**TUTORIAL.to_dict(), "epochs": 500, "per_sample": True})
-    job = TrainingJob("numpy-mlp", "mnist", config).start()
-    snap = job.wait(0.5)
-    for _ in range(240):
-        snap = job.wait(0.25)
-        if snap.progress.epoch >= 2 and snap.progress.hidden_weights is not None:
-            break
-    first = snap.progress.hidden_weights.copy()
-    job.stop()
-    final = job.wait(60)
-    assert final.state is JobState.STOPPED, final.message
-    assert final.progress.hidden_weights.shape == (784, 40)
-    assert not np.array_equal(first, final.progress.hidden_weights)  # the pictures changed
-    assert "test_accuracy" in final.progress.history[0] and "val_accuracy" not in final.progress.history[0]
-    assert isinstance(job.model, NumpyMLP) and job.metadata()["preset"] == "numpy-mlp"
-    assert job.params == 784 * 40 + 40 * 10
+    runs = LOCAL_WORKSPACE.runs()
+    run = runs.submit("numpy-mlp", "mnist", config).run
+    reader = ProgressReader(run.folder)
+    scheduler = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    try:
+        progress = reader.read()
+        for _ in range(600):
+            progress = reader.read()
+            if progress.epoch >= 2 and progress.hidden_weights is not None:
+                break
+            time.sleep(0.1)
+        first = progress.hidden_weights.copy()
+        runs.stop(run.id)
+        for _ in range(600):
+            if not run.state.active:
+                break
+            time.sleep(0.1)
+    finally:
+        scheduler.close()
+    status, progress = run.status(), reader.read()
+    assert status["state"] == "stopped", status
+    assert progress.hidden_weights.shape == (784, 40)
+    assert not np.array_equal(first, progress.hidden_weights)  # the pictures changed
+    assert "test_accuracy" in progress.history[0] and "val_accuracy" not in progress.history[0]
+    assert run.model_path.suffix == ".npmlp" and status["params"] == 784 * 40 + 40 * 10
 
 
 def test_store_saves_lists_loads_and_deletes_it(tmp_path):
@@ -186,7 +200,7 @@ def test_store_saves_lists_loads_and_deletes_it(tmp_path):
 
 
 def test_its_predictions_through_the_draw_pipeline_match_its_forward_pass(mnist):
-    model = build_model("numpy-mlp", seed=1)
+    model = build("numpy-mlp", seed=1)
     numpy_mlp.train(model, mnist, TrainConfig(**{**TUTORIAL.to_dict(), "epochs": 20}))
     predictor = make_predictor(model)
     assert isinstance(predictor, NumpyPredictor)

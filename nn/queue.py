@@ -1,0 +1,337 @@
+"""The queue: at most N trainings at once, the others waiting in a fair order.
+
+All of it lives on disk in the runs folder, so the app, its restarts and the command line share
+one queue. The order is fair across workspaces: a person's k-th waiting run comes after everyone
+else's earlier ones, and runs a person already has training count against them, so one person's
+ten runs do not hold everyone else back.
+
+The `Scheduler` is a thread (in the app's server, or in `python -m nn train` when no server runs)
+that hands the next run to a warm worker process (nn.worker) whenever a slot is free. The slots
+themselves are locks, so the bound holds across every process that trains.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import heapq
+import multiprocessing
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nn.config import DEFAULT_MAX_TRAININGS, TRAIN_IMAGES
+from nn.runs import Run, RunState
+from nn.workspaces import every_workspace
+
+START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
+LOOK_CACHE_SECONDS = 0.5  # many pages look at the queue twice a second; one scan serves them all
+RESPAWN_DELAY = 10.0  # after a worker died before it was ready
+_SPAWN = multiprocessing.get_context("spawn")  # a fork of a process running TensorFlow is unsafe
+
+
+def max_trainings() -> int:
+    """DIGITLAB_MAX_TRAININGS, or the default measured best on this machine (README: the queue)."""
+    value = os.environ.get("DIGITLAB_MAX_TRAININGS", "").strip()
+    if not value:
+        return DEFAULT_MAX_TRAININGS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"DIGITLAB_MAX_TRAININGS must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def every_run(runs_root: Path) -> list[Run]:
+    return [run for workspace in every_workspace(runs_root) for run in workspace.runs().list()]
+
+
+def fair_order(queued: list[tuple[Run, dict]], training: Counter,
+               last_started: dict[str, float]) -> list[Run]:
+    """Queued runs (with their status) in the order they will start: round robin over workspaces.
+
+    The next run comes from the workspace with the fewest runs training, and among those the one
+    whose last run started longest ago; each workspace's own runs keep their order.
+    """
+    by_workspace: dict[str, list[tuple[Run, dict]]] = {}
+    for run, status in sorted(queued, key=lambda rs: (rs[1].get("queued_at", 0), rs[0].id)):
+        by_workspace.setdefault(run.spec.workspace, []).append((run, status))
+    turns = {ws: [training[ws], last_started.get(ws, 0.0)] for ws in by_workspace}
+    later = time.time() + 1e9  # picks made here count as later than any real start
+    order = []
+    while by_workspace:
+        ws = min(by_workspace, key=lambda w: (*turns[w], by_workspace[w][0][1].get("queued_at", 0)))
+        order.append(by_workspace[ws].pop(0)[0])
+        turns[ws] = [turns[ws][0] + 1, later + len(order)]
+        if not by_workspace[ws]:
+            del by_workspace[ws]
+    return order
+
+
+def start_times(waiting_seconds: list[float], busy_seconds: list[float], slots: int) -> list[float]:
+    """When each waiting run starts, in seconds from now, given how long each waiting run takes
+    and how long each training run still needs (earliest free slot first)."""
+    free_at = sorted(busy_seconds)[:slots] + [0.0] * max(0, slots - len(busy_seconds))
+    heapq.heapify(free_at)
+    starts = []
+    for seconds in waiting_seconds:
+        start = heapq.heappop(free_at)
+        starts.append(start)
+        heapq.heappush(free_at, start + seconds)
+    return starts
+
+
+def estimated_seconds(run: Run) -> float:
+    spec = run.spec
+    return START_SECONDS + run.kind.estimate_seconds(spec.source, spec.config, TRAIN_IMAGES)
+
+
+def remaining_seconds(run: Run, status: dict) -> float:
+    counters = run.counters()
+    done = counters.get("epoch", 0) * counters.get("batches_per_epoch", 0) + counters.get("batch", 0)
+    total = counters.get("epochs", 0) * counters.get("batches_per_epoch", 0)
+    if done and total and counters.get("elapsed"):
+        return counters["elapsed"] / done * (total - done)
+    started = status.get("started_at") or time.time()
+    return max(0.0, estimated_seconds(run) - (time.time() - started))
+
+
+@dataclass
+class QueueView:
+    """The queue at one moment: what trains, what waits (in order), and when each should start."""
+
+    training: list[Run]
+    waiting: list[Run]
+    starts_in: dict[str, float]  # run id -> seconds from `taken` until it should start
+    taken: float  # time.time() of the look
+
+    def position(self, run: Run) -> int | None:
+        """1 for the next run to start; None when the run is not waiting."""
+        for i, waiting in enumerate(self.waiting):
+            if waiting.folder == run.folder:
+                return i + 1
+        return None
+
+    def seconds_until_start(self, run: Run) -> float | None:
+        if run.id not in self.starts_in:
+            return None
+        return max(0.0, self.starts_in[run.id] - (time.time() - self.taken))
+
+
+def scan(runs_root: Path, slots: int) -> QueueView:
+    """Read every run's state (which also marks dead runs as interrupted) and order the queue."""
+    queued, training, last_started = [], [], {}
+    for run in every_run(runs_root):
+        status = run.status()
+        if not status:
+            continue
+        state = RunState(status["state"])
+        if state is RunState.QUEUED:
+            queued.append((run, status))
+        elif state.training:
+            training.append((run, status))
+        workspace = run.spec.workspace
+        last_started[workspace] = max(last_started.get(workspace, 0.0), status.get("started_at") or 0.0)
+    waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started)
+    starts = start_times([estimated_seconds(run) for run in waiting],
+                         [remaining_seconds(run, status) for run, status in training], slots)
+    return QueueView([run for run, _ in training], waiting,
+                     {run.id: s for run, s in zip(waiting, starts)}, time.time())
+
+
+_looks: dict[Path, QueueView] = {}
+_looks_lock = threading.Lock()
+
+
+def look(runs_root: Path, slots: int | None = None) -> QueueView:
+    """The queue as of at most LOOK_CACHE_SECONDS ago."""
+    root = Path(runs_root)
+    with _looks_lock:
+        view = _looks.get(root)
+        if view is None or time.time() - view.taken > LOOK_CACHE_SECONDS:
+            view = _looks[root] = scan(root, slots or max_trainings())
+        return view
+
+
+# --- the scheduler --------------------------------------------------------------------------------
+
+class WorkerProcess:
+    """The scheduler's end of one worker process (nn.worker.main)."""
+
+    def __init__(self, runs_root: Path, slots: int, warm: bool):
+        from nn import worker
+
+        self.conn, child = _SPAWN.Pipe()
+        self.process = _SPAWN.Process(target=worker.main, args=(child, str(runs_root), slots, warm),
+                                      name="digitlab-worker", daemon=True)
+        self.process.start()
+        child.close()  # only the worker holds that end: EOF then means it has gone
+        self.ready, self.claimed = False, False
+        self.assigned: Path | None = None
+
+    def poll(self) -> None:
+        try:
+            while not self.claimed and self.conn.poll():
+                message = self.conn.recv()
+                if message[0] == "ready":
+                    self.ready = True
+                elif message[0] == "claimed":
+                    self.claimed = True
+                elif message[0] == "declined":
+                    self.assigned = None
+        except (EOFError, OSError):
+            pass  # it has gone; the scheduler sees that it is no longer alive
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    @property
+    def spare(self) -> bool:
+        """Started (or starting) and not given a run yet."""
+        return self.alive and self.assigned is None
+
+    def assign(self, folder: Path) -> None:
+        self.conn.send(("run", str(folder)))
+        self.assigned = folder
+
+    def close(self) -> None:
+        """Quit if idle; a worker that is training is ended (its run becomes interrupted)."""
+        if self.alive:
+            self.process.terminate()
+        self.process.join(10)
+        self.conn.close()
+
+
+SERVERS_LOCK = ".schedulers"  # every app server holds a shared lock on it while it runs
+
+
+def server_running(runs_root: Path) -> bool:
+    """Whether an app server's scheduler is running for this runs folder."""
+    path = Path(runs_root) / SERVERS_LOCK
+    if not path.exists():
+        return False
+    with open(path) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+class Scheduler:
+    """Starts queued runs whenever a training slot is free, in fair order.
+
+    `only(run)` limits it to some runs: the command line, when no app server runs, starts only
+    its own. `keep_warm` keeps one spare worker with TensorFlow imported, so that the next run
+    starts at once; an app server's scheduler does (and says so with a shared lock, see
+    server_running).
+    """
+
+    def __init__(self, runs_root: Path, slots: int | None = None,
+                 only: Callable[[Run], bool] | None = None, keep_warm: bool = True, tick: float = 0.5):
+        self.runs_root = Path(runs_root)
+        self.slots = slots or max_trainings()
+        self.only, self.keep_warm, self.tick = only, keep_warm, tick
+        self.workers: list[WorkerProcess] = []
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._no_spawn_until = 0.0
+        self._thread = threading.Thread(target=self._loop, name="digitlab-scheduler", daemon=True)
+        self._presence = None
+
+    def start(self) -> Scheduler:
+        if self.only is None:
+            self.runs_root.mkdir(parents=True, exist_ok=True)
+            self._presence = open(self.runs_root / SERVERS_LOCK, "a")
+            fcntl.flock(self._presence, fcntl.LOCK_SH)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """Look at the queue now (a run was submitted or stopped)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        self._thread.join(30)
+        for worker in self.workers:
+            worker.close()
+        self.workers.clear()
+        if self._presence is not None:
+            self._presence.close()
+
+    def _loop(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self.step()
+            except Exception:  # noqa: BLE001 - the scheduler must outlive one bad run folder
+                import traceback
+
+                traceback.print_exc()
+            self._wake.wait(self.tick)
+            self._wake.clear()
+
+    def step(self) -> None:
+        """One look at the queue: start what can start, keep a spare worker ready."""
+        self._reap()
+        view = scan(self.runs_root, self.slots)
+        training = {run.folder for run in view.training}
+        # Given to a worker and not (yet, or any more) shown as training: its slot is taken too.
+        pending = {w.assigned for w in self.workers if w.assigned} - training
+        free = self.slots - len(training) - len(pending)
+        for run in view.waiting:
+            if free <= 0:
+                break
+            if run.folder in pending or (self.only and not self.only(run)):
+                continue
+            worker = next((w for w in self.workers if w.spare), None) or self._spawn()
+            if worker is None:
+                break
+            worker.assign(run.folder)
+            free -= 1
+        if self.keep_warm and not any(w.spare for w in self.workers):
+            self._spawn()
+
+    def _spawn(self) -> WorkerProcess | None:
+        if time.monotonic() < self._no_spawn_until:
+            return None
+        try:
+            worker = WorkerProcess(self.runs_root, self.slots, warm=True)
+        except (OSError, RuntimeError):
+            self._no_spawn_until = time.monotonic() + RESPAWN_DELAY
+            raise
+        self.workers.append(worker)
+        return worker
+
+    def _reap(self) -> None:
+        for worker in list(self.workers):
+            worker.poll()
+            if not worker.alive:
+                if not worker.ready and not worker.claimed:  # died while starting: do not spin
+                    self._no_spawn_until = time.monotonic() + RESPAWN_DELAY
+                worker.process.join(1)
+                worker.conn.close()
+                self.workers.remove(worker)
+
+
+_app_schedulers: dict[Path, Scheduler] = {}
+_app_lock = threading.Lock()
+
+
+def app_scheduler(runs_root: Path) -> Scheduler:
+    """The app server's one scheduler for this runs folder, started on first use."""
+    root = Path(runs_root)
+    with _app_lock:
+        if root not in _app_schedulers:
+            _app_schedulers[root] = Scheduler(root).start()
+        return _app_schedulers[root]
+
+
+def close_app_schedulers() -> None:
+    with _app_lock:
+        for scheduler in _app_schedulers.values():
+            scheduler.close()
+        _app_schedulers.clear()

@@ -1,0 +1,200 @@
+"""One run's folder on disk: what it trains, its state, its progress, its weights.
+
+    run.json        what to train (written once, when the run is submitted)
+    state.json      queued, preparing, running, stopped, finished, failed or interrupted, and why
+    lock            held (flock) by the process that trains the run, for as long as it does
+    stop            present once someone asked the run to stop
+    progress.json   the counters: epoch, batch, elapsed, images/s
+    batches.jsonl   one line per batch: step, epoch, loss, accuracy (appended as they arrive)
+    epochs.jsonl    one line per epoch: loss, accuracy, val_*, seconds
+    hidden.npy      the NumPy network's first-layer weights, for the live picture
+    checkpoint.json which checkpoint-<epoch>.<suffix> holds the last finished epoch's weights
+    model.<suffix>  the final model, once training ended
+    saved.json      the names it was saved under, as models
+
+Every file but the append-only logs is replaced atomically. The lock is the truth about whether a
+run is training: the kernel releases it when its process dies, however it dies, so a run whose
+state says "running" while nobody holds its lock was interrupted.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from nn.files import write_atomic
+from nn.progress import Progress
+
+RUN_FILE, STATE_FILE, LOCK_FILE, STOP_FILE = "run.json", "state.json", "lock", "stop"
+PROGRESS_FILE, BATCHES_FILE, EPOCHS_FILE = "progress.json", "batches.jsonl", "epochs.jsonl"
+HIDDEN_FILE, CHECKPOINT_FILE, SAVED_FILE = "hidden.npy", "checkpoint.json", "saved.json"
+
+
+def read_json(path: Path, default=None):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return default
+
+
+def write_json(path: Path, data, sync: bool = True) -> None:
+    text = json.dumps(data)
+    if sync:
+        write_atomic(path, lambda tmp: tmp.write_text(text))
+    else:  # progress: replaced many times a second; a crash may lose the last one, never half
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+
+# --- locks ---------------------------------------------------------------------------------------
+
+class Lock:
+    """An exclusive flock on a file, held until release() or the process's end."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock if nobody holds it; False when someone does (or the run is gone)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            return False  # the folder was deleted
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+
+@contextmanager
+def locked(path: Path):
+    """`with locked(path) as got:` holds the lock in the block when `got` is true."""
+    lock = Lock(path)
+    got = lock.acquire()
+    try:
+        yield got
+    finally:
+        lock.release()
+
+
+def is_held(path: Path) -> bool:
+    """Whether some process holds the lock (this check takes and drops it when it is free)."""
+    with locked(path) as got:
+        return not got
+
+
+# --- progress: the writer (in the training process) and the reader (anyone) --------------------------
+
+def append_lines(path: Path, rows: list[dict]) -> None:
+    """Append JSON lines in one write, so that a reader sees whole lines or none of them."""
+    if rows:
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def rewrite_lines(path: Path, rows: list[dict]) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text("".join(json.dumps(row) + "\n" for row in rows)))
+
+
+def read_lines(path: Path) -> list[dict]:
+    return LineReader(path).read_new()
+
+
+class LineReader:
+    """Reads a growing JSON-lines file a piece at a time: only what was appended since last time.
+
+    `replaced` turns true when the file was rewritten (a resumed run drops its unfinished epoch).
+    """
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.inode, self.replaced = path, 0, None, False
+
+    def read_new(self) -> list[dict]:
+        try:
+            with open(self.path, "rb") as f:
+                inode = os.fstat(f.fileno()).st_ino
+                if self.inode not in (None, inode):
+                    self.replaced = True
+                    return []
+                self.inode = inode
+                f.seek(self.offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return []
+        end = chunk.rfind(b"\n") + 1  # a line still being written waits for the next read
+        self.offset += end
+        return [json.loads(line) for line in chunk[:end].splitlines() if line.strip()]
+
+
+class ProgressReader:
+    """A run's Progress, read incrementally from its folder (cheap to call twice a second)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.progress = Progress()
+        self._batches = LineReader(folder / BATCHES_FILE)
+        self._epochs = LineReader(folder / EPOCHS_FILE)
+        self._hidden_mtime = 0
+
+    def read(self) -> Progress:
+        counters = read_json(self.folder / PROGRESS_FILE, {})
+        batches, epochs = self._batches.read_new(), self._epochs.read_new()
+        if self._batches.replaced or self._epochs.replaced:  # resumed: read it all again
+            self.__init__(self.folder)
+            return self.read()
+        p = self.progress
+        p.batches.extend(batches)
+        p.history.extend(epochs)
+        for key, value in counters.items():
+            setattr(p, key, value)
+        hidden = self.folder / HIDDEN_FILE
+        try:
+            mtime = hidden.stat().st_mtime_ns
+            if mtime != self._hidden_mtime:
+                p.hidden_weights, self._hidden_mtime = np.load(hidden, allow_pickle=False), mtime
+        except (OSError, ValueError):
+            pass  # not a NumPy run, or replaced while we looked: the next read gets it
+        return p
+
+
+class ProgressWriter:
+    """Copies what a recorder (nn.progress.LiveMetrics) has that the run's files do not yet."""
+
+    def __init__(self, folder: Path, recorder, resumed_batches: int = 0, resumed_epochs: int = 0):
+        self.folder, self.recorder = folder, recorder
+        self.batches, self.epochs = resumed_batches, resumed_epochs
+        self.hidden_version = 0
+
+    def flush(self) -> None:
+        counters, batches, epochs = self.recorder.changes_since(self.batches, self.epochs)
+        append_lines(self.folder / BATCHES_FILE, batches)
+        append_lines(self.folder / EPOCHS_FILE, epochs)
+        self.batches += len(batches)
+        self.epochs += len(epochs)
+        write_json(self.folder / PROGRESS_FILE, counters, sync=False)
+        if self.recorder.hidden_version != self.hidden_version:
+            self.hidden_version = self.recorder.hidden_version
+            weights = self.recorder.progress.hidden_weights
+            tmp = self.folder / f".{HIDDEN_FILE}"
+            with open(tmp, "wb") as f:
+                np.save(f, weights, allow_pickle=False)
+            os.replace(tmp, self.folder / HIDDEN_FILE)

@@ -1,0 +1,352 @@
+"""Runs: every training is a run that belongs to a workspace and outlives the tab that started it.
+
+A run is a folder on disk (nn.run_files): what to train, its state, its metrics as they arrive,
+its last finished epoch's weights, and in the end its model and test accuracy. Any page, tab or
+later visit reads it from there; the queue (nn.queue) starts it, a worker process (nn.worker)
+trains it. A finished or stopped run keeps its result until its owner saves it as a model or
+deletes it.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from nn import data, kinds
+from nn.config import MAX_RUNS_PER_WORKSPACE, TRAIN_IMAGES, ConfigError, TrainConfig
+from nn.models import ModelSource, display_name, source_from_dict, source_to_dict
+from nn.run_files import (
+    CHECKPOINT_FILE,
+    EPOCHS_FILE,
+    LOCK_FILE,
+    PROGRESS_FILE,
+    RUN_FILE,
+    SAVED_FILE,
+    STATE_FILE,
+    STOP_FILE,
+    locked,
+    read_json,
+    read_lines,
+    write_json,
+)
+from nn.workspaces import Workspace
+
+
+class RunError(Exception):
+    """A run cannot be found or changed; the message says why."""
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"  # waiting for a free training slot
+    PREPARING = "preparing"  # a worker has it: loading data, building the model
+    RUNNING = "running"
+    STOPPED = "stopped"  # stopped on request; the weights so far are kept
+    FINISHED = "finished"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process ended (a restart, a crash); it can be resumed
+
+    @property
+    def training(self) -> bool:
+        return self in (RunState.PREPARING, RunState.RUNNING)
+
+    @property
+    def active(self) -> bool:
+        return self is RunState.QUEUED or self.training
+
+    @property
+    def has_model(self) -> bool:
+        return self in (RunState.STOPPED, RunState.FINISHED)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run trains; written once, when it is submitted."""
+
+    id: str
+    workspace: str
+    created: float  # time.time()
+    source: ModelSource
+    dataset: str
+    config: TrainConfig
+    with_drawings: bool = False
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "workspace": self.workspace, "created": self.created,
+                "source": source_to_dict(self.source), "dataset": self.dataset,
+                "config": self.config.to_dict(), "with_drawings": self.with_drawings}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunSpec:
+        return cls(d["id"], d["workspace"], d["created"], source_from_dict(d["source"]), d["dataset"],
+                   TrainConfig.from_dict(d["config"]), d.get("with_drawings", False))
+
+    @property
+    def title(self) -> str:
+        """'cnn-best on mnist', for people."""
+        return f"{display_name(self.source)} on {self.dataset}"
+
+
+def _now() -> float:
+    return time.time()
+
+
+class Run:
+    """One run's folder. Reading is cheap and always current; writers hold its lock."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.id = self.folder.name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Run) and other.folder == self.folder
+
+    def __hash__(self) -> int:
+        return hash(self.folder)
+
+    @functools.cached_property
+    def spec(self) -> RunSpec:
+        raw = read_json(self.folder / RUN_FILE)
+        if raw is None:
+            raise RunError(f"run {self.id} is gone")
+        return RunSpec.from_dict(raw)
+
+    @property
+    def kind(self) -> kinds.Kind:
+        return kinds.of_source(self.spec.source)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.folder / LOCK_FILE
+
+    # --- state ---------------------------------------------------------------------------------
+    def status(self) -> dict:
+        """state.json as it stands; a run marked as training whose process is gone becomes
+        interrupted here (under its lock, so that a run that just ended is not mistaken)."""
+        status = read_json(self.folder / STATE_FILE, {})
+        if not status or not RunState(status["state"]).training:
+            return status
+        with locked(self.lock_path) as got:
+            if got:  # nobody is training it
+                status = read_json(self.folder / STATE_FILE, {})
+                if RunState(status["state"]).training:
+                    status = self.write_status(state=RunState.INTERRUPTED, ended_at=_now(),
+                                               message=interrupted_message(self.checkpoint_epoch()))
+        return status
+
+    @property
+    def state(self) -> RunState:
+        status = self.status()
+        return RunState(status["state"]) if status else RunState.FAILED
+
+    def write_status(self, **changes) -> dict:
+        """Change state.json; the caller holds the run's lock (or the run is not yet visible)."""
+        status = {**read_json(self.folder / STATE_FILE, {}), **changes}
+        write_json(self.folder / STATE_FILE, status)
+        return status
+
+    def counters(self) -> dict:
+        """epoch, batch, epochs, batches_per_epoch, elapsed, samples_per_second (may be empty)."""
+        return read_json(self.folder / PROGRESS_FILE, {})
+
+    def history(self) -> list[dict]:
+        return read_lines(self.folder / EPOCHS_FILE)
+
+    @property
+    def stop_requested(self) -> bool:
+        return (self.folder / STOP_FILE).exists()
+
+    # --- weights ----------------------------------------------------------------------------------
+    def checkpoint(self) -> dict | None:
+        """{"epoch", "file", "elapsed"} of the last finished epoch's weights, if kept."""
+        pointer = read_json(self.folder / CHECKPOINT_FILE)
+        if pointer and (self.folder / pointer["file"]).exists():
+            return pointer
+        return None
+
+    def checkpoint_epoch(self) -> int:
+        pointer = self.checkpoint()
+        return pointer["epoch"] if pointer else 0
+
+    @property
+    def model_path(self) -> Path:
+        """Where the final model is written once training ends."""
+        return self.folder / f"model{self.kind.suffix}"
+
+    def saved_as(self) -> list[str]:
+        return read_json(self.folder / SAVED_FILE, [])
+
+
+def interrupted_message(epoch: int) -> str:
+    kept = (f"the weights of epoch {epoch} are kept: resume to go on from there" if epoch
+            else "no epoch had finished: resume to start it again")
+    return f"interrupted: its training process ended (a server restart or a crash); {kept}"
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    run: Run
+    removed: list[str]  # old runs removed to stay within the workspace's bound, for people
+
+
+class RunStore:
+    """One workspace's runs."""
+
+    def __init__(self, workspace: Workspace, limit: int = MAX_RUNS_PER_WORKSPACE):
+        self.workspace = workspace
+        self.root = workspace.runs_dir
+        self.limit = limit
+
+    def list(self) -> list[Run]:
+        """The workspace's runs, newest first."""
+        if not self.root.is_dir():
+            return []
+        runs = [Run(p) for p in self.root.iterdir()
+                if p.is_dir() and not p.name.startswith(".") and (p / RUN_FILE).exists()]
+        return sorted(runs, key=lambda r: (r.spec.created, r.id), reverse=True)
+
+    def get(self, run_id: str) -> Run:
+        run_id = str(run_id or "")
+        plausible = run_id and "/" not in run_id and not run_id.startswith(".")
+        if not plausible or not (self.root / run_id / RUN_FILE).exists():
+            raise RunError(f"there is no run {run_id!r} in this workspace")
+        return Run(self.root / run_id)
+
+    # --- submitting ---------------------------------------------------------------------------------
+    def submit(self, source: ModelSource, dataset: str, config: TrainConfig,
+               with_drawings: bool = False) -> Submitted:
+        """Check everything that can be checked now, then queue the run."""
+        self.check(source, dataset, config, with_drawings)
+        removed = self._make_room()
+        spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings)
+        staging = self.root / f".{spec.id}"
+        staging.mkdir(parents=True)
+        write_json(staging / RUN_FILE, spec.to_dict())
+        write_json(staging / STATE_FILE, {"state": RunState.QUEUED, "message": "waiting for a free slot",
+                                          "queued_at": spec.created})
+        staging.rename(self.root / spec.id)  # the run appears whole, or not at all
+        return Submitted(Run(self.root / spec.id), removed)
+
+    def check(self, source: ModelSource, dataset: str, config: TrainConfig, with_drawings: bool) -> None:
+        """Raise ConfigError (all problems) or RunError for a run that could not train."""
+        data.dataset_info(dataset)
+        kind = kinds.of_source(source)
+        problems = config.problems(TRAIN_IMAGES) + kind.config_problems(config)
+        if not isinstance(source, (str, Path)):
+            from nn.models import validate_spec
+
+            problems += validate_spec(source)
+        if problems:
+            raise ConfigError("; ".join(problems))
+        if isinstance(source, Path):
+            if not kind.fine_tunable:
+                raise RunError(f"{source.stem} cannot be fine-tuned: only Keras networks can")
+            if not source.exists():
+                raise RunError(f"the model {source.stem} to start from is gone")
+        if with_drawings and not self.workspace.drawings().count(dataset):
+            raise RunError("there are no saved drawings to fine-tune on")
+
+    def _make_room(self) -> list[str]:
+        """Remove old runs beyond the bound: those saved as models first (nothing is lost), then
+        the oldest unsaved ones. Runs that are queued or training are never removed."""
+        runs = self.list()
+        excess = len(runs) - (self.limit - 1)
+        if excess <= 0:
+            return []
+        done = [r for r in reversed(runs) if not r.state.active]  # oldest first
+        order = [r for r in done if r.saved_as()] + [r for r in done if not r.saved_as()]
+        removed = []
+        for run in order[:excess]:
+            with locked(run.lock_path) as got:
+                if got:
+                    note = f"{run.spec.title} ({run.state}{', saved' if run.saved_as() else ', not saved'})"
+                    shutil.rmtree(run.folder, ignore_errors=True)
+                    removed.append(note)
+        return removed
+
+    # --- changing ----------------------------------------------------------------------------------
+    def stop(self, run_id: str) -> str:
+        """Cancel a queued run, or ask a training one to stop after its current batch."""
+        run = self.get(run_id)
+        if run.state is RunState.QUEUED:
+            with locked(run.lock_path) as got:
+                if got and run.state is RunState.QUEUED:
+                    shutil.rmtree(run.folder, ignore_errors=True)
+                    return "cancelled"
+        if run.state.training:
+            (run.folder / STOP_FILE).touch()
+            return "stopping"
+        return str(run.state)
+
+    def resume(self, run_id: str) -> Run:
+        """Queue an interrupted run again; it goes on from its last finished epoch."""
+        run = self.get(run_id)
+        with locked(run.lock_path) as got:
+            if not got or run.state is not RunState.INTERRUPTED:
+                raise RunError(f"only an interrupted run can be resumed; this one is {run.state}")
+            (run.folder / STOP_FILE).unlink(missing_ok=True)
+            epoch = run.checkpoint_epoch()
+            message = f"waiting to resume from epoch {epoch}" if epoch else "waiting to start again"
+            run.write_status(state=RunState.QUEUED, queued_at=_now(), ended_at=None, message=message,
+                             resumed=run.status().get("resumed", 0) + 1)
+        return run
+
+    def delete(self, run_id: str) -> None:
+        run = self.get(run_id)
+        with locked(run.lock_path) as got:
+            if not got:
+                raise RunError("the run is training: stop it before deleting it")
+            shutil.rmtree(run.folder, ignore_errors=True)
+
+    # --- keeping the result ----------------------------------------------------------------------
+    def default_model_name(self, run: Run, models) -> str:
+        """A free name for the run's model in `models` (nn.store.ModelStore)."""
+        source = run.spec.source
+        if isinstance(source, Path):
+            base = f"{source.stem}-my-drawings"
+        elif isinstance(source, str):
+            base = f"{source}-{run.spec.dataset}"
+        else:
+            base = f"custom-{source.kind}-{run.spec.dataset}"
+        return models.unique_name(base)
+
+    def save_as_model(self, run_id: str, name: str, models):
+        """Store the run's model under `name` in `models` (nn.store.ModelStore)."""
+        run = self.get(run_id)
+        if not run.state.has_model or not run.model_path.exists():
+            raise RunError(f"this run has no model to save (it is {run.state})")
+        info = models.save_file(run.model_path, name, model_metadata(run))
+        write_json(run.folder / SAVED_FILE, [*run.saved_as(), info.name])
+        return info
+
+
+def model_metadata(run: Run) -> dict:
+    """What the store keeps next to a run's model."""
+    spec, status = run.spec, run.status()
+    source = source_to_dict(spec.source)
+    return {
+        "preset": source.get("preset"),
+        "spec": source.get("spec"),
+        "fine_tuned_from": spec.source.stem if isinstance(spec.source, Path) else None,
+        "with_drawings": spec.with_drawings,
+        "dataset": spec.dataset,
+        "config": spec.config.to_dict(),
+        "history": run.history(),
+        "epochs_completed": status.get("epochs_completed", 0),
+        "stopped": status.get("state") == RunState.STOPPED,
+        "test_accuracy": status.get("test_accuracy"),
+        "test_loss": status.get("test_loss"),
+        "seconds": status.get("seconds"),
+        "params": status.get("params"),
+        "run": run.id,
+    }
+

@@ -1,0 +1,271 @@
+"""A training worker: a process that trains one run and writes everything to the run's folder.
+
+The queue (nn.queue) starts workers ahead of time: a warm worker has imported TensorFlow and
+loaded MNIST before any run is given to it, so pressing Train shows the first batch in about a
+second instead of the ten it takes to start a process. A worker trains a single run and then
+exits: TensorFlow keeps ~10 MB of traced graphs after every fit, even after clear_session(), and
+the process's end is what returns them.
+
+A worker claims its run by taking the run's lock and one of the machine's training slots (both
+flocks, released by the kernel when the process ends, however it ends). It ends itself when the
+process that started it goes away, so a run never trains on as an orphan: its state then says
+"running" with nobody holding its lock, which readers see as interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from nn import data as data_module
+from nn import kinds
+from nn.config import ConfigError
+from nn.drawings import DrawingsError
+from nn.errors import StoreError
+from nn.files import temp_beside, write_atomic
+from nn.progress import TrainingDiverged
+from nn.run_files import (
+    BATCHES_FILE,
+    CHECKPOINT_FILE,
+    EPOCHS_FILE,
+    STOP_FILE,
+    Lock,
+    ProgressWriter,
+    read_lines,
+    rewrite_lines,
+    write_json,
+)
+from nn.runs import Run, RunState
+from nn.workspaces import Workspace
+
+FLUSH_EVERY = 0.1  # seconds between writes of new metrics to the run's folder
+NICENESS = 10  # training is batch work: pages and drawings' answers get the CPU first
+CHECKPOINT_EVERY = 1.0  # at most one checkpoint a second (fast epochs would spend their time saving)
+SLOTS_FOLDER = ".slots"
+
+_datasets: dict[str, data_module.Dataset] = {}  # kept in memory for the run this worker gets
+
+
+def dataset(name: str) -> data_module.Dataset:
+    if name not in _datasets:
+        _datasets[name] = data_module.load(name)
+    return _datasets[name]
+
+
+def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> None:
+    """Import what training needs and load the data, before any run arrives."""
+    import keras  # noqa: F401 - imports TensorFlow too: the slow part of starting
+
+    for name in datasets:
+        try:
+            dataset(name)
+        except data_module.DataError:
+            pass  # not cached yet: the run fetches it, with a message
+
+
+# --- claiming ------------------------------------------------------------------------------------
+
+class Claim:
+    """The locks of a run being trained: the run's own and a training slot."""
+
+    def __init__(self, run: Run, run_lock: Lock, slot_lock: Lock):
+        self.run, self.run_lock, self.slot_lock = run, run_lock, slot_lock
+
+    def release(self) -> None:
+        self.slot_lock.release()
+        self.run_lock.release()
+
+
+def claim(run: Run, runs_root: Path, slots: int) -> Claim | None:
+    """Take the run (if it is still queued) and a free training slot, or nothing."""
+    run_lock = Lock(run.lock_path)
+    if not run_lock.acquire():
+        return None
+    if run.state is not RunState.QUEUED:
+        run_lock.release()
+        return None
+    folder = Path(runs_root) / SLOTS_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(slots):
+        slot_lock = Lock(folder / f"slot-{i}")
+        if slot_lock.acquire():
+            return Claim(run, run_lock, slot_lock)
+    run_lock.release()
+    return None
+
+
+# --- training a run ----------------------------------------------------------------------------
+
+def where() -> str:
+    return f"{socket.gethostname()} (process {os.getpid()})"
+
+
+class Flusher(threading.Thread):
+    """Copies new metrics to disk every FLUSH_EVERY seconds and notices stop requests."""
+
+    def __init__(self, writer: ProgressWriter, stop_file: Path, stop: threading.Event):
+        super().__init__(name="digitlab-flusher", daemon=True)
+        self.writer, self.stop_file, self.stop = writer, stop_file, stop
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+
+    def flush(self) -> None:
+        with self.lock:
+            self.writer.flush()
+
+    def run(self) -> None:
+        while not self.done.wait(FLUSH_EVERY):
+            if self.stop_file.exists():
+                self.stop.set()
+            self.flush()
+
+    def finish(self) -> None:
+        self.done.set()
+        self.join()
+        self.flush()
+
+
+class Checkpointer:
+    """After a finished epoch: the model (with its optimizer) to checkpoint-<epoch>, then the pointer."""
+
+    def __init__(self, run: Run, kind: kinds.Kind, flusher: Flusher, recorder):
+        self.run, self.kind, self.flusher, self.recorder = run, kind, flusher, recorder
+        self.last = time.monotonic()
+
+    def __call__(self, epoch: int, model) -> None:
+        final = epoch == self.run.spec.config.epochs
+        if final or time.monotonic() - self.last < CHECKPOINT_EVERY:
+            return  # the final model is saved anyway; fast epochs are checkpointed once a second
+        self.flusher.flush()  # the epochs' rows are on disk before the pointer names the epoch
+        name = f"checkpoint-{epoch}{self.kind.suffix}"
+        os.replace(temp_beside(self.run.folder / name, lambda p: self.kind.save_checkpoint(model, p)),
+                   self.run.folder / name)
+        previous = self.run.checkpoint()
+        write_json(self.run.folder / CHECKPOINT_FILE,
+                   {"epoch": epoch, "file": name, "elapsed": self.recorder.progress.elapsed})
+        if previous and previous["file"] != name:
+            (self.run.folder / previous["file"]).unlink(missing_ok=True)
+        self.last = time.monotonic()
+
+
+def training_data(run: Run) -> data_module.Dataset:
+    spec = run.spec
+    images = dataset(spec.dataset)
+    if not spec.with_drawings:
+        return images
+    from nn.drawings import with_drawings
+
+    return with_drawings(images, Workspace(spec.workspace).drawings().load(spec.dataset))
+
+
+def _start_model(run: Run, kind: kinds.Kind, recorder):
+    """The model to train and the epoch it starts from: a checkpoint when resuming."""
+    pointer = run.checkpoint() if run.status().get("resumed") else None
+    if pointer is None:
+        for name in (BATCHES_FILE, EPOCHS_FILE, CHECKPOINT_FILE):
+            (run.folder / name).unlink(missing_ok=True)
+        return kind.build(run.spec.source, run.spec.config.seed), 0
+    epoch = pointer["epoch"]
+    history = [row for row in read_lines(run.folder / EPOCHS_FILE) if row["epoch"] <= epoch]
+    batches = [row for row in read_lines(run.folder / BATCHES_FILE) if row["epoch"] <= epoch]
+    rewrite_lines(run.folder / EPOCHS_FILE, history)  # drop the epoch the interruption cut short
+    rewrite_lines(run.folder / BATCHES_FILE, batches)
+    recorder.resume_from(history, batches, pointer.get("elapsed", 0.0))
+    return kind.load_checkpoint(run.folder / pointer["file"]), epoch
+
+
+def execute(run: Run, executed_on: str | None = None) -> None:
+    """Train `run` to its end, whatever happens; the caller holds its claim."""
+    spec, started = run.spec, time.time()
+    run.write_status(state=RunState.PREPARING, message=f"loading {spec.dataset}", started_at=started,
+                     executed_on=executed_on or where())
+    try:
+        kind = kinds.of_source(spec.source)
+        images = training_data(run)
+        spec.config.check(train_size=len(images.x_train))
+        run.write_status(message="building the model")
+        stop = threading.Event()
+        recorder = kind.new_recorder(spec.config, spec.config.training_images(len(images.x_train)), stop)
+        model, initial_epoch = _start_model(run, kind, recorder)
+        flusher = Flusher(ProgressWriter(run.folder, recorder, len(recorder.progress.batches),
+                                         len(recorder.progress.history)), run.folder / STOP_FILE, stop)
+        run.write_status(state=RunState.RUNNING, message="training")
+        flusher.start()
+        try:
+            result = kind.train(model, images, spec.config, recorder, initial_epoch=initial_epoch,
+                                on_epoch_end=Checkpointer(run, kind, flusher, recorder))
+        finally:
+            flusher.finish()
+        write_atomic(run.model_path, lambda p: kind.save(model, p))
+        _finish(run, kind, model, result, recorder)
+    except (ConfigError, TrainingDiverged, data_module.DataError, StoreError, DrawingsError, ValueError) as e:
+        run.write_status(state=RunState.FAILED, message=str(e), ended_at=time.time())
+    except Exception as e:  # noqa: BLE001 - a run must end with a message, never hang
+        traceback.print_exc()
+        run.write_status(state=RunState.FAILED, message=f"training failed: {type(e).__name__}: {e}",
+                         ended_at=time.time())
+
+
+def _finish(run: Run, kind: kinds.Kind, model, result, recorder) -> None:
+    pointer = run.checkpoint()
+    if pointer:  # the final model replaces the last checkpoint
+        (run.folder / pointer["file"]).unlink(missing_ok=True)
+        (run.folder / CHECKPOINT_FILE).unlink(missing_ok=True)
+    p = recorder.progress
+    if result.stopped:
+        message = (f"stopped at epoch {p.current_epoch}, batch {p.batch}; "
+                   "the weights learned so far are kept")
+    else:
+        message = "finished"
+    run.write_status(state=RunState.STOPPED if result.stopped else RunState.FINISHED, message=message,
+                     ended_at=time.time(), test_accuracy=result.test_accuracy, test_loss=result.test_loss,
+                     seconds=p.elapsed, epochs_completed=p.epoch, params=kind.params(model))
+
+
+# --- the worker process ----------------------------------------------------------------------------
+
+def _exit_when_parent_goes(conn) -> None:
+    """The parent holds the other end of `conn`: reading gets EOF the moment it is gone."""
+    def watch():
+        try:
+            while True:
+                conn.recv()
+        except (EOFError, OSError):
+            os._exit(3)  # the run's lock goes with the process: readers see it interrupted
+
+    threading.Thread(target=watch, name="digitlab-parent-watch", daemon=True).start()
+
+
+def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
+    """A worker process: warm up, then train the first run it can claim, then exit.
+
+    Messages: it sends ("ready",), then ("claimed", folder) or ("declined", folder) for each
+    ("run", folder) it receives; ("quit",) ends an idle worker.
+    """
+    os.nice(NICENESS)
+    if warm:
+        warm_up()
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if message[0] == "quit":
+            return
+        run = Run(Path(message[1]))
+        taken = claim(run, Path(runs_root), slots)
+        if taken is None:
+            conn.send(("declined", message[1]))
+            continue
+        conn.send(("claimed", message[1]))
+        _exit_when_parent_goes(conn)
+        try:
+            execute(run)
+        finally:
+            taken.release()
+        return

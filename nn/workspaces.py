@@ -1,0 +1,121 @@
+"""Workspaces: each person's saved models, drawings and runs, in folders of their own.
+
+Local use is one workspace, `local`, whose files sit directly in the data folders (nn.paths), as
+they always have. On a shared server (DIGITLAB_WORKSPACES=per-user) each person gets a workspace
+in `<folder>/workspaces/<id>/`: from their login, or from an unguessable token in their page's
+address. The folder's name is a hash, so the token itself is never written to disk and cannot be
+read back from a folder listing. Bundled models are shared and read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from nn import paths
+
+LOCAL = "local"
+SINGLE, PER_USER = "single", "per-user"
+MODES = (SINGLE, PER_USER)
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # secrets.token_urlsafe(16) is 22 characters
+SUBFOLDER = "workspaces"
+
+
+class WorkspaceError(ValueError):
+    pass
+
+
+def mode() -> str:
+    """single (the default: everything in one workspace) or per-user (DIGITLAB_WORKSPACES)."""
+    value = os.environ.get("DIGITLAB_WORKSPACES", SINGLE).strip() or SINGLE
+    if value not in MODES:
+        raise WorkspaceError(f"DIGITLAB_WORKSPACES must be {' or '.join(MODES)}, not {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str
+
+    def __post_init__(self):
+        if not isinstance(self.id, str) or not ID_PATTERN.match(self.id):
+            raise WorkspaceError(f"invalid workspace {self.id!r}: use 1-64 letters, digits, '-' or '_'")
+
+    @property
+    def is_local(self) -> bool:
+        return self.id == LOCAL
+
+    def folder(self, root: Path) -> Path:
+        """This workspace's folder under one of the data folders."""
+        return Path(root) if self.is_local else Path(root) / SUBFOLDER / self.id
+
+    @property
+    def models_dir(self) -> Path:
+        return self.folder(paths.models_dir())
+
+    @property
+    def drawings_dir(self) -> Path:
+        return self.folder(paths.drawings_dir())
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.folder(paths.runs_dir())
+
+    def models(self):
+        from nn.store import ModelStore
+
+        return ModelStore(self.models_dir)
+
+    def drawings(self):
+        from nn.drawings import DrawingStore
+
+        return DrawingStore(self.drawings_dir)
+
+    def runs(self):
+        from nn.runs import RunStore
+
+        return RunStore(self)
+
+
+LOCAL_WORKSPACE = Workspace(LOCAL)
+
+
+def _hashed(prefix: str, text: str) -> Workspace:
+    return Workspace(f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:32]}")
+
+
+def new_token() -> str:
+    """An unguessable token (128 random bits) for a person without a login."""
+    return secrets.token_urlsafe(16)
+
+
+def is_token(text: str | None) -> bool:
+    return isinstance(text, str) and bool(TOKEN_PATTERN.match(text))
+
+
+def from_token(token: str) -> Workspace:
+    if not is_token(token):
+        raise WorkspaceError("that workspace address is not valid")
+    return _hashed("t", token)
+
+
+def from_login(issuer: str, subject: str) -> Workspace:
+    """The workspace of a logged-in person: their identity provider's subject, hashed."""
+    if not subject:
+        raise WorkspaceError("the login gave no user id")
+    return _hashed("u", f"{issuer}\n{subject}")
+
+
+def every_workspace(root: Path) -> list[Workspace]:
+    """The local workspace and every other one that has a folder under `root`."""
+    others = Path(root) / SUBFOLDER
+    found = [LOCAL_WORKSPACE]
+    if others.is_dir():
+        found += [Workspace(p.name) for p in sorted(others.iterdir())
+                  if p.is_dir() and ID_PATTERN.match(p.name)]
+    return found

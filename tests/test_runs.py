@@ -1,0 +1,207 @@
+"""Runs and the queue: real worker processes training tiny subsets, real files, real locks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from nn import kinds, queue
+from nn.config import ConfigError, TrainConfig
+from nn.paths import runs_dir
+from nn.run_files import Lock, ProgressReader
+from nn.runs import Run, RunError, RunState, RunStore
+from nn.workspaces import LOCAL_WORKSPACE, Workspace
+
+
+def small(**overrides) -> TrainConfig:
+    return TrainConfig(**{"epochs": 2, "subset": 1000, "batch_size": 50, **overrides})
+
+
+def wait_for(run: Run, condition, timeout: float = 120, what: str = "the run") -> dict:
+    """Poll the run's status until `condition(status)` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = run.status()
+        if status and condition(status):
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; it is {run.status()}")
+
+
+def ended(status: dict) -> bool:
+    return not RunState(status["state"]).active
+
+
+@pytest.fixture
+def scheduler():
+    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    yield s
+    s.close()
+
+
+def test_a_run_trains_in_a_worker_and_keeps_everything_on_disk(scheduler, mnist):
+    store = LOCAL_WORKSPACE.runs()
+    run = store.submit("dense-128", "mnist", small()).run
+    assert run.state is RunState.QUEUED
+    status = wait_for(run, ended)
+    assert status["state"] == "finished", status
+    assert status["executed_on"] and f"process {os.getpid()}" not in status["executed_on"]
+    progress = ProgressReader(run.folder).read()
+    assert len(progress.history) == 2 and progress.epoch == 2
+    assert len(progress.batches) == 2 * 18  # 900 training images in batches of 50, twice
+    assert [b["step"] for b in progress.batches] == list(range(1, 37))
+    assert status["test_accuracy"] > 0.7 and status["params"] == 101_770
+    # The run's model is the trained one: its accuracy on the test set is the one reported.
+    model = kinds.load_model_file(run.model_path)
+    probabilities = kinds.of_model(model).predictor(model).probabilities(mnist.x_test / np.float32(255))
+    accuracy = (probabilities.argmax(axis=1) == mnist.y_test).mean()
+    assert accuracy == pytest.approx(status["test_accuracy"], abs=1e-4)
+    info = store.save_as_model(run.id, "kept", LOCAL_WORKSPACE.models())
+    assert info.metadata["history"] == progress.history and info.metadata["run"] == run.id
+    assert run.saved_as() == ["kept"]
+
+
+def test_stop_ends_at_the_next_batch_and_keeps_the_weights(scheduler):
+    store = LOCAL_WORKSPACE.runs()
+    run = store.submit("dense-128", "mnist", small(epochs=50, subset=5000, batch_size=10)).run
+    wait_for(run, lambda s: run.counters().get("batch", 0) > 0, what="the first batches")
+    assert store.stop(run.id) == "stopping"
+    status = wait_for(run, ended)
+    assert status["state"] == "stopped" and "stopped at epoch" in status["message"]
+    assert run.counters()["epoch"] < 50 and run.model_path.exists()
+    assert status["test_accuracy"] is not None
+
+
+def test_a_diverging_run_fails_with_a_message(scheduler):
+    run = LOCAL_WORKSPACE.runs().submit(
+        "dense-128", "mnist", small(optimizer="sgd", learning_rate=50.0, batch_size=10)).run
+    status = wait_for(run, ended)
+    assert status["state"] == "failed" and "diverged" in status["message"]
+
+
+def test_unusable_runs_are_refused_before_they_are_queued(tmp_path):
+    store = LOCAL_WORKSPACE.runs()
+    with pytest.raises(ConfigError, match="epochs must be"):
+        store.submit("dense-128", "mnist", small(epochs=0))
+    with pytest.raises(ConfigError, match="plain gradient descent"):
+        store.submit("numpy-mlp", "mnist", small(optimizer="adam"))
+    with pytest.raises(RunError, match="gone"):
+        store.submit(tmp_path / "missing.keras", "mnist", small())
+    with pytest.raises(RunError, match="no saved drawings"):
+        store.submit("dense-128", "mnist", small(), with_drawings=True)
+    assert store.list() == []
+
+
+def submit_many(workspace: str, n: int) -> list[Run]:
+    store = Workspace(workspace).runs()
+    return [store.submit("sigmoid-10", "mnist", small(optimizer="sgd", learning_rate=0.5)).run
+            for _ in range(n)]
+
+
+def test_the_queue_is_fair_across_workspaces():
+    ann = submit_many("ann", 4)
+    submit_many("bob", 1)
+    submit_many("cid", 2)
+    order = [run.spec.workspace for run in queue.scan(runs_dir(), slots=1).waiting]
+    # One of ann's four is first (she asked first), then everyone else's first run, and so on.
+    assert order == ["ann", "bob", "cid", "ann", "cid", "ann", "ann"], order
+    # While ann has a run training, the others go first.
+    lock = Lock(ann[0].lock_path)
+    assert lock.acquire()  # as a worker holds it
+    ann[0].write_status(state=RunState.RUNNING, started_at=time.time())
+    try:
+        order = [run.spec.workspace for run in queue.scan(runs_dir(), slots=1).waiting]
+        assert order[:2] == ["bob", "cid"] and order.count("ann") == 3, order
+    finally:
+        lock.release()
+    assert ann[0].state is RunState.INTERRUPTED  # nobody holds its lock any more
+
+
+def test_positions_and_start_estimates_follow_the_order():
+    runs = submit_many("ann", 3)
+    view = queue.look(runs_dir(), slots=1)
+    assert [view.position(run) for run in runs] == [1, 2, 3]
+    starts = [view.seconds_until_start(run) for run in runs]
+    assert starts[0] == pytest.approx(0, abs=1) and starts[0] < starts[1] < starts[2]
+    assert queue.start_times([10, 10, 10], [5], slots=2) == [0, 5, 10]
+
+
+def test_at_most_n_train_at_once_and_a_freed_slot_is_used(mnist):
+    runs = submit_many("ann", 2) + submit_many("bob", 1)
+    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    try:
+        most, deadline = 0, time.monotonic() + 180
+        while time.monotonic() < deadline and not all(ended(r.status()) for r in runs):
+            most = max(most, sum(r.state.training for r in runs))
+            time.sleep(0.05)
+    finally:
+        s.close()
+    assert most == 1
+    assert [r.state for r in runs] == [RunState.FINISHED] * 3
+    starts = sorted(runs, key=lambda r: r.status()["started_at"])
+    assert [r.spec.workspace for r in starts] == ["ann", "bob", "ann"]
+
+
+def test_a_queued_run_can_be_cancelled_and_stays_queued_without_a_scheduler():
+    store = LOCAL_WORKSPACE.runs()
+    run = store.submit("sigmoid-10", "mnist", small()).run
+    assert run.state is RunState.QUEUED and queue.look(runs_dir()).position(run) == 1
+    assert store.stop(run.id) == "cancelled"
+    assert store.list() == []
+
+
+def test_a_killed_worker_leaves_an_interrupted_run_that_resumes_from_its_last_epoch(mnist):
+    store = LOCAL_WORKSPACE.runs()
+    config = small(epochs=6, subset=20_000, batch_size=32)  # epochs of over a second: each is kept
+    run = store.submit("dense-128", "mnist", config).run
+    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    try:
+        wait_for(run, lambda st: run.checkpoint_epoch() >= 2, what="two finished epochs")
+        worker = next(w for w in s.workers if w.claimed)
+        os.kill(worker.process.pid, signal.SIGKILL)
+        status = wait_for(run, ended)
+        kept = run.checkpoint_epoch()
+        assert status["state"] == "interrupted" and f"epoch {kept}" in status["message"]
+        store.resume(run.id)
+        status = wait_for(run, ended)
+    finally:
+        s.close()
+    assert status["state"] == "finished", status
+    history = run.history()
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4, 5, 6]  # the cut epoch only once
+    batches = ProgressReader(run.folder).read().batches
+    assert [b["step"] for b in batches] == list(range(1, len(batches) + 1))
+    # It went on from the kept weights: the epoch after them is no worse than the one before.
+    assert history[kept]["loss"] < history[0]["loss"]
+    assert not run.checkpoint() and run.model_path.exists()
+
+
+def test_old_runs_beyond_the_bound_are_removed_saved_ones_first():
+    store = RunStore(LOCAL_WORKSPACE, limit=4)
+    runs = [store.submit("sigmoid-10", "mnist", small()).run for _ in range(4)]
+    for run in runs[:3]:
+        run.write_status(state=RunState.FINISHED)
+    (runs[1].folder / "saved.json").write_text('["a-model"]')
+    submitted = store.submit("sigmoid-10", "mnist", small())
+    assert len(submitted.removed) == 1 and "saved" in submitted.removed[0]
+    assert runs[1] not in store.list() and len(store.list()) == 4
+    submitted = store.submit("sigmoid-10", "mnist", small())
+    assert "not saved" in submitted.removed[0] and runs[0] not in store.list()
+    assert runs[3] in store.list()  # still queued: never removed
+
+
+def test_workspaces_do_not_see_each_others_runs():
+    mine = Workspace("mine").runs().submit("sigmoid-10", "mnist", small()).run
+    theirs = Workspace("theirs").runs()
+    assert theirs.list() == []
+    for action in (theirs.get, theirs.stop, theirs.delete, theirs.resume):
+        with pytest.raises(RunError, match="no run"):
+            action(mine.id)
+    with pytest.raises(RunError, match="no run"):
+        theirs.get(f"../../mine/{mine.id}")
+    assert Counter(r.spec.workspace for r in queue.every_run(runs_dir())) == {"mine": 1}
