@@ -6,4 +6,4 @@ cd "$(dirname "$0")"
 . scripts/setup.sh
 ensure_venv requirements.txt
 say "starting Digit Lab at http://localhost:${PORT:-8501}"
-exec "$PY" -m streamlit run app.py --server.port "${PORT:-8501}" --browser.gatherUsageStats false "$@"
+exec "$PY" -m streamlit run server.py --server.port "${PORT:-8501}" --browser.gatherUsageStats false "$@"

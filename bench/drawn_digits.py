@@ -77,7 +77,7 @@ def variations(seed: int = SEED) -> list[dict]:
 
 def strokes_for(plan: dict) -> tuple[list, float, float, float]:
     """The plan's strokes in a unit box, and the size and top-left corner to draw them at."""
-    from tests.e2e.strokes import DIGITS
+    from harness.strokes import DIGITS
 
     base = DIGITS[plan["label"]] if plan["style"] == 0 else OTHER_STYLE[plan["label"]]
     shaped = [[(0.5 + (x - 0.5) * plan["aspect"] + plan["slant"] * (0.5 - y), y) for x, y in stroke]
@@ -97,7 +97,7 @@ CANVAS_PNG = """(canvas) => canvas.toDataURL('image/png')"""
 
 
 def set_stroke_width(page, width: int) -> None:
-    from tests.e2e.conftest import wait_idle
+    from harness.browser import wait_idle
 
     thumb = page.locator(".st-key-stroke_width input[type='range']")
     thumb.focus()
@@ -113,19 +113,19 @@ def make(out: Path = HERE) -> None:
     """Draw every planned digit on the Draw page and save the canvas as PNG."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app, wait_idle
-    from tests.e2e.helpers import click
-    from tests.e2e.strokes import INK_PIXELS, canvas_box, draw_strokes
+    from harness.browser import click, launch, new_page, wait_idle
+    from harness.server import start_app, stop_app
+    from harness.strokes import INK_PIXELS, canvas_box, draw_strokes
 
     out.mkdir(parents=True, exist_ok=True)
     plans = variations()
     with tempfile.TemporaryDirectory() as tmp:
-        url, app = start_app(Path(tmp))
+        app = start_app(Path(tmp))
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(url)
+                browser = launch(pw)
+                page = new_page(browser)
+                page.goto(app.url)
                 wait_idle(page)
                 version, stroke = 0, None
                 for i, plan in enumerate(plans):
@@ -179,7 +179,8 @@ def score(predictor, folder: Path = HERE) -> dict:
 
 def score_bundled(folder: Path = HERE) -> list[dict]:
     from nn.inference import make_predictor
-    from nn.store import ModelStore, load_model_file
+    from nn.kinds import load_model_file
+    from nn.store import ModelStore
 
     rows = []
     for info in ModelStore().list():

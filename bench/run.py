@@ -101,19 +101,19 @@ def bench_training_overhead(repeat: int, subset: int) -> dict:
     import keras
 
     from nn import data
-    from nn.models import build_model
-    from nn.training import TrainConfig, compile_model, make_dataset, seeded_build, train, training_split
+    from nn.config import TrainConfig
+    from nn.kinds import build
+    from nn.training import compile_model, make_dataset, train, training_split
 
     d = data.load("mnist")
     config = TrainConfig(epochs=1, batch_size=32, subset=subset, validation_split=0.0)
     x, y, _, _ = training_split(d, config)
 
     def ours():
-        model = seeded_build(lambda: build_model("dense-128"), 0)
-        train(model, d, config)
+        train(build("dense-128", 0), d, config)
 
     def plain():
-        model = seeded_build(lambda: build_model("dense-128"), 0)
+        model = build("dense-128", 0)
         compile_model(model, config, steps_per_epoch=len(x) // 32)
         model.fit(make_dataset(x, y, 32, seed=0), epochs=1, verbose=0, shuffle=False)
         model.evaluate(make_dataset(d.x_test, d.y_test, 1024), verbose=0)
@@ -130,25 +130,25 @@ def bench_training_overhead(repeat: int, subset: int) -> dict:
 
 def bench_presets(epochs: int, subset: int | None) -> list[dict]:
     """Each preset with its defaults for a short fixed budget."""
-    from nn import data
-    from nn.models import PRESETS, build_model
-    from nn.training import TrainConfig, seeded_build, train
+    from nn import data, kinds
+    from nn.config import TrainConfig
+    from nn.models import PRESETS
 
     d = data.load("mnist")
     rows = []
     for name, preset in PRESETS.items():
-        if preset.framework == "numpy":  # cheap: its own full tutorial budget, 350 x 1,000 images
-            from nn import numpy_mlp
-
+        kind = kinds.named(preset.kind)
+        if preset.kind == "numpy":  # cheap: its own full tutorial budget, 350 x 1,000 images
             config = TrainConfig.for_preset(preset, seed=1, epochs=epochs if subset else None)
-            result = numpy_mlp.train(build_model(name, seed=1), d, config)
-            peak = max(row["test_accuracy"] for row in result.history)
-            accuracy = f"{result.test_accuracy:.2%} (peak {peak:.2%})"
+        elif preset.kind == "forest":  # grown once; its "epoch" is all of it
+            config = TrainConfig.for_preset(preset, subset=subset, seed=1)
         else:
             config = TrainConfig.for_preset(preset, epochs=epochs, subset=subset, seed=1)
-            model = seeded_build(lambda name=name: build_model(name), 1)
-            result = train(model, d, config)
-            accuracy = f"{result.test_accuracy:.2%}"
+        recorder = kind.new_recorder(config, config.training_images(len(d.x_train)), None)
+        result = kind.train(kind.build(name, 1), d, config, recorder)
+        accuracy = f"{result.test_accuracy:.2%}"
+        if preset.kind == "numpy":
+            accuracy += f" (peak {max(row['test_accuracy'] for row in result.history):.2%})"
         rows.append({"preset": name, "epochs": config.epochs, "images": f"{config.subset or 60_000:,}",
                      "test accuracy": accuracy, "seconds": f"{result.seconds:.0f}"})
     return rows

@@ -5,10 +5,10 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from nn.data import dataset_info
-from nn.drawings import DrawingsError, DrawingStore
+from nn.drawings import DrawingsError
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
 from ui import charts
-from ui.state import active_model_name, model_info, predictor_for, run_through_app, store
+from ui.state import active_model_name, drawings, model_info, predictor_for, run_through_app, store
 
 run_through_app()
 
@@ -112,7 +112,7 @@ if active in answers and model_info(active).dataset == "mnist":
                                    key="right_label")
         if st.button("Save to my drawings", key="save_drawing"):
             try:
-                DrawingStore().add(np.asarray(original), image28, right_label, "mnist",
+                drawings().add(np.asarray(original), image28, right_label, "mnist",
                                    predicted=answers[active].label, model=active)
                 st.success(f"Saved as a {right_label}. The Evaluate page can score models on "
                            f"your drawings.")

@@ -5,7 +5,6 @@ import pandas as pd
 import streamlit as st
 
 from nn.data import dataset_info
-from nn.drawings import DrawingStore
 from nn.evaluation import compare, confusion_matrix, misclassified, most_confused_pairs, per_class_metrics
 from ui import charts
 from ui.state import (
@@ -13,6 +12,7 @@ from ui.state import (
     TEST_SET,
     active_model_name,
     dataset,
+    drawings,
     model_label,
     predictions_for,
     predictor_for,
@@ -39,7 +39,7 @@ c1, c2 = st.columns([2, 1])
 name = c1.selectbox("Model", list(infos), index=list(infos).index(active), key="eval_model",
                     format_func=lambda n: model_label(infos[n]))
 info = infos[name]
-splits = [TEST_SET] + ([MY_DRAWINGS] if DrawingStore().count(info.dataset) else [])
+splits = [TEST_SET] + ([MY_DRAWINGS] if drawings().count(info.dataset) else [])
 split = c2.radio("Split", splits, horizontal=True, key="eval_split")
 class_names = dataset_info(info.dataset).class_names
 

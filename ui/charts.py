@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from PIL import Image
+
+from nn.evaluation import row_normalised
 
 ACCENT = "#ff4b4b"
 MUTED = "#9aa5b1"
@@ -49,19 +52,14 @@ MAX_EPOCH_LINES = 50
 
 def smoothed(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
     """Exponential moving average, as TensorBoard smooths noisy per-batch curves."""
-    out = np.empty(len(values), dtype=float)
-    level = values[0] if len(values) else 0.0
-    for i, v in enumerate(values):
-        level = level + alpha * (v - level) if np.isfinite(v) else level
-        out[i] = level
-    return out
+    return pd.Series(values, dtype=float).ewm(alpha=alpha, adjust=False, ignore_na=True).mean().to_numpy()
 
 
-def batch_curves(batches: list[dict], batches_per_epoch: int) -> go.Figure:
-    """Per-batch loss and accuracy (raw and smoothed), epochs marked."""
+def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch") -> go.Figure:
+    """Per-batch (or per-`step`) loss and accuracy, raw and smoothed, epochs marked."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per batch", "accuracy per batch"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"loss per {step}", f"accuracy per {step}"))
     if batches:
         steps = np.array([b["step"] for b in batches])
         every = max(1, len(steps) // MAX_POINTS)
@@ -79,7 +77,7 @@ def batch_curves(batches: list[dict], batches_per_epoch: int) -> go.Figure:
                      y0=0, y1=1, yref=f"{yref} domain", line=dict(color="#bbb", dash="dot", width=1))
                 for e in range(1, last_epoch + 1) for xref, yref in (("x", "y"), ("x2", "y2"))
             ])
-    fig.update_xaxes(title_text="batch")
+    fig.update_xaxes(title_text=step)
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02], row=1, col=2)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), showlegend=False)
@@ -145,8 +143,7 @@ def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,
     """
     n = len(matrix)
     counts = np.asarray(matrix)
-    totals = counts.sum(axis=1, keepdims=True)
-    share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals != 0)
+    share = row_normalised(counts)
     z = (share if normalise else counts).astype(float)
     if mute_diagonal:
         z = z.copy()

@@ -1,10 +1,11 @@
-"""The active model (one per browser session), the sidebar picker, cached model loading."""
+"""The session's workspace stores, its active model, the sidebar picker, cached models and data."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from nn.store import DEFAULT_MODEL, ModelInfo, ModelStore, StoreError
+from ui.workspace import current
 
 ACTIVE_KEY = "active_model"
 PENDING_KEY = "active_model_next"  # set by pages; applied before the sidebar widget exists
@@ -29,20 +30,23 @@ def keep_keras_session() -> None:
     """Stop Streamlit from clearing Keras' session after every script run.
 
     Streamlit calls `keras.backend.clear_session()` after each rerun, which also empties
-    TensorFlow's kernel cache. Digit Lab keeps models alive across reruns (cached predictors,
-    training jobs in background threads), and a live view rerunning twice a second then slowed
-    training from ~3,000 to ~300 images/s. We use no matplotlib, the other module it cleans.
+    TensorFlow's kernel cache: the cached predictors of the Draw page then slow down. We use no
+    matplotlib, the other module it cleans. tests/test_app.py fails the day Streamlit renames
+    what this replaces.
     """
-    try:
-        from streamlit.runtime.scriptrunner import script_runner
-    except ImportError:
-        return
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = lambda: None
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = lambda: None
 
 
 def store() -> ModelStore:
-    return ModelStore()
+    """The session's saved models (and the bundled ones)."""
+    return current().models()
+
+
+def drawings():
+    """The session's "my drawings" (nn.drawings.DrawingStore)."""
+    return current().drawings()
 
 
 def model_label(info: ModelInfo) -> str:
@@ -55,9 +59,9 @@ def active_model_name() -> str | None:
     names = [info.name for info in store().list()]
     if PENDING_KEY in st.session_state:
         st.session_state[ACTIVE_KEY] = st.session_state.pop(PENDING_KEY)
-    current = st.session_state.get(ACTIVE_KEY)
-    if current in names:
-        return current
+    current_name = st.session_state.get(ACTIVE_KEY)
+    if current_name in names:
+        return current_name
     fallback = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
     st.session_state[ACTIVE_KEY] = fallback
     return fallback
@@ -87,13 +91,13 @@ def sidebar_model_picker() -> None:
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _predictor(path: str, mtime: float):
     from nn.inference import make_predictor
-    from nn.store import load_model_file
+    from nn.kinds import load_model_file
 
     return make_predictor(load_model_file(path))
 
 
 def predictor_for(name: str):
-    """A cached Predictor for a stored model; reloaded only when its file changes."""
+    """A cached predictor for a stored model; reloaded only when its file changes."""
     info = store().get(name)
     return _predictor(str(info.path), info.path.stat().st_mtime)
 
@@ -118,19 +122,18 @@ MY_DRAWINGS = "my drawings"
 
 
 def split_arrays(split: str, dataset_name: str):
-    """(uint8 images, labels) of a split: the data set's test set or the user's drawings."""
+    """(uint8 images, labels) of a split: the data set's test set or the session's drawings."""
     if split == MY_DRAWINGS:
-        from nn.drawings import DrawingStore
-
-        drawings = DrawingStore().load(dataset_name)
-        return drawings.x, drawings.y
+        mine = drawings().load(dataset_name)
+        return mine.x, mine.y
     d = dataset(dataset_name)
     return d.x_test, d.y_test
 
 
 @st.cache_data(show_spinner="Running the model over the whole split…", max_entries=16)
-def predictions(name: str, path: str, mtime: float, split: str, dataset_name: str, drawings: int):
-    """Predictions of a model on a split, computed once per model file and split."""
+def _predictions(name: str, path: str, mtime: float, split: str, dataset_name: str, workspace: str,
+                 drawings_count: int):
+    """Predictions of a model on a split, computed once per model file, split and workspace."""
     from nn.evaluation import predict_split
 
     x, y = split_arrays(split, dataset_name)
@@ -138,8 +141,7 @@ def predictions(name: str, path: str, mtime: float, split: str, dataset_name: st
 
 
 def predictions_for(name: str, split: str):
-    from nn.drawings import DrawingStore
-
     info = store().get(name)
-    drawings = DrawingStore().count(info.dataset) if split == MY_DRAWINGS else 0
-    return predictions(name, str(info.path), info.path.stat().st_mtime, split, info.dataset, drawings)
+    mine = split == MY_DRAWINGS
+    return _predictions(name, str(info.path), info.path.stat().st_mtime, split, info.dataset,
+                        current().id if mine else "", drawings().count(info.dataset) if mine else 0)

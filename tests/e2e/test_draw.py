@@ -7,10 +7,11 @@ import io
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, wait_idle
-from tests.e2e.helpers import click, wait_until, widget
-from tests.e2e.strokes import DIGITS, canvas_box, draw_digit, draw_on_canvas
+from harness.browser import assert_no_exception, click, wait_idle, widget
+from harness.strokes import DIGITS, canvas_box, draw_digit, draw_on_canvas
+from tests.e2e.conftest import SCREENSHOTS
 
 # (digit, box size, left, top) on the 280x280 canvas: big, small, off-centre, in a corner.
 DRAWINGS = [
@@ -48,7 +49,7 @@ def test_drawn_digits_are_read_and_clear_shows_the_prompt(page, app_url):
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "draw.png"), full_page=True)
         clear(page)
-        wait_until(lambda: page.get_by_test_id("answer").count() == 0, message="the cleared canvas")
+        expect(page.get_by_test_id("answer")).to_have_count(0)
     assert answers == {(d, s): str(d) for d, s, _, _ in DRAWINGS}
     assert "Draw a digit" in page.inner_text("body")
     assert_no_exception(page)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, wait_idle
-from tests.e2e.helpers import wait_until, widget
+from playwright.sync_api import expect
+
+from harness.browser import assert_no_exception, grid_texts, wait_idle, widget
+from tests.e2e.conftest import SCREENSHOTS
 
 CELL_CENTRE = """([key, x, y]) => {
     const plot = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
@@ -23,16 +25,15 @@ def test_click_a_cell_and_see_its_images(page, app_url):
     accuracy = page.get_by_test_id("stMetric").first.inner_text()
     assert re.search(r"Accuracy\s+9\d\.\d\d%", accuracy), accuracy
 
-    cells = widget(page, "pairs_table").locator('[role="gridcell"]')
-    wait_until(lambda: len(cells.all_inner_texts()) >= 3, message="the most-confused pairs")
-    true_label, predicted, count = cells.all_inner_texts()[:3]
+    expect(widget(page, "pairs_table").locator('[role="gridcell"]').nth(2)).to_be_attached()
+    true_label, predicted, count = grid_texts(page, "pairs_table")[:3]
     page.locator(".st-key-cm_chart").scroll_into_view_if_needed()
     x, y = page.evaluate(CELL_CENTRE, ["cm_chart", predicted, true_label])
     page.mouse.click(x, y)
     wait_idle(page)
 
     captions = widget(page, "gallery").get_by_test_id("stImageCaption")
-    wait_until(lambda: captions.count() == min(int(count), 24), message=f"{count} images")
+    expect(captions).to_have_count(min(int(count), 24))
     for caption in captions.all_inner_texts():
         match = re.fullmatch(r"#\d+: true (\S+) → (\S+) \(\d+%\)", caption.strip())
         assert match, caption

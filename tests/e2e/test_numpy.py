@@ -9,20 +9,45 @@ import re
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
+from harness.browser import (
+    assert_no_exception,
+    choose,
+    click,
+    navigate,
+    save_drawing_as,
+    see,
+    wait_idle,
+    widget,
+)
+from harness.server import start_app, stop_app
+from harness.strokes import canvas_box, draw_digit
 from nn.drawings import DrawingStore
 from nn.numpy_mlp import load as load_numpy_model
-from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, start_app, stop_app, wait_idle
-from tests.e2e.helpers import choose, click, save_drawing_as, wait_until, widget
-from tests.e2e.strokes import canvas_box, draw_digit
+from tests.e2e.conftest import SCREENSHOTS
 
 
 @pytest.fixture(scope="module")
 def own_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("numpy-app")
-    url, process = start_app(tmp)
-    yield url, tmp
-    stop_app(process)
+    app = start_app(tmp)
+    yield app.url, tmp
+    stop_app(app)
+
+
+WEIGHTS_PICTURE = """(before) => {
+    const figure = [...document.querySelectorAll('[data-testid="stImage"]')]
+        .find(f => f.innerText.includes("hidden units' weights"));
+    const image = figure && figure.querySelector("img");
+    return image && image.src !== before ? image.src : null;
+}"""
+
+
+def changed_picture(page, before: str | None) -> str:
+    """Wait for the weights picture to be there (and differ from `before`); its address.
+    Streamlit names media files by their content's hash, so a new address is a new picture."""
+    return page.wait_for_function(WEIGHTS_PICTURE, arg=before, timeout=120_000).json_value()
 
 
 def trace_names(page, key: str) -> list[str]:
@@ -31,15 +56,6 @@ def trace_names(page, key: str) -> list[str]:
             const plot = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
             return plot && plot._fullData ? plot._fullData.map(t => t.name) : [];
         }""", key)
-
-
-def weights_picture(page) -> str | None:
-    """The address of the weights picture; Streamlit names media files by their content's hash."""
-    figure = page.get_by_test_id("stImage").filter(has_text="hidden units' weights")
-    try:
-        return figure.locator("img").first.get_attribute("src", timeout=2_000)
-    except Exception:  # noqa: BLE001 - replaced by the live view between two looks; look again
-        return None
 
 
 def test_train_the_numpy_network_watch_its_weights_and_draw_for_it(page, own_app):
@@ -55,11 +71,10 @@ def test_train_the_numpy_network_watch_its_weights_and_draw_for_it(page, own_app
     assert "31,760" in page.get_by_test_id("stMetric").first.inner_text()
 
     click(page, "train_start")
-    first = wait_until(lambda: weights_picture(page), message="the hidden weights")
-    changed = wait_until(lambda: weights_picture(page) not in (None, first) and weights_picture(page),
-                         message="the weights picture to change")
+    first = changed_picture(page, None)
+    changed = changed_picture(page, first)
     assert changed.startswith(url) or changed.startswith("/") or "media" in changed
-    wait_until(lambda: widget(page, "save_model").count(), timeout=120, message="the save form")
+    expect(widget(page, "save_model")).to_be_visible(timeout=120_000)
     wait_idle(page)
     result = page.get_by_text("Finished 350 epochs").inner_text()
     accuracy = float(re.search(r"test accuracy (\d+\.\d+)%", result).group(1))
@@ -70,11 +85,10 @@ def test_train_the_numpy_network_watch_its_weights_and_draw_for_it(page, own_app
     widget(page, "save_name").locator("input").fill("e2e-numpy")
     click(page, "save_model")
     wait_idle(page)
-    wait_until(lambda: "Saved as e2e-numpy" in page.inner_text("body"), message="the saved note")
+    see(page, "Saved as e2e-numpy")
 
     # The Draw page reads with it (the session's active model now), through the same pipeline.
-    page.get_by_role("link", name="Draw").first.click()  # the same session, unlike page.goto
-    wait_idle(page)
+    navigate(page, "Draw")
     active = widget(page, "active_model").locator('[role="combobox"]').input_value()
     assert active.startswith("e2e-numpy"), active
     draw_digit(page, canvas_box(page), 7, 200, 40, 40)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from harness.browser import assert_no_exception, navigate, wait_idle
 
 
 @pytest.mark.parametrize("path, title", [("/", "Draw"), ("/draw", "Draw"), ("/train", "Train"),
-                                         ("/evaluate", "Evaluate")])
+                                         ("/models", "Models"), ("/evaluate", "Evaluate")])
 def test_every_page_renders(page, app_url, path, title):
     page.goto(app_url + path)
     wait_idle(page)
@@ -21,7 +21,6 @@ def test_every_page_renders(page, app_url, path, title):
 def test_navigation_between_pages(page, app_url):
     page.goto(app_url)
     wait_idle(page)
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Evaluate").click()
-    page.get_by_role("heading", name="Evaluate").first.wait_for()
-    wait_idle(page)
-    assert_no_exception(page)
+    for title in ("Evaluate", "Models", "Train", "Draw"):
+        navigate(page, title)
+        assert_no_exception(page)

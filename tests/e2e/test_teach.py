@@ -4,35 +4,43 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import assert_no_exception, wait_idle
-from tests.e2e.helpers import click, fill_number, save_drawing_as, wait_until, widget
-from tests.e2e.strokes import canvas_box, draw_digit
+from playwright.sync_api import expect
+
+from harness.browser import (
+    assert_no_exception,
+    click,
+    fill_number,
+    open_train_form,
+    save_drawing_as,
+    see,
+    wait_idle,
+    widget,
+)
+from harness.strokes import canvas_box, draw_digit
 
 
 def test_draw_label_fine_tune_and_evaluate_on_my_drawings(page, app_url):
     page.goto(app_url)
     wait_idle(page)
-    box = canvas_box(page)
-    draw_digit(page, box, 7, 200, 40, 40)
+    draw_digit(page, canvas_box(page), 7, 200, 40, 40)
     wait_idle(page)
     save_drawing_as(page, 7)
 
-    page.goto(app_url + "/train")
-    wait_idle(page)
+    open_train_form(page, app_url)
     widget(page, "train_mode").get_by_role("radio", name="Fine-tune on my drawings").click()
     wait_idle(page)
     assert re.search(r"\d+ drawings", page.inner_text("body"))
     fill_number(page, "tune_epochs", 1)
     wait_idle(page)
     click(page, "tune_start")
-    wait_until(lambda: widget(page, "save_model").count(), timeout=120, message="the save form")
+    expect(widget(page, "save_model")).to_be_visible(timeout=120_000)
     wait_idle(page)
-    wait_until(lambda: "Finished 1 epoch in" in page.inner_text("body"), message="the result")
+    see(page, "Finished 1 epoch in")
     name = widget(page, "save_name").locator("input").input_value()
     assert name.startswith("mnist-cnn-best-my-drawings"), name
     click(page, "save_model")
     wait_idle(page)
-    wait_until(lambda: f"Saved as {name}" in page.inner_text("body"), message="the saved model")
+    see(page, f"Saved as {name}")
 
     page.goto(app_url + "/evaluate")
     wait_idle(page)

@@ -1,65 +1,89 @@
-"""Train page in Chromium: train dense-128 on a subset, watch it, stop it, save it, find it."""
+"""Train page in Chromium: a run that survives a reload, live charts, Stop, Save, the Models page."""
 
 from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import SCREENSHOTS, assert_no_exception, wait_idle
-from tests.e2e.helpers import choose, click, fill_number, wait_until, widget
+from playwright.sync_api import expect
+
+from harness.browser import (
+    assert_no_exception,
+    choose,
+    click,
+    fill_number,
+    grid_texts,
+    navigate,
+    open_train_form,
+    see,
+    selected,
+    wait_idle,
+    widget,
+)
+from tests.e2e.conftest import SCREENSHOTS
+
+PROGRESS = """() => {
+    const bar = document.querySelector('[data-testid="stProgress"]');
+    const m = bar && bar.innerText.match(/epoch (\\d+)\\/\\d+ · batch (\\d+)\\/(\\d+)/);
+    return m ? (+m[1] - 1) + m[2] / m[3] : 0;
+}"""
+POINTS = """(key) => {
+    const plot = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
+    return plot && plot._fullData ? plot._fullData.reduce((n, t) => n + (t._length || 0), 0) : 0;
+}"""
 
 
-def progress_fraction(page) -> float:
-    text = page.locator('[data-testid="stProgress"]').inner_text()
-    match = re.search(r"batch (\d+)/(\d+)", text)
-    epoch = re.search(r"epoch (\d+)/(\d+)", text)
-    if not match or not epoch:
-        return 0.0
-    return (int(epoch.group(1)) - 1) + int(match.group(1)) / int(match.group(2))
+def progress(page) -> float:
+    return page.evaluate(PROGRESS)
 
 
-def plotted_points(page, key: str) -> int:
-    """Data points drawn in the plotly chart with `key`, as plotly itself counts them."""
-    return page.evaluate(
-        """(key) => {
-            const plot = document.querySelector('.st-key-' + key + ' .js-plotly-plot');
-            if (!plot || !plot._fullData) return 0;
-            return plot._fullData.reduce((n, trace) => n + (trace._length || 0), 0);
-        }""", key)
-
-
-def test_train_watch_stop_save_and_find(page, app_url):
-    page.goto(app_url + "/train")
-    wait_idle(page)
+def test_a_run_survives_a_reload_stops_and_is_saved(page, app_url):
+    open_train_form(page, app_url)
     choose(page, "train_model", "dense-128")
     wait_idle(page)
-    fill_number(page, "train_subset", 20000)
-    wait_idle(page)
-    fill_number(page, "train_epochs", 30)
-    wait_idle(page)
-    fill_number(page, "train_batch", 16)
-    wait_idle(page)
+    for key, value in (("train_subset", 20000), ("train_epochs", 30), ("train_batch", 16)):
+        fill_number(page, key, value)
+        wait_idle(page)
     assert "101,770" in page.get_by_test_id("stMetric").first.inner_text()
 
     click(page, "train_start")
-    wait_until(lambda: widget(page, "train_stop").count(), message="the Stop button")
-    first = wait_until(lambda: plotted_points(page, "batch_chart"), message="points on the chart")
-    progress = wait_until(lambda: progress_fraction(page) > 0 and progress_fraction(page),
-                          message="the progress bar")
-    wait_until(lambda: plotted_points(page, "batch_chart") > first, message="more points")
-    wait_until(lambda: progress_fraction(page) > progress, message="the progress bar to advance")
+    expect(widget(page, "train_stop")).to_be_visible()
+    page.wait_for_function(f"() => ({POINTS})('batch_chart') > 0")
+    before = progress(page)
+    page.wait_for_function(f"() => ({PROGRESS})() > {before}")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "train.png"), full_page=True)
 
+    page.reload()  # the training goes on, and the page shows it again, live
+    wait_idle(page)
+    expect(widget(page, "train_stop")).to_be_visible()
+    seen = progress(page)
+    assert seen >= before
+    page.wait_for_function(f"() => ({PROGRESS})() > {seen}")
+    cells = grid_texts(page, "runs_table")
+    assert any("running" in cell for cell in cells), cells
+
     click(page, "train_stop")
-    wait_until(lambda: widget(page, "save_model").count(), timeout=90, message="the save form")
+    expect(widget(page, "save_model")).to_be_visible(timeout=90_000)
     result = page.get_by_text("Stopped at epoch").inner_text()
     assert re.search(r"Stopped at epoch \d+, batch \d+ in \d+:\d\d: test accuracy \d+\.\d+%", result), result
     widget(page, "save_name").locator("input").fill("e2e-stopped")
     click(page, "save_model")
     wait_idle(page)
-    wait_until(lambda: "Saved as e2e-stopped" in page.inner_text("body"), message="the saved note")
-    cells = widget(page, "models_table").locator('[role="gridcell"]')
-    wait_until(lambda: "e2e-stopped" in cells.all_inner_texts(), message="the model in the table")
-    active = widget(page, "active_model").locator('[role="combobox"]').input_value()
-    assert active.startswith("e2e-stopped"), active  # the saved model became the active one
+    see(page, "Saved as e2e-stopped")
+    assert selected(page, "active_model").startswith("e2e-stopped")  # the saved model is the active one
+    navigate(page, "Models")
+    assert "e2e-stopped" in grid_texts(page, "models_table")
     assert_no_exception(page)
+
+
+def test_a_second_tab_sees_the_same_runs_and_opens_the_form_on_request(browser, page, app_url):
+    page.goto(app_url + "/train")
+    wait_idle(page)
+    other = page.context.new_page()  # another tab of the same browser: the same (local) workspace
+    other.goto(app_url + "/train")
+    wait_idle(other)
+    assert grid_texts(other, "runs_table"), "the runs of the first test are listed"
+    click(other, "train_new")
+    wait_idle(other)
+    expect(widget(other, "train_start")).to_be_visible()
+    assert_no_exception(other)

@@ -1,0 +1,88 @@
+"""Models: the saved and bundled models, and the learning curves of models and runs, side by side."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from nn import kinds
+from nn.data import DATASETS
+from nn.store import StoreError
+from ui import charts
+from ui.runs import store as run_store
+from ui.state import run_through_app, set_active_model, store
+
+run_through_app()
+
+st.title("Models")
+st.write("Your saved models and the bundled ones: use one, download it, or delete it; upload a "
+         "model trained elsewhere; compare how models and runs learned.")
+
+
+def model_table() -> None:
+    infos = store().list()
+    table = pd.DataFrame([i.row() for i in infos])
+    event = st.dataframe(
+        table, hide_index=True, width="stretch", key="models_table", on_select="rerun",
+        selection_mode="single-row",
+        column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                       "training seconds": st.column_config.NumberColumn(format="%.0f s")},
+    )
+    rows = event.selection.rows if event and event.selection else []
+    if not rows:
+        st.caption("Select a row to use, download or delete that model.")
+        return
+    info = infos[rows[0]]
+    c1, c2, c3 = st.columns(3)
+    if c1.button(f"Use {info.name}", key="load_model", icon=":material/check_circle:"):
+        set_active_model(info.name)
+        st.rerun()
+    c2.download_button(f"Download {info.path.suffix}", info.path.read_bytes(),
+                       file_name=info.path.name, key="download_model", icon=":material/download:")
+    if c3.button("Delete", key="delete_model", disabled=info.bundled, icon=":material/delete:",
+                 help="Bundled models cannot be deleted" if info.bundled else None):
+        store().delete(info.name)
+        st.rerun()
+
+
+def upload_form() -> None:
+    st.subheader("Upload a model")
+    all_kinds = kinds.all_kinds().values()
+    upload = st.file_uploader(" or ".join(k.file_title for k in all_kinds) + ", at most 50 MB",
+                              type=[k.suffix.lstrip(".") for k in all_kinds], key="upload_model")
+    if upload is None:
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = c1.text_input("Name", Path(upload.name).stem, key="upload_name")
+    dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
+    if st.button("Add to my models", key="upload_save"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
+            path.write_bytes(upload.getvalue())
+            try:
+                info = store().import_file(path, name.strip(), {"dataset": dataset})
+            except StoreError as e:
+                st.error(f"Not added: {e}")
+                return
+        st.success(f"Added {info.name}.")
+
+
+def compare_curves() -> None:
+    st.subheader("Compare learning curves")
+    curves = {i.name: i.metadata["history"] for i in store().list() if i.metadata.get("history")}
+    for run in run_store().list():
+        history = run.history()
+        if history:
+            curves[f"run {run.id[-6:]}: {run.spec.title}"] = history
+    chosen = st.multiselect("Models and runs", list(curves), key="compare_curves",
+                            placeholder="Pick two or more saved models or runs")
+    if chosen:
+        st.plotly_chart(charts.epoch_curves({n: curves[n] for n in chosen}), key="compare_chart",
+                        config={"displayModeBar": False})
+
+
+model_table()
+st.divider()
+upload_form()
+compare_curves()

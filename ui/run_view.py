@@ -1,0 +1,146 @@
+"""One run on the Train page: its live progress and charts, and what can be done with it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from nn.progress import Progress, format_duration
+from nn.runs import Run, RunError, RunState
+from nn.store import StoreError
+from ui import charts
+from ui.runs import NEW, open_run, progress_of, queue_view, scheduler, store
+from ui.state import set_active_model
+from ui.state import store as model_store
+
+LIVE_EVERY = 0.5  # seconds between refreshes of a run that is training ...
+WAITING_EVERY = 2.0  # ... or waiting in the queue (its place changes slowly)
+
+
+def show(run: Run) -> None:
+    try:
+        status = run.status()
+        spec = run.spec
+    except RunError:
+        st.info("That run is gone (cancelled or deleted).")
+        return
+    state = RunState(status["state"])
+    st.subheader(spec.title, anchor=False)
+    st.caption(details(run, status))
+    if not state.active:
+        _result(run, status)
+    every = {RunState.QUEUED: WAITING_EVERY}.get(state, LIVE_EVERY) if state.active else None
+    st.fragment(_live, run_every=every)(run, state)
+
+
+def details(run: Run, status: dict) -> str:
+    c = run.spec.config
+    when = datetime.fromtimestamp(run.spec.created).strftime("%d %b %H:%M")
+    settings = {"forest": f"{c.trees} trees"}.get(run.kind.name) or (
+        f"{c.epochs} epochs · batch {c.batch_size} · {c.optimizer} {c.learning_rate:g}")
+    images = f"{c.subset:,} images" if c.subset else "all images"
+    where = f" · trained on {status['executed_on']}" if status.get("executed_on") else ""
+    return f"Run {run.id} · submitted {when} · {settings} · {images} · seed {c.seed}{where}"
+
+
+def progress_line(p: Progress, done: bool) -> str:
+    return (f"epoch {p.current_epoch}/{p.epochs} · batch {p.batch}/{p.batches_per_epoch} · "
+            f"{p.samples_per_second:,.0f} images/s · elapsed {format_duration(p.elapsed)} · "
+            f"ETA {'0:00' if done else format_duration(p.eta)}")
+
+
+def _live(run: Run, shown: RunState) -> None:
+    """The part of the view that follows the run; the rest of the page stays as it is."""
+    try:
+        status = run.status()
+    except RunError:
+        status = {}
+    if not status:  # cancelled or deleted in another tab
+        open_run(None)
+        st.rerun(scope="app")
+    state = RunState(status["state"])
+    if state.active != shown.active or (shown is RunState.QUEUED and state.training):
+        st.rerun(scope="app")  # it started, ended or was resumed: the page changes with it
+    p = progress_of(run)
+    if state is RunState.QUEUED:
+        _waiting(run)
+    elif state is RunState.PREPARING or not p.batches_per_epoch:
+        st.progress(0.0, text=f"{status.get('message', 'preparing').capitalize()}…")
+    else:
+        st.progress(p.fraction, text=progress_line(p, not state.active))
+    if state.training and st.button("Stop", key="train_stop", icon=":material/stop_circle:", type="primary"):
+        store().stop(run.id)
+        st.toast("Stopping at the next batch…")
+    if p.batches:
+        _charts(run, p)
+
+
+def _waiting(run: Run) -> None:
+    view = queue_view()
+    position, seconds = view.position(run), view.seconds_until_start(run)
+    if position is None:
+        st.progress(0.0, text="Starting…")
+    else:
+        st.progress(0.0, text=f"Waiting: number {position} in the queue, {len(view.training)} "
+                              f"training now · starts in about {format_duration(seconds)}")
+    if st.button("Cancel", key="train_cancel", icon=":material/cancel:"):
+        if store().stop(run.id) == "cancelled":
+            open_run(NEW)
+            st.rerun(scope="app")
+
+
+def _charts(run: Run, p: Progress) -> None:
+    step = "tree step" if run.kind.name == "forest" else "batch"
+    st.plotly_chart(charts.batch_curves(p.batches, p.batches_per_epoch, step), key="batch_chart",
+                    config={"displayModeBar": False})
+    if p.history:
+        st.plotly_chart(charts.epoch_curves({"": p.history}), key="epoch_chart",
+                        config={"displayModeBar": False})
+    if p.hidden_weights is not None:
+        st.image(charts.weight_tiles(p.hidden_weights),
+                 caption="The hidden units' weights, live (red excites, blue inhibits)")
+
+
+def _result(run: Run, status: dict) -> None:
+    state = RunState(status["state"])
+    if state is RunState.FAILED:
+        st.error(f"Training failed: {status.get('message')}")
+    elif state is RunState.INTERRUPTED:
+        st.warning(f"This run was {status.get('message')}.", icon=":material/pause_circle:")
+        if st.button("Resume", key="train_resume", type="primary", icon=":material/play_arrow:"):
+            store().resume(run.id)
+            scheduler().wake()
+            st.rerun()
+    else:
+        _save_form(run, status)
+    if st.button("Delete this run", key="delete_run", icon=":material/delete:"):
+        store().delete(run.id)
+        open_run(None)
+        st.rerun()
+
+
+def _save_form(run: Run, status: dict) -> None:
+    counters = run.counters()
+    if status["state"] == RunState.FINISHED:
+        epochs = counters.get("epoch", 0)
+        done = f"Finished {epochs} epoch{'s' if epochs != 1 else ''}"
+    else:
+        p = Progress(**{k: counters.get(k, 0) for k in ("epochs", "batches_per_epoch", "epoch", "batch")})
+        done = f"Stopped at epoch {p.current_epoch}, batch {p.batch}"
+    st.success(f"{done} in {format_duration(status.get('seconds'))}: test accuracy "
+               f"**{status['test_accuracy']:.2%}**.")
+    saved = run.saved_as()
+    if saved:
+        st.info(f"Saved as **{saved[-1]}** and made the active model.")
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = c1.text_input("Name", store().default_model_name(run, model_store()), key="save_name")
+    if c2.button("Save model", key="save_model", type="primary", icon=":material/save:"):
+        try:
+            info = store().save_as_model(run.id, name.strip(), model_store())
+        except (StoreError, RunError) as e:
+            st.error(str(e))
+        else:
+            set_active_model(info.name)
+            st.rerun()

@@ -1,0 +1,53 @@
+"""The Train page's view of runs: the workspace's run store, the shared queue, progress readers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nn import queue
+from nn.paths import runs_dir
+from nn.run_files import ProgressReader
+from nn.runs import Run, RunStore
+from ui.workspace import current
+
+OPEN_KEY = "open_run"  # the run the Train page shows; "new" for the form
+NEW = "new"
+
+
+def store() -> RunStore:
+    return current().runs()
+
+
+def scheduler() -> queue.Scheduler:
+    """This server's scheduler (started by server.py, or here on first use)."""
+    return queue.app_scheduler(runs_dir())
+
+
+def queue_view() -> queue.QueueView:
+    return queue.look(runs_dir())
+
+
+def progress_of(run: Run):
+    """The run's progress, read incrementally: each session keeps a reader per run."""
+    readers = st.session_state.setdefault("progress_readers", {})
+    reader = readers.get(run.folder)
+    if reader is None:
+        reader = readers[run.folder] = ProgressReader(run.folder)
+    return reader.read()
+
+
+def open_run(run_id: str | None) -> None:
+    """Show this run (or the form, for NEW) from the next run of the script on."""
+    st.session_state[OPEN_KEY] = run_id
+    st.session_state.runs_table_version = st.session_state.get("runs_table_version", 0) + 1
+
+
+def opened(runs: list[Run]) -> Run | None:
+    """The run to show: the one chosen, else the newest (as it was before a reload)."""
+    choice = st.session_state.get(OPEN_KEY)
+    if choice == NEW:
+        return None
+    for run in runs:
+        if run.id == choice:
+            return run
+    return runs[0] if runs else None

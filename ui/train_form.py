@@ -1,0 +1,222 @@
+"""The forms that start a run: a new model (preset or custom), or fine-tuning on my drawings.
+
+The layer table and the time estimate come from the model's plan and a table measured on the
+reference machine (nn.kinds): nothing is built or trained in the server process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nn import config as limits
+from nn import kinds
+from nn.config import OPTIMIZERS, TRAIN_IMAGES, ConfigError, TrainConfig
+from nn.data import DATASETS
+from nn.models import ACTIVATIONS, KERNEL_SIZES, PRESETS, ConvSpec, DenseSpec, validate_spec
+from nn.progress import format_duration
+from nn.runs import RunError
+from ui.runs import open_run, scheduler, store
+from ui.state import drawings
+from ui.state import store as model_store
+
+CUSTOM_DENSE, CUSTOM_CNN = "custom dense", "custom CNN"
+FLASH_KEY = "train_flash"  # a message for the next run of the page (runs removed to make room)
+SETTING_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "optimizer": "train_optimizer",
+                "learning_rate": "train_lr", "augment": "train_augment", "subset": "train_subset",
+                "validation_split": "train_val", "per_sample": "train_per_sample", "trees": "train_trees"}
+
+
+def show() -> None:
+    mode = st.segmented_control("What to train", ["A new model", "Fine-tune on my drawings"],
+                                default="A new model", key="train_mode")
+    if mode == "Fine-tune on my drawings":
+        fine_tune_form()
+    else:
+        new_model_form()
+
+
+def submit(source, dataset: str, config: TrainConfig, with_drawings: bool = False) -> None:
+    try:
+        submitted = store().submit(source, dataset, config, with_drawings)
+    except (ConfigError, RunError, ValueError) as e:
+        st.error(str(e))
+        return
+    scheduler().wake()
+    if submitted.removed:
+        st.session_state[FLASH_KEY] = (f"Your workspace keeps the last {limits.MAX_RUNS_PER_WORKSPACE} "
+                                       f"runs; removed {', '.join(submitted.removed)}.")
+    open_run(submitted.run.id)
+    st.rerun()
+
+
+# --- a new model -------------------------------------------------------------------------------------
+
+def new_model_form() -> None:
+    dataset = st.segmented_control("Dataset", list(DATASETS), default="mnist", key="train_dataset",
+                                   format_func=lambda n: DATASETS[n].title)
+    source = model_choice()
+    kind = kinds.of_source(source) if source is not None else kinds.named("keras")
+    config = settings_form(kind)
+    problems = config.problems(TRAIN_IMAGES) + kind.config_problems(config)
+    for problem in problems:
+        st.error(problem)
+    if source is not None and not problems:
+        show_summary(kind, source, config)
+    if st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:",
+                 disabled=source is None or bool(problems) or dataset is None):
+        submit(source, dataset, config)
+
+
+def apply_preset_defaults() -> None:
+    """When the preset changes, its default hyperparameters fill the form."""
+    p = PRESETS.get(st.session_state.train_model)
+    if p is None:
+        return
+    defaults = TrainConfig.for_preset(p)
+    st.session_state.update({key: getattr(defaults, name) for name, key in SETTING_KEYS.items()})
+    st.session_state.train_subset = defaults.subset or 0
+    st.session_state.setdefault("train_seed", 0)
+
+
+def model_choice():
+    """The chosen preset's name or a custom spec; None (with the errors shown) when invalid."""
+    choice = st.selectbox("Model", [*PRESETS, CUSTOM_DENSE, CUSTOM_CNN], key="train_model",
+                          on_change=apply_preset_defaults)
+    if choice in PRESETS:
+        p = PRESETS[choice]
+        st.caption(f"{p.description}. *From: {p.source}.*")
+        if p.kind == "numpy":
+            explain_numpy_mlp()
+        return choice
+    try:
+        spec = custom_dense() if choice == CUSTOM_DENSE else custom_cnn()
+    except ValueError as e:
+        st.error(str(e))
+        return None
+    problems = validate_spec(spec)
+    for problem in problems:
+        st.error(problem)
+    return None if problems else spec
+
+
+def sizes(text: str) -> tuple[int, ...]:
+    """'128, 64' -> (128, 64); raises ValueError with a sentence."""
+    try:
+        values = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a list of whole numbers like 128, 64") from None
+    if not values:
+        raise ValueError("give at least one layer size")
+    return values
+
+
+def custom_dense() -> DenseSpec:
+    c1, c2, c3 = st.columns(3)
+    hidden = c1.text_input("Hidden layer sizes", "128, 64", key="custom_hidden")
+    activation = c2.selectbox("Activation", ACTIVATIONS, key="custom_activation")
+    dropout = c3.slider("Dropout", 0.0, 0.8, 0.2, 0.05, key="custom_dropout")
+    return DenseSpec(hidden=sizes(hidden), activation=activation, dropout=dropout)
+
+
+def custom_cnn() -> ConvSpec:
+    c1, c2, c3, c4 = st.columns(4)
+    filters = c1.text_input("Filters per conv block", "32, 64", key="custom_filters")
+    kernel = c2.selectbox("Kernel size", KERNEL_SIZES, index=1, key="custom_kernel")
+    dense = c3.text_input("Dense head sizes", "128", key="custom_dense")
+    dropout = c4.slider("Dropout", 0.0, 0.8, 0.25, 0.05, key="custom_cnn_dropout")
+    batch_norm = st.checkbox("Batch normalisation", key="custom_bn")
+    return ConvSpec(blocks=tuple((f, kernel) for f in sizes(filters)), dense=sizes(dense),
+                    dropout=dropout, batch_norm=batch_norm)
+
+
+def explain_numpy_mlp() -> None:
+    st.info(
+        "**Forward:** each of the 40 hidden units adds up the 784 pixels, each times its weight, "
+        "and keeps the sum only if it is positive (ReLU); the 10 outputs add up the hidden units the "
+        "same way. **Backward:** the error of each output (output minus the one-hot label) is sent "
+        "back through the output weights to tell each hidden unit how it should have changed. "
+        "**Update:** every weight moves a small step (the learning rate) against its share of the "
+        "error. The pictures below are the 40 hidden units' weights: red pixels excite a unit, blue "
+        "ones inhibit it. Watch them turn from noise into strokes while it trains.",
+        icon=":material/school:")
+
+
+def settings_form(kind: kinds.Kind) -> TrainConfig:
+    """The training settings this kind of model has, within nn.config's limits."""
+    if "train_epochs" not in st.session_state:
+        apply_preset_defaults()
+    has = set(kind.settings)
+    s = st.session_state
+    c1, c2, c3, c4 = st.columns(4)
+    if "epochs" in has:
+        c1.number_input("Epochs", 1, limits.MAX_EPOCHS, step=1, key="train_epochs")
+        c2.number_input("Batch size", 1, limits.MAX_BATCH_SIZE, step=1, key="train_batch")
+        c4.number_input("Learning rate", 0.0, limits.MAX_LEARNING_RATE, format="%.5f", step=0.0001,
+                        key="train_lr")
+    if "optimizer" in has:
+        c3.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
+    if "trees" in has:
+        c1.number_input("Trees", 1, limits.MAX_TREES, step=10, key="train_trees")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.number_input(f"Training images (0 = all {TRAIN_IMAGES:,})", 0, TRAIN_IMAGES, step=1000,
+                    key="train_subset")
+    c2.slider("Validation split", 0.0, limits.MAX_VALIDATION_SPLIT, step=0.05, key="train_val")
+    c3.number_input("Seed", min_value=0, step=1, key="train_seed")
+    if "per_sample" in has:
+        c4.toggle("Update after every image", key="train_per_sample",
+                  help="The tutorial's own loop: exact, about 10x slower than updating once per "
+                       "batch with the batch's summed gradients")
+    if "augment" in has:
+        c4.toggle("Augmentation", key="train_augment",
+                  help="Random changes of the images while training (shift, rotation, zoom and "
+                       "stroke thickness for digits; mirroring, shift and erasing for clothing)")
+    preset = PRESETS.get(s.train_model)
+    defaults = TrainConfig.for_preset(preset) if preset else TrainConfig()
+    return TrainConfig(
+        epochs=int(s.train_epochs) if "epochs" in has else defaults.epochs, batch_size=int(s.train_batch),
+        optimizer=s.train_optimizer if "optimizer" in has else defaults.optimizer,
+        learning_rate=float(s.train_lr), validation_split=float(s.train_val), seed=int(s.train_seed),
+        augment="augment" in has and bool(s.train_augment), subset=int(s.train_subset) or None,
+        lr_schedule=defaults.lr_schedule, per_sample="per_sample" in has and bool(s.train_per_sample),
+        trees=int(s.get("train_trees", defaults.trees)))
+
+
+def show_summary(kind: kinds.Kind, source, config: TrainConfig) -> None:
+    rows = kind.describe(source)
+    seconds = kind.estimate_seconds(source, config, TRAIN_IMAGES)
+    table = pd.DataFrame(rows).rename(columns={"macs": "multiply-adds per image"})
+    c1, c2 = st.columns([3, 1])
+    c1.dataframe(table, hide_index=True, width="stretch", key="summary_table")
+    total = sum(r["params"] for r in rows)
+    c2.metric("Parameters", f"{total:,}" if total else "grown from the data")
+    c2.metric("Training time here", f"~{format_duration(seconds)}",
+              help="Estimated from timings of every preset on a 2-core machine; a busy queue adds "
+                   "waiting time.")
+
+
+# --- fine-tuning ---------------------------------------------------------------------------------------
+
+def fine_tune_form() -> None:
+    """Teach a saved MNIST model the digits the person drew and labelled on the Draw page."""
+    mine = drawings().load("mnist")
+    if not mine.ids:
+        st.info("No drawings yet. On the Draw page, open “Wrong? Tell it” to save drawings "
+                "with their right labels; then fine-tune a model on them here.")
+        return
+    counts = np.bincount(mine.y, minlength=10)
+    st.write(f"**{len(mine.ids)} drawings**: " + ", ".join(f"{d}: {n}" for d, n in enumerate(counts) if n))
+    bases = [i for i in model_store().list() if i.dataset == "mnist" and i.kind.fine_tunable]
+    base = st.selectbox("Start from", [i.name for i in bases], key="tune_base")
+    c1, c2 = st.columns(2)
+    epochs = c1.number_input("Epochs", 1, limits.FINE_TUNE_MAX_EPOCHS, 3, key="tune_epochs")
+    low, high = limits.FINE_TUNE_LEARNING_RATES
+    lr = c2.number_input("Learning rate", low, high, 0.0001, format="%.5f", key="tune_lr")
+    st.caption(f"Each drawing is shown {limits.FINE_TUNE_REPEAT} times per epoch, mixed with "
+               f"{limits.FINE_TUNE_REPLAY:,} MNIST images so that the model does not forget them; "
+               "test accuracy is still measured on MNIST.")
+    if st.button("Fine-tune", key="tune_start", type="primary", icon=":material/play_arrow:"):
+        path = next(i.path for i in bases if i.name == base)
+        submit(path, "mnist", TrainConfig(epochs=int(epochs), batch_size=32, learning_rate=float(lr)),
+               with_drawings=True)
