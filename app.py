@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.startup import first_page_served
 from ui.state import keep_keras_session, sidebar_model_picker
 from ui.workspace import current, sidebar_note
 
@@ -19,3 +20,4 @@ pages = st.navigation([
 sidebar_model_picker()
 sidebar_note()
 pages.run()
+first_page_served.set()

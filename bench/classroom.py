@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.draw_latency import TIMER, clear, one_answer
 from harness.browser import choose, click, fill_number, launch, new_page, open_train_form, wait_idle, widget
 from harness.server import App, memory_mb, start_app, stop_app
-from harness.strokes import draw_on_canvas
 
 FIRST_SIGN = """() => {
     const bar = document.querySelector('[data-testid="stProgress"]');
@@ -34,13 +34,14 @@ FIRST_SIGN = """() => {
     if (place) return "queued " + place[1];
     return /epoch \\d+\\/\\d+ · batch [1-9]/.test(text) ? "training" : null;
 }"""
-DRAWINGS = ((7, 40), (1, 60), (0, 40), (4, 50), (3, 40), (2, 45))
+DRAWINGS = (7, 1, 0, 3, 2, 6, 9, 5, 7, 0)  # one stroke each: one lift of the pen, one answer
 BUDGET = 420  # seconds for the whole scenario
 
 
 @dataclass
 class Figures:
     sessions: int
+    quiet_first_batch_seconds: list[float] = field(default_factory=list)  # one person, before the class
     first_sign_seconds: list[float] = field(default_factory=list)  # per session: progress or place
     first_signs: list[str] = field(default_factory=list)  # "training" or "queued N"
     answer_seconds: list[float] = field(default_factory=list)
@@ -50,12 +51,16 @@ class Figures:
     accuracies: list[float] = field(default_factory=list)
 
     def summary(self) -> dict:
+        quiet = self.quiet_first_batch_seconds or [float("nan")]
         return {
+            "quiet server: Train pressed to a batch on the page, s (median / max)":
+                [round(statistics.median(quiet), 2), round(max(quiet), 2)],
             "sessions": self.sessions,
             "first sign, seconds (median / max)": [round(statistics.median(self.first_sign_seconds), 1),
                                                    round(max(self.first_sign_seconds), 1)],
             "drawing answers, seconds (median / max)": [round(statistics.median(self.answer_seconds), 2),
                                                         round(max(self.answer_seconds), 2)],
+            "drawing answers, seconds (each)": [round(s, 2) for s in self.answer_seconds],
             "peak memory of the server's process tree, MB (RSS / PSS)":
                 [round(self.memory_mb["rss"]), round(self.memory_mb["pss"])],
             "all runs finished after, seconds": round(self.all_finished_seconds or -1, 1),
@@ -81,15 +86,28 @@ def prepare(browser, url: str):
 
 
 def draw_meanwhile(page, figures: Figures) -> None:
-    for version, (digit, left) in enumerate(DRAWINGS):
+    """Single-stroke digits, timed in the browser from the pen lifting to the answer."""
+    page.evaluate(TIMER)
+    for version, digit in enumerate(DRAWINGS):
+        figures.answer_seconds.append(one_answer(page, version, digit))
+        figures.answers.append((digit, page.get_by_test_id("answer").first.inner_text().strip()))
+        clear(page)
+
+
+def first_batch_shown(app: App, browser, repeat: int = 3) -> list[float]:
+    """One person on a quiet server: seconds from pressing Train to a batch on the page. The
+    first, untimed run lets the server's first warm worker finish starting."""
+    times = []
+    for i in range(repeat + 1):
+        page = prepare(browser, app.url)
         start = time.monotonic()
-        draw_on_canvas(page, version, digit, 190, left, 45)
-        answer = page.get_by_test_id("answer").first
-        answer.wait_for(timeout=60_000)
-        figures.answer_seconds.append(time.monotonic() - start)
-        figures.answers.append((digit, answer.inner_text().strip()))
-        click(page, "clear_canvas")
-        page.get_by_test_id("answer").first.wait_for(state="detached")
+        click(page, "train_start")
+        page.wait_for_function(f"() => ({FIRST_SIGN})() === 'training'", timeout=120_000)
+        if i:
+            times.append(time.monotonic() - start)
+        widget(page, "save_model").wait_for(timeout=120_000)
+        page.context.close()
+    return times
 
 
 def run_classroom(app: App, browser, sessions: int = 12) -> tuple[Figures, list]:
@@ -134,7 +152,9 @@ def main(argv=None) -> int:
         try:
             with sync_playwright() as playwright:
                 browser = launch(playwright)
+                quiet = first_batch_shown(app, browser)
                 figures, _ = run_classroom(app, browser, args.sessions)
+                figures.quiet_first_batch_seconds = quiet
                 browser.close()
         finally:
             stop_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 Stroke = list[tuple[float, float]]
 
@@ -44,18 +45,31 @@ INK_PIXELS = """(canvas) => {
 }"""
 
 
-def draw_on_canvas(page, version: int, digit: int, size: float, left: float, top: float) -> None:
+def has_ink(page, version: int, timeout: float = 2.0) -> bool:
+    """Whether canvas-<version>'s drawing layer shows ink within `timeout` seconds. (Right after
+    the pen lifts, fabric.js clears the layer and draws the finished path on the next frame.)"""
+    layer = page.locator(f".st-key-canvas-{version} canvas.dc-canvas.lower-canvas")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if layer.evaluate(INK_PIXELS) > 0:  # locators reach into the shadow DOM
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def draw_on_canvas(page, version: int, digit: int, size: float, left: float, top: float,
+                   before_each_try=None) -> None:
     """Draw `digit` on canvas-<version>, again if the strokes did not land.
 
     A canvas mounted a moment ago (after Clear, on a busy machine) can miss the first strokes;
-    a person never draws that fast. The drawing layer's pixels tell whether they landed.
+    a person never draws that fast. `before_each_try()` runs before every attempt.
     """
-    layer = f".st-key-canvas-{version} canvas.dc-canvas.lower-canvas"
     for _ in range(3):
+        if before_each_try is not None:
+            before_each_try()
         draw_digit(page, canvas_box(page, version), digit, size, left, top)
-        if page.locator(layer).evaluate(INK_PIXELS) > 0:  # locators reach into the shadow DOM
+        if has_ink(page, version):
             return
-        page.wait_for_timeout(1000)
     raise AssertionError(f"the strokes of a {digit} never reached canvas-{version}")
 
 

@@ -31,7 +31,7 @@ FINE_TUNE_REPLAY = 6_000  # ... mixed with this many of the data set's own image
 
 # Runs and the queue.
 MAX_RUNS_PER_WORKSPACE = 50  # older finished runs are removed beyond this
-DEFAULT_MAX_TRAININGS = 1  # trainings at once on one machine (DIGITLAB_MAX_TRAININGS); see README
+GB_PER_TRAINING = 1.0  # a training process's memory, with TensorFlow (bench: queue)
 
 
 class ConfigError(ValueError):

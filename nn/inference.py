@@ -9,13 +9,17 @@ function called directly costs a few milliseconds and gives the same numbers.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from nn.preprocess import to_mnist
 
 BATCH = 1024
+CACHED_MODELS = 8  # predictors kept in memory per process, the most recently used
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,37 @@ def make_predictor(model) -> Predicting:
     from nn import kinds
 
     return kinds.of_model(model).predictor(model)
+
+
+_predictors: OrderedDict[tuple[str, int], Predicting] = OrderedDict()
+_loading = threading.Lock()  # one load at a time: a second caller waits for the first one's model
+
+
+def _key(path: Path) -> tuple[str, int]:
+    return str(path), Path(path).stat().st_mtime_ns
+
+
+def is_loaded(path: Path) -> bool:
+    return _key(path) in _predictors
+
+
+def predictor_for_file(path: Path) -> Predicting:
+    """The predictor of a model file, loaded once per version of the file and kept (in this
+    process: every session of the app shares it)."""
+    from nn import kinds
+
+    key = _key(path)
+    with _loading:
+        if key not in _predictors:
+            _predictors[key] = kinds.of_file(Path(path)).file_predictor(Path(path))
+            while len(_predictors) > CACHED_MODELS:
+                _predictors.popitem(last=False)
+        _predictors.move_to_end(key)
+        return _predictors[key]
+
+
+def warm(path: Path) -> Predicting:
+    """Load a model and call it once, so that the first real answer is as fast as the others."""
+    predictor = predictor_for_file(path)
+    predictor.predict_one(np.zeros((28, 28), dtype=np.float32))
+    return predictor

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from pathlib import Path
+
+import numpy as np
 
 from nn.config import TrainConfig
 from nn.errors import ModelLoadError
 from nn.files import ArchiveError, zip_entries
+from nn.inference import Predicting
 from nn.kinds import Kind
 from nn.models import ModelSource, describe, plan_of
 from nn.progress import CHANCE_LOSS
@@ -69,6 +73,52 @@ def _load(path: Path, with_optimizer: bool):
         raise ModelLoadError(f"{path.name} could not be loaded as a Keras model: {reason[:300]}") from None
     check_io_shapes(model)
     return model
+
+
+class FilePredictor(Predicting):
+    """A .keras file's predictions: a few images at a time in NumPy where its layers allow
+    (nn.keras_numpy: milliseconds, and no waiting for TensorFlow to import), batches and saliency
+    with TensorFlow, loaded the first time they are needed."""
+
+    NUMPY_AT_MOST = 32  # images; beyond that TensorFlow's kernels are faster
+
+    def __init__(self, path: Path):
+        from nn import keras_numpy
+
+        self.path = Path(path)
+        check_archive(self.path)
+        try:
+            self.forward = keras_numpy.read(self.path)
+            if self.forward is not None:
+                self.forward.probabilities(np.zeros((1, 28, 28), np.float32))  # it runs, with these shapes
+        except (OSError, KeyError, ValueError, TypeError, IndexError):
+            self.forward = None
+        self._keras = None
+        self._lock = threading.Lock()
+        if self.forward is None:
+            self.keras()  # load now, so that a bad file says so at once
+
+    def keras(self):
+        """The TensorFlow predictor (nn.inference.Predictor), loaded once."""
+        with self._lock:
+            if self._keras is None:
+                from nn.inference import Predictor
+
+                self._keras = Predictor(_load(self.path, with_optimizer=False))
+            return self._keras
+
+    @property
+    def model(self):
+        return self.keras().model
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        x = np.asarray(images, dtype=np.float32)
+        if self.forward is not None and x.size <= self.NUMPY_AT_MOST * 28 * 28:
+            return self.forward.probabilities(x)
+        return self.keras().probabilities(x)
+
+    def saliency(self, image28: np.ndarray, class_index: int | None = None) -> np.ndarray:
+        return self.keras().saliency(image28, class_index)
 
 
 class KerasKind(Kind):
@@ -136,3 +186,6 @@ class KerasKind(Kind):
         from nn.inference import Predictor
 
         return Predictor(model)
+
+    def file_predictor(self, path: Path) -> FilePredictor:
+        return FilePredictor(path)

@@ -82,6 +82,10 @@ class Kind:
         """Fast repeated predictions (nn.inference.Predicting)."""
         raise NotImplementedError
 
+    def file_predictor(self, path: Path):
+        """The predictions of a model file, as the app keeps them (nn.inference.predictor_for_file)."""
+        return self.predictor(self.load(path))
+
 
 @functools.cache
 def all_kinds() -> dict[str, Kind]:

@@ -32,7 +32,8 @@ from nn.kinds import build
 from nn.store import ModelStore
 store = ModelStore(sys.argv[1], bundled_root=None)
 model = build("cnn-1")  # 607k parameters: a save takes long enough to be interrupted
-for i in range(1000):
+first = len(store.list())  # a restarted script goes on after the models already saved
+for i in range(first, first + 1000):
     store.save(model, f"m{i}", {"i": i})
 """
 
@@ -60,11 +61,12 @@ def temp_files(folder: Path) -> set[str]:
 def kill_mid_save(script: str, folder: Path, after: int, timeout: float = 60) -> None:
     """Let the script finish `after` saves, then SIGKILL it while a temp file of the next exists,
     and check that the temp file is still there: the kill landed inside that save."""
+    folder.mkdir(parents=True, exist_ok=True)
     process = start(script, folder)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            done = len([p for p in folder.glob("*.json")]) if folder.is_dir() else 0
+            done = len([p for p in folder.glob("*.json") if not p.name.startswith(".")])
             in_flight = temp_files(folder)
             if done >= after and in_flight:
                 process.send_signal(signal.SIGKILL)

@@ -28,6 +28,23 @@ def probability_bars(probabilities: np.ndarray, class_names, height: int = 260) 
     return fig
 
 
+def probability_html(probabilities: np.ndarray, class_names) -> str:
+    """The 10 class probabilities as horizontal bars in plain HTML: drawn at once, every time."""
+    top = int(np.argmax(probabilities))
+    rows = []
+    for i, (name, p) in enumerate(zip(class_names, probabilities)):
+        color = ACCENT if i == top else MUTED
+        rows.append(
+            f"<div style='display:flex;align-items:center;gap:.5rem;height:1.35rem'>"
+            f"<span style='width:6.5rem;text-align:right;font-size:.85rem;white-space:nowrap;"
+            f"overflow:hidden;text-overflow:ellipsis'>{name}</span>"
+            f"<span style='flex:1;background:#f0f2f6;height:.8rem;border-radius:.2rem'>"
+            f"<span style='display:block;width:{100 * float(p):.1f}%;height:100%;background:{color};"
+            f"border-radius:.2rem'></span></span>"
+            f"<span style='width:2.8rem;font-size:.8rem;color:#555'>{float(p):.0%}</span></div>")
+    return f"<div data-testid='probabilities' role='list'>{''.join(rows)}</div>"
+
+
 def pixels(image28: np.ndarray, scale: int = 8) -> Image.Image:
     """A 28x28 array in [0, 1] (or uint8) enlarged with hard pixel edges."""
     a = np.asarray(image28)
@@ -46,7 +63,7 @@ def saliency_overlay(image28: np.ndarray, saliency: np.ndarray, scale: int = 8) 
     return Image.fromarray(rgb).resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)
 
 
-MAX_POINTS = 2000  # per-batch points drawn; more only slows the browser
+MAX_POINTS = 600  # per-batch points drawn per curve; more only slows the browser
 MAX_EPOCH_LINES = 50
 
 

@@ -8,11 +8,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from nn.progress import Progress, format_duration
+from nn.progress import format_duration
 from nn.runs import Run, RunState
 from ui.runs import NEW, OPEN_KEY, open_run, queue_view, store
 
-REFRESH_EVERY = 3.0  # seconds, while any run is queued or training
+REFRESH_EVERY = 10.0  # seconds, while any run is active: the open run's own view is the live one
 
 
 def row(run: Run, position: int | None) -> dict:
@@ -21,8 +21,7 @@ def row(run: Run, position: int | None) -> dict:
     if state is RunState.QUEUED:
         progress = f"#{position} in the queue" if position else "starting"
     elif state.training and counters.get("batches_per_epoch"):
-        p = Progress(**counters)
-        progress = f"epoch {p.current_epoch}/{p.epochs} · {p.fraction:.0%}"
+        progress = f"{counters['epochs']} epochs"
     elif status.get("test_accuracy") is not None:
         progress = f"test accuracy {status['test_accuracy']:.2%}"
     else:

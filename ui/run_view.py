@@ -14,8 +14,8 @@ from ui.runs import NEW, open_run, progress_of, queue_view, scheduler, store
 from ui.state import set_active_model
 from ui.state import store as model_store
 
-LIVE_EVERY = 0.5  # seconds between refreshes of a run that is training ...
-WAITING_EVERY = 2.0  # ... or waiting in the queue (its place changes slowly)
+LIVE_EVERY = 1.0  # seconds between refreshes of a run that is training ...
+WAITING_EVERY = 3.0  # ... or waiting in the queue (its place changes slowly)
 
 
 def show(run: Run) -> None:
@@ -30,8 +30,9 @@ def show(run: Run) -> None:
     st.caption(details(run, status))
     if not state.active:
         _result(run, status)
-    every = {RunState.QUEUED: WAITING_EVERY}.get(state, LIVE_EVERY) if state.active else None
-    st.fragment(_live, run_every=every)(run, state)
+    next_up = state is RunState.QUEUED and queue_view().position(run) in (None, 1)
+    every = WAITING_EVERY if state is RunState.QUEUED and not next_up else LIVE_EVERY
+    st.fragment(_live, run_every=every if state.active else None)(run, state)
 
 
 def details(run: Run, status: dict) -> str:

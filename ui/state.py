@@ -88,18 +88,15 @@ def sidebar_model_picker() -> None:
                      format_func=lambda name: model_label(infos[name]))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def _predictor(path: str, mtime: float):
-    from nn.inference import make_predictor
-    from nn.kinds import load_model_file
-
-    return make_predictor(load_model_file(path))
-
-
 def predictor_for(name: str):
-    """A cached predictor for a stored model; reloaded only when its file changes."""
-    info = store().get(name)
-    return _predictor(str(info.path), info.path.stat().st_mtime)
+    """A stored model's predictor, shared by every session; reloaded only when its file changes."""
+    from nn import inference
+
+    path = store().get(name).path
+    if inference.is_loaded(path):
+        return inference.predictor_for_file(path)
+    with st.spinner("Loading the model…"):
+        return inference.predictor_for_file(path)
 
 
 def model_info(name: str) -> ModelInfo | None:

@@ -38,7 +38,7 @@ def test_a_class_presses_train_at_once_and_someone_draws(browser, class_app):
         assert len(figures.first_signs) == SESSIONS
         for sign in figures.first_signs:  # its progress, or its place among the others
             assert sign == "training" or 1 <= int(sign.removeprefix("queued ")) <= SESSIONS, sign
-        assert figures.answers == [(digit, str(digit)) for digit, _ in DRAWINGS]
+        assert figures.answers == [(digit, str(digit)) for digit in DRAWINGS]
         assert len(figures.accuracies) == SESSIONS and min(figures.accuracies) > 0.9
         for page in pages[:SESSIONS]:  # each sees its own run only
             assert sum("dense-128 on mnist" in cell for cell in grid_texts(page, "runs_table")) == 1
