@@ -23,7 +23,8 @@ def launch(playwright, **options):
 
 
 def new_page(browser, width: int = 1400, height: int = 1000, **options):
-    """A page in a context of its own: its own cookies, its own Streamlit session."""
+    """A page in a context of its own: its own cookies, its own Streamlit session. `options` go to
+    browser.new_context (has_touch, is_mobile, device_scale_factor...)."""
     context = browser.new_context(viewport={"width": width, "height": height}, **options)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)

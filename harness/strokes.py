@@ -58,8 +58,9 @@ def has_ink(page, version: int, timeout: float = 2.0) -> bool:
 
 
 def draw_on_canvas(page, version: int, digit: int, size: float, left: float, top: float,
-                   before_each_try=None) -> None:
-    """Draw `digit` on canvas-<version>, again if the strokes did not land.
+                   before_each_try=None, finger=None) -> None:
+    """Draw `digit` on canvas-<version> with the mouse (or with a finger: pass a CDP session as
+    `finger`), again if the strokes did not land.
 
     A canvas mounted a moment ago (after Clear, on a busy machine) can miss the first strokes;
     a person never draws that fast. `before_each_try()` runs before every attempt.
@@ -67,7 +68,10 @@ def draw_on_canvas(page, version: int, digit: int, size: float, left: float, top
     for _ in range(3):
         if before_each_try is not None:
             before_each_try()
-        draw_digit(page, canvas_box(page, version), digit, size, left, top)
+        if finger is None:
+            draw_digit(page, canvas_box(page, version), digit, size, left, top)
+        else:
+            touch_digit(page, finger, canvas_box(page, version), digit, size, left, top)
         if has_ink(page, version):
             return
     raise AssertionError(f"the strokes of a {digit} never reached canvas-{version}")
@@ -89,3 +93,17 @@ def draw_strokes(page, canvas_box: dict, strokes: list[Stroke], size: float, lef
         for point in points[1:]:
             page.mouse.move(*point, steps=steps)
         page.mouse.up()
+
+
+def touch_digit(page, cdp, canvas_box: dict, digit: int, size: float, left: float, top: float,
+                steps: int = 4) -> None:
+    """Draw `digit` with a finger: the browser's own touch input (CDP Input.dispatchTouchEvent)."""
+    for stroke in DIGITS[digit]:
+        points = [(canvas_box["x"] + left + x * size, canvas_box["y"] + top + y * size) for x, y in stroke]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
+                                               "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            for i in range(1, steps + 1):
+                x, y = x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})

@@ -31,12 +31,13 @@ def probability_bars(probabilities: np.ndarray, class_names, height: int = 260) 
 def probability_html(probabilities: np.ndarray, class_names) -> str:
     """The 10 class probabilities as horizontal bars in plain HTML: drawn at once, every time."""
     top = int(np.argmax(probabilities))
+    label_width = min(6.5, 0.5 + 0.55 * max(len(str(name)) for name in class_names))  # rem
     rows = []
     for i, (name, p) in enumerate(zip(class_names, probabilities)):
         color = ACCENT if i == top else MUTED
         rows.append(
             f"<div style='display:flex;align-items:center;gap:.5rem;height:1.35rem'>"
-            f"<span style='width:6.5rem;text-align:right;font-size:.85rem;white-space:nowrap;"
+            f"<span style='width:{label_width:.2f}rem;text-align:right;font-size:.85rem;white-space:nowrap;"
             f"overflow:hidden;text-overflow:ellipsis'>{name}</span>"
             f"<span style='flex:1;background:#f0f2f6;height:.8rem;border-radius:.2rem'>"
             f"<span style='display:block;width:{100 * float(p):.1f}%;height:100%;background:{color};"

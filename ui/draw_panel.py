@@ -37,8 +37,7 @@ def show(active: str) -> None:
                              help="The gradient of the top class with respect to each pixel.")
     with right:
         answers = answer_columns(active, image28, saliency)
-    if active in answers and model_info(active).dataset == "mnist":
-        with left:
+        if active in answers and model_info(active).dataset == "mnist":
             teach(original, image28, active, answers[active])
 
 

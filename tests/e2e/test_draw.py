@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from harness.browser import assert_no_exception, click, wait_idle, widget
+from harness.browser import assert_no_exception, click, new_page, wait_idle, widget
+from harness.server import start_app, stop_app
 from harness.strokes import DIGITS, canvas_box, draw_digit, draw_on_canvas
 from tests.e2e.conftest import SCREENSHOTS
 
@@ -62,6 +63,21 @@ def test_the_other_digits_too(page, app_url, digit):
     draw_digit(page, canvas_box(page), digit, 190, 45, 45)
     wait_idle(page)
     assert answer(page) == str(digit)
+
+
+def test_the_first_drawing_on_a_fresh_server_is_answered(browser, tmp_path):
+    """Open the Draw page as soon as the server answers and draw at once (the answer's speed is
+    measured by bench.draw_latency, not here)."""
+    app = start_app(tmp_path)
+    try:
+        page = new_page(browser)
+        page.goto(app.url)
+        draw_on_canvas(page, 0, 7, 180, 50, 40)  # one stroke: its first answer is the final one
+        assert answer(page) == "7"
+        assert_no_exception(page)
+        page.context.close()
+    finally:
+        stop_app(app)
 
 
 def paper_photo(digit: int) -> bytes:

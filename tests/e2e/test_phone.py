@@ -1,0 +1,71 @@
+"""The app on a phone: 390x844, touch input. The Draw page fits and reads finger-drawn digits."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.browser import assert_no_exception, click, new_page, wait_idle
+from harness.strokes import canvas_box, draw_on_canvas
+from tests.e2e.conftest import SCREENSHOTS
+
+PHONE = {"width": 390, "height": 844, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+# How far the page scrolls sideways: the document, or Streamlit's own scrolling container.
+OVERFLOW = """() => Math.max(...[document.documentElement, document.querySelector('[data-testid="stMain"]')]
+    .filter(Boolean).map(e => e.scrollWidth - e.clientWidth))"""
+
+
+@pytest.fixture
+def phone(browser):
+    page = new_page(browser, PHONE["width"], PHONE["height"], has_touch=True, is_mobile=True,
+                    device_scale_factor=2)
+    yield page
+    page.context.close()
+
+
+def top_of(page, locator) -> float:
+    """Distance from the top of the page (Streamlit scrolls inside its main container)."""
+    return locator.first.evaluate("""e => e.getBoundingClientRect().top
+        + (document.querySelector('[data-testid="stMain"]') || document.documentElement).scrollTop""")
+
+
+def test_drawing_with_a_finger_on_a_phone(phone, app_url):
+    page = phone
+    page.goto(app_url)
+    wait_idle(page)
+    assert page.evaluate(OVERFLOW) <= 0, "the Draw page scrolls sideways"
+    box = canvas_box(page)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box  # the canvas fits
+    cdp = page.context.new_cdp_session(page)
+    for version, digit in enumerate((7, 1, 0, 3)):
+        page.evaluate("() => window.scrollTo(0, 0)")
+        before = page.evaluate("() => window.scrollY")
+        draw_on_canvas(page, version, digit, 170, 55, 45, finger=cdp)
+        assert page.evaluate("() => window.scrollY") == before  # the finger drew; the page stayed
+        answer = page.get_by_test_id("answer").first
+        answer.wait_for()
+        wait_idle(page)
+        assert answer.inner_text().strip() == str(digit)
+        if version == 0:
+            # Canvas first, then what the model sees, then the answer, one under the other.
+            seen = page.get_by_text("What the model sees")
+            assert top_of(page, page.locator(".st-key-canvas-0")) < top_of(page, seen) < top_of(page, answer)
+            assert page.evaluate(OVERFLOW) <= 0
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            answer.scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "phone-draw.png"))
+        click(page, "clear_canvas")
+        page.get_by_test_id("answer").first.wait_for(state="detached")
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize("path", ["/train", "/models", "/evaluate"])
+def test_the_other_pages_fit_a_phone(phone, app_url, path):
+    page = phone
+    page.goto(app_url + path)
+    wait_idle(page)
+    page.locator(".js-plotly-plot, [data-testid='stDataFrame']").first.wait_for()
+    assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways"
+    for chart in page.locator(".js-plotly-plot").all():  # charts fit the screen
+        box = chart.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, box
+    assert_no_exception(page)
