@@ -120,9 +120,13 @@ def save_drawing_as(page, digit: int) -> None:
 
 
 def open_train_form(page, url: str) -> None:
-    """The Train page with the new-training form (it opens on the latest run when there is one)."""
-    page.goto(url + "/train")
-    wait_idle(page)
+    """The Train page with the new-training form (it opens on the latest run when there is one).
+    A page already showing the app goes there through the sidebar, keeping its session."""
+    if page.url.startswith(url):
+        navigate(page, "Train")
+    else:
+        page.goto(url + "/train")
+        wait_idle(page)
     if widget(page, "train_new").count():
         click(page, "train_new")
         wait_idle(page)

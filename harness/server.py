@@ -58,13 +58,14 @@ def start_app(folder: Path, env: dict | None = None, args: tuple[str, ...] = (),
     log = folder / "streamlit.log"
     environment = {**os.environ, **{f"DIGITLAB_{what.upper()}_DIR": str(folder / what)
                                     for what in ("models", "drawings", "runs")}, **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "server.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args],
-        cwd=REPO_ROOT, env=environment, stdout=log.open("a"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log.open("a") as output:  # the server keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "server.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args],
+            cwd=REPO_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     app = App(f"http://127.0.0.1:{port}", process, log, folder)
     try:
         wait_healthy(app)
