@@ -76,7 +76,8 @@ def first_batch(root: Path, repeat: int = 3) -> dict:
                                                                   round(max(times), 2)]}
 
 
-def measure(runs: int = 12, slots: tuple[int, ...] = (1, 2)) -> list[dict]:
+def measure(runs: int = 12, slots: tuple[int, ...] = (1, 2)) -> tuple[list[dict], dict]:
+    """(a row per number of slots, the first-batch figures), each in a fresh runs folder."""
     rows = []
     for n in slots:
         with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {
@@ -84,8 +85,7 @@ def measure(runs: int = 12, slots: tuple[int, ...] = (1, 2)) -> list[dict]:
             rows.append(throughput(Path(tmp), runs, n))
     with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {
             "DIGITLAB_MODELS_DIR": f"{tmp}/models", "DIGITLAB_RUNS_DIR": f"{tmp}/runs"}):
-        rows.append(first_batch(Path(tmp)))
-    return rows
+        return rows, first_batch(Path(tmp))
 
 
 def main(argv=None) -> int:
@@ -93,7 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=12)
     parser.add_argument("--slots", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.runs, tuple(args.slots)), indent=1))
+    rows, first = measure(args.runs, tuple(args.slots))
+    print(json.dumps({"throughput": rows, **first}, indent=1))
     return 0
 
 

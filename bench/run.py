@@ -1,7 +1,10 @@
 """Digit Lab benchmarks: accuracy, training throughput, inference latency, data loading.
 
-    .venv/bin/python -m bench.run            # full run (~10 min on 2 cores), rewrites bench/RESULTS.md
+    .venv/bin/python -m bench.run            # full run (~20 min on 2 cores), rewrites bench/RESULTS.md
     .venv/bin/python -m bench.run --quick    # tiny budget, for the test suite: checks it still runs
+
+It includes the benchmarks that drive the real app in Chromium (bench.draw_latency,
+bench.classroom) and the training queue (bench.queue); each also runs on its own.
 
 Absolute times on a shared machine are noisy, so every timing is the median of repeated runs and
 the comparisons are ratios measured in the same run.
@@ -13,6 +16,7 @@ import argparse
 import os
 import platform
 import statistics
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,30 +59,29 @@ def bench_data(repeat: int) -> dict:
 
 
 def bench_latency(model_name: str, repeat: int) -> dict:
-    from nn import data
+    """One canvas drawing to its probabilities: the app's way (NumPy for one image, from the
+    file), TensorFlow called directly, and Keras' model.predict."""
+    from nn import data, inference
     from nn.inference import Predictor
     from nn.preprocess import to_mnist
     from nn.store import ModelStore
 
-    model = ModelStore().load(model_name)
-    predictor = Predictor(model)
+    info = ModelStore().get(model_name)
+    app = inference.predictor_for_file(info.path)
+    direct = Predictor(ModelStore().load(model_name))
     canvas = canvas_from(data.load("mnist").x_test[0])
-
-    def ours():
-        predictor.predict_one(to_mnist(canvas))
-
-    def keras_predict():
-        model.predict(to_mnist(canvas)[np.newaxis], verbose=0)
-
-    ours_s = median_seconds(ours, repeat, warmup=3)
-    predict_s = median_seconds(keras_predict, max(5, repeat // 5), warmup=2)
+    app_s = median_seconds(lambda: app.predict_one(to_mnist(canvas)), repeat, warmup=3)
+    direct_s = median_seconds(lambda: direct.predict_one(to_mnist(canvas)), repeat, warmup=3)
+    predict_s = median_seconds(lambda: direct.model.predict(to_mnist(canvas)[np.newaxis], verbose=0),
+                               max(5, repeat // 5), warmup=2)
     preprocess_s = median_seconds(lambda: to_mnist(canvas), repeat)
     return {
         "model": model_name,
-        "canvas -> probabilities, ours (preprocess + direct call)": f"{ours_s * 1000:.2f} ms",
+        "canvas -> probabilities, the app (preprocess + NumPy forward pass)": f"{app_s * 1000:.2f} ms",
+        "canvas -> probabilities, TensorFlow called directly": f"{direct_s * 1000:.2f} ms",
         "of which preprocessing": f"{preprocess_s * 1000:.2f} ms",
         "canvas -> probabilities with model.predict": f"{predict_s * 1000:.2f} ms",
-        "speed-up over model.predict": f"{predict_s / ours_s:.1f}x",
+        "speed-up of the app over model.predict": f"{predict_s / app_s:.1f}x",
     }
 
 
@@ -129,7 +132,8 @@ def bench_training_overhead(repeat: int, subset: int) -> dict:
 
 
 def bench_presets(epochs: int, subset: int | None) -> list[dict]:
-    """Each preset with its defaults for a short fixed budget."""
+    """Each preset with its defaults for a short fixed budget, and the Train page's estimate of
+    the time it takes (nn.kinds: from a measured table, without building the model)."""
     from nn import data, kinds
     from nn.config import TrainConfig
     from nn.models import PRESETS
@@ -145,12 +149,17 @@ def bench_presets(epochs: int, subset: int | None) -> list[dict]:
         else:
             config = TrainConfig.for_preset(preset, epochs=epochs, subset=subset, seed=1)
         recorder = kind.new_recorder(config, config.training_images(len(d.x_train)), None)
+        started = time.perf_counter()
         result = kind.train(kind.build(name, 1), d, config, recorder)
+        seconds = time.perf_counter() - started
+        estimate = kind.estimate_seconds(name, config, len(d.x_train))
         accuracy = f"{result.test_accuracy:.2%}"
         if preset.kind == "numpy":
             accuracy += f" (peak {max(row['test_accuracy'] for row in result.history):.2%})"
         rows.append({"preset": name, "epochs": config.epochs, "images": f"{config.subset or 60_000:,}",
-                     "test accuracy": accuracy, "seconds": f"{result.seconds:.0f}"})
+                     "test accuracy": accuracy, "training seconds": f"{result.seconds:.1f}",
+                     "with building and scoring": f"{seconds:.1f}",
+                     "estimated on the Train page": f"{estimate:.1f} ({estimate / seconds:.2f}x)"})
     return rows
 
 
@@ -183,6 +192,17 @@ def pairs(values: dict) -> str:
     return table([{"measure": k, "value": v} for k, v in values.items()])
 
 
+def flat(values: dict) -> dict:
+    """Nested figures ({"answers": {"median": ..}}) as one level ("answers, median")."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out.update({f"{key}: {k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
 def machine() -> str:
     import keras
     import tensorflow as tf
@@ -200,7 +220,11 @@ def main(argv=None) -> int:
     output = args.output or (None if quick else RESULTS)
     repeat = 3 if quick else 15
 
-    from bench import drawn_digits
+    from playwright.sync_api import sync_playwright
+
+    from bench import classroom, draw_latency, drawn_digits, queue
+    from harness.browser import launch
+    from harness.server import start_app, stop_app
     from nn.store import DEFAULT_MODEL
 
     sections = [
@@ -208,9 +232,30 @@ def main(argv=None) -> int:
         ("Drawn digits: 160 digits drawn with the mouse on the Draw page's canvas in Chromium",
          table(drawn_digits.score_bundled())),
         ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
+    ]
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        drawing = draw_latency.measure(browser, 2 if quick else 10)
+        sections.append(("Draw page in Chromium: from lifting the pen to the answer on screen "
+                         "(bench.draw_latency)", pairs(flat(drawing))))
+        with tempfile.TemporaryDirectory() as tmp:
+            app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
+            try:
+                quiet = classroom.first_batch_shown(app, browser, 1 if quick else 3)
+                figures, _ = classroom.run_classroom(app, browser, 2 if quick else 12)
+                figures.quiet_first_batch_seconds = quiet
+            finally:
+                stop_app(app)
+        sections.append(("A class on one server: sessions press Train at once, one more draws "
+                         "(bench.classroom)", pairs(figures.summary())))
+        browser.close()
+    rows, first = queue.measure(2 if quick else 12, (1,) if quick else (1, 2, 3))
+    sections += [
+        ("Training queue: one-epoch dense-128 runs by trainings at once (bench.queue)",
+         table(rows) + "\n" + pairs(first)),
         ("Evaluation", pairs(bench_evaluation(DEFAULT_MODEL, repeat, 1000 if quick else 10_000))),
         ("Training throughput", pairs(bench_training_overhead(2 if quick else 5, 2000 if quick else 60_000))),
-        ("Presets, short fixed budget (MNIST, seed 1, preset defaults)",
+        ("Presets, short fixed budget (MNIST, seed 1, preset defaults), and the time estimates",
          table(bench_presets(1, 1000 if quick else None))),
         ("Data", pairs(bench_data(repeat))),
     ]

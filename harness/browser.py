@@ -65,8 +65,9 @@ def fill_number(page, key: str, value) -> None:
     box.press("Enter")
 
 
-def choose(page, key: str, option: str) -> None:
-    """Pick `option` in the selectbox with `key` (the list sometimes misses the first click)."""
+def choose(page, key: str, option: str, exact: bool = True) -> None:
+    """Pick `option` in the selectbox with `key` (the list sometimes misses the first click);
+    with exact=False, the option whose label contains `option`."""
     box = widget(page, key).locator('[role="combobox"]')
     box.wait_for()
     for attempt in range(3):
@@ -77,7 +78,7 @@ def choose(page, key: str, option: str) -> None:
         except Exception:  # noqa: BLE001 - playwright's TimeoutError; retried below
             if attempt == 2:
                 raise
-    page.get_by_role("option", name=option, exact=True).click()
+    page.get_by_role("option", name=option, exact=exact).click()
 
 
 def click(page, key: str) -> None:

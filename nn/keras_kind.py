@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.config import TrainConfig
+from nn.config import TEST_IMAGES, TrainConfig
 from nn.errors import ModelLoadError
 from nn.files import ArchiveError, zip_entries
 from nn.inference import Predicting
@@ -25,14 +25,15 @@ from nn.progress import CHANCE_LOSS
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
 
-# Training cost on the 2-core reference machine (bench: "Time estimates" checks it against real
-# runs): a fixed cost per step, and per image a base cost plus its multiply-adds.
-STEP_SECONDS = 0.0011
-IMAGE_SECONDS = 3.0e-6
-MAC_SECONDS = 1.1e-9  # per forward multiply-add; backward and update cost about twice that again
-AUGMENT_SECONDS = 25e-6  # per image, the augmentation of nn.augment
+# Training cost on the 2-core reference machine, fitted to every preset at batch 32, 64-128 and
+# 256 (within 25%, but for cnn-1 at small batches; bench.run "Time estimates" checks it): a fixed
+# cost per step, and per image a base cost plus a cost that grows with its multiply-adds (less
+# than in proportion: large convolutions use the CPU better).
+STEP_SECONDS = 0.0008
+IMAGE_SECONDS = 2.0e-6
+MILLION_MACS_SECONDS, MACS_POWER = 42.2e-6, 0.84  # 42 us per image at 1M multiply-adds
+AUGMENT_SECONDS = 7.5e-6  # per image, the augmentation of nn.augment
 START_SECONDS = 2.0  # building the model and tracing its first step
-EVALUATE_IMAGES_PER_SECOND = 6000  # the test set at the end
 
 
 def check_archive(path: Path) -> None:
@@ -142,12 +143,13 @@ class KerasKind(Kind):
         return describe(plan_of(source))
 
     def estimate_seconds(self, source: ModelSource, config: TrainConfig, train_size: int) -> float:
-        macs = sum(row["macs"] for row in self.describe(source)) if not isinstance(source, Path) else 1e6
+        macs = sum(row["macs"] for row in self.describe(source)) if not isinstance(source, Path) else 1e7
+        per_image = IMAGE_SECONDS + MILLION_MACS_SECONDS * (macs / 1e6) ** MACS_POWER
         images = config.training_images(train_size)
-        steps = math.ceil(images / config.batch_size)
-        per_image = IMAGE_SECONDS + 3 * macs * MAC_SECONDS + config.augment * AUGMENT_SECONDS
-        epoch = steps * STEP_SECONDS + images * per_image
-        return START_SECONDS + config.epochs * epoch + 10_000 / EVALUATE_IMAGES_PER_SECOND
+        epoch = (math.ceil(images / config.batch_size) * STEP_SECONDS
+                 + images * (per_image + config.augment * AUGMENT_SECONDS))
+        test_set = TEST_IMAGES * per_image / 3  # a forward pass is about a third of a training step
+        return START_SECONDS + config.epochs * epoch + test_set
 
     def new_recorder(self, config: TrainConfig, train_images: int, stop_flag):
         from nn.training import MetricsRecorder

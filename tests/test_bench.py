@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import run
 
 
+@pytest.mark.slow
 def test_benchmarks_run_on_a_tiny_budget(tmp_path):
     report = tmp_path / "RESULTS.md"
     assert run.main(["--quick", "--output", str(report)]) == 0
     text = report.read_text()
-    for section in ("Inference latency", "Training throughput", "Presets", "Bundled models"):
+    for section in ("Inference latency", "Draw page in Chromium", "A class on one server", "Training queue",
+                    "Training throughput", "Presets", "Bundled models"):
         assert f"## {section}" in text
-    assert "speed-up over model.predict" in text and "cnn-best" in text
+    assert "speed-up of the app over model.predict" in text and "cnn-best" in text
