@@ -211,33 +211,17 @@ def machine() -> str:
             f"{platform.python_version()} · TensorFlow {tf.__version__} · Keras {keras.__version__}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny budget; does not touch RESULTS.md")
-    parser.add_argument("--output", type=Path, help="where to write the report")
-    args = parser.parse_args(argv)
-    quick = args.quick
-    output = args.output or (None if quick else RESULTS)
-    repeat = 3 if quick else 15
-
+def in_the_browser(quick: bool) -> list[tuple[str, str]]:
+    """The Draw page's answers, and a class on one server: the real app in Chromium."""
     from playwright.sync_api import sync_playwright
 
-    from bench import classroom, draw_latency, drawn_digits, queue
+    from bench import classroom, draw_latency
     from harness.browser import launch
     from harness.server import start_app, stop_app
-    from nn.store import DEFAULT_MODEL
 
-    sections = [
-        ("Bundled models", table(bundled_models())),
-        ("Drawn digits: 160 digits drawn with the mouse on the Draw page's canvas in Chromium",
-         table(drawn_digits.score_bundled())),
-        ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
-    ]
     with sync_playwright() as playwright:
         browser = launch(playwright)
         drawing = draw_latency.measure(browser, 2 if quick else 10)
-        sections.append(("Draw page in Chromium: from lifting the pen to the answer on screen "
-                         "(bench.draw_latency)", pairs(flat(drawing))))
         with tempfile.TemporaryDirectory() as tmp:
             app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
             try:
@@ -246,9 +230,39 @@ def main(argv=None) -> int:
                 figures.quiet_first_batch_seconds = quiet
             finally:
                 stop_app(app)
-        sections.append(("A class on one server: sessions press Train at once, one more draws "
-                         "(bench.classroom)", pairs(figures.summary())))
         browser.close()
+    return [("Draw page in Chromium: from lifting the pen to the answer on screen (bench.draw_latency)",
+             pairs(flat(drawing))),
+            ("A class on one server: sessions press Train at once, one more draws (bench.classroom)",
+             pairs(figures.summary()))]
+
+
+def report(sections: list[tuple[str, str]], quick: bool) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    head = (f"# Benchmark results\n\n{stamp} · {machine()}\n\n"
+            f"Produced by `python -m bench.run`{' --quick' if quick else ''}. Timings are medians "
+            f"of repeated runs; ratios compare runs made in the same process.\n")
+    return head + "".join(f"\n## {title}\n\n{body}" for title, body in sections)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny budget; does not touch RESULTS.md")
+    parser.add_argument("--output", type=Path, help="where to write the report")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    repeat = 3 if quick else 15
+
+    from bench import drawn_digits, queue
+    from nn.store import DEFAULT_MODEL
+
+    sections = [
+        ("Bundled models", table(bundled_models())),
+        ("Drawn digits: 160 digits drawn with the mouse on the Draw page's canvas in Chromium",
+         table(drawn_digits.score_bundled())),
+        ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
+        *in_the_browser(quick),
+    ]
     rows, first = queue.measure(2 if quick else 12, (1,) if quick else (1, 2, 3))
     sections += [
         ("Training queue: one-epoch dense-128 runs by trainings at once (bench.queue)",
@@ -259,12 +273,8 @@ def main(argv=None) -> int:
          table(bench_presets(1, 1000 if quick else None))),
         ("Data", pairs(bench_data(repeat))),
     ]
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    report = [f"# Benchmark results\n\n{stamp} · {machine()}\n\n"
-              f"Produced by `python -m bench.run`{' --quick' if quick else ''}. Timings are medians "
-              f"of repeated runs; ratios compare runs made in the same process.\n"]
-    report += [f"\n## {title}\n\n{body}" for title, body in sections]
-    text = "".join(report)
+    text = report(sections, quick)
+    output = args.output or (None if quick else RESULTS)
     if output:
         output.write_text(text)
     print(text)

@@ -294,19 +294,8 @@ def _workspace(text: str) -> Workspace:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _train_parser(sub, datasets: list[str]) -> None:
     from nn.models import PRESETS
-
-    parser = argparse.ArgumentParser(prog="python -m nn", description="Digit Lab from the command line.")
-    parser.add_argument("--workspace", default=LOCAL, type=_workspace,
-                        help="whose models and runs (default: local, the single-user workspace)")
-    sub = parser.add_subparsers(dest="command", required=True)
-    datasets = list(data.DATASETS)
-
-    p = sub.add_parser("data", help="fetch, verify and cache the datasets")
-    p.add_argument("action", choices=["fetch"])
-    p.add_argument("dataset", nargs="?", default="all", choices=[*datasets, "all"])
-    p.set_defaults(run=cmd_data)
 
     p = sub.add_parser("train", help="train a preset and save it to the store")
     p.add_argument("--preset", required=True, choices=list(PRESETS))
@@ -323,6 +312,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="store name (default: PRESET-DATASET, numbered if taken)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_train)
+
+
+def build_parser() -> argparse.ArgumentParser:
+
+    parser = argparse.ArgumentParser(prog="python -m nn", description="Digit Lab from the command line.")
+    parser.add_argument("--workspace", default=LOCAL, type=_workspace,
+                        help="whose models and runs (default: local, the single-user workspace)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    datasets = list(data.DATASETS)
+
+    p = sub.add_parser("data", help="fetch, verify and cache the datasets")
+    p.add_argument("action", choices=["fetch"])
+    p.add_argument("dataset", nargs="?", default="all", choices=[*datasets, "all"])
+    p.set_defaults(run=cmd_data)
+
+    _train_parser(sub, datasets)
 
     p = sub.add_parser("runs", help="list the workspace's runs, or stop, resume, delete or save one")
     p.add_argument("action", nargs="?", default="list", choices=["list", "stop", "resume", "delete", "save"])

@@ -202,6 +202,31 @@ def _accuracy_and_loss(model: NumpyMLP, x: np.ndarray, y: np.ndarray) -> tuple[f
     return correct / max(len(x), 1), error / max(len(x), 1)
 
 
+def _one_epoch(model: NumpyMLP, x: np.ndarray, targets: np.ndarray, config, recorder: LiveMetrics,
+               shown: list[float]) -> dict:
+    """One pass over the training images, batch by batch; the epoch's running loss and accuracy.
+    `shown` holds when the hidden weights were last published (a list: updated in place)."""
+    lr, size = float(config.learning_rate), config.batch_size
+    error_sum, correct, seen = 0.0, 0, 0
+    for batch in range(recorder.progress.batches_per_epoch):
+        xb, yb = x[batch * size:(batch + 1) * size], targets[batch * size:(batch + 1) * size]
+        if config.per_sample:
+            out = np.concatenate([model.step(xb[i:i + 1], yb[i:i + 1], lr) for i in range(len(xb))])
+        else:
+            out = model.step(xb, yb, lr)
+        error_sum += float(((out - yb) ** 2).sum())
+        correct += int((out.argmax(axis=1) == yb.argmax(axis=1)).sum())
+        seen += len(xb)
+        # running means over the epoch, as Keras reports them
+        recorder.on_train_batch_end(batch, {"loss": error_sum / seen, "accuracy": correct / seen})
+        if time.monotonic() - shown[0] >= SHOW_WEIGHTS_EVERY:
+            recorder.show_hidden_weights(model.w1)
+            shown[0] = time.monotonic()
+        if recorder.halt:
+            break
+    return {"loss": error_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
+
+
 def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None, initial_epoch: int = 0,
           on_epoch_end=None) -> TrainResult:
     """Gradient descent over the training images in order, as the tutorial does.
@@ -216,39 +241,18 @@ def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None, in
     if problems:
         raise ConfigError("; ".join(problems))
     config.check(train_size=len(data.x_train))
-    x_all, y_all, x_val, y_val = training_split(data, config)
-    x_all = flat(x_all / np.float32(255), model.w1.dtype)
-    targets = np.eye(OUTPUTS, dtype=model.w1.dtype)[y_all]
-    steps = math.ceil(len(x_all) / config.batch_size)
+    x, y, x_val, y_val = training_split(data, config)
+    x = flat(x / np.float32(255), model.w1.dtype)
+    targets = np.eye(OUTPUTS, dtype=model.w1.dtype)[y]
     if recorder is None:
-        recorder = LiveMetrics(config.epochs, steps, len(x_all), config.batch_size,
-                               chance_loss=SQUARED_ERROR_OF_ZEROS)
-    lr = float(config.learning_rate)
+        recorder = NumpyKind().new_recorder(config, len(x), None)
     recorder.on_train_begin()
     recorder.show_hidden_weights(model.w1)
-    shown = time.monotonic()
     start = time.monotonic()
+    shown = [start]
     for epoch in range(initial_epoch, config.epochs):
         recorder.on_epoch_begin(epoch)
-        error_sum, correct = 0.0, 0
-        for batch in range(steps):
-            xb = x_all[batch * config.batch_size:(batch + 1) * config.batch_size]
-            yb = targets[batch * config.batch_size:(batch + 1) * config.batch_size]
-            if config.per_sample:
-                out = np.concatenate([model.step(xb[i:i + 1], yb[i:i + 1], lr) for i in range(len(xb))])
-            else:
-                out = model.step(xb, yb, lr)
-            error_sum += float(((out - yb) ** 2).sum())
-            correct += int((out.argmax(axis=1) == yb.argmax(axis=1)).sum())
-            seen = batch * config.batch_size + len(xb)
-            # running means over the epoch, as Keras reports them
-            recorder.on_train_batch_end(batch, {"loss": error_sum / seen, "accuracy": correct / seen})
-            if time.monotonic() - shown >= SHOW_WEIGHTS_EVERY:
-                recorder.show_hidden_weights(model.w1)
-                shown = time.monotonic()
-            if recorder.halt:
-                break
-        logs = {"loss": error_sum / max(seen, 1), "accuracy": correct / max(seen, 1)}
+        logs = _one_epoch(model, x, targets, config, recorder, shown)
         if len(x_val):
             logs["val_accuracy"], logs["val_loss"] = _accuracy_and_loss(model, x_val, y_val)
         logs["test_accuracy"], logs["test_loss"] = _accuracy_and_loss(model, data.x_test, data.y_test)

@@ -1,0 +1,124 @@
+"""The Evaluate page's sections: confusion matrix, the misclassified gallery, per-class metrics,
+two models compared, the data set's own images. Each reads the cached predictions (ui.state)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nn.evaluation import compare, misclassified, most_confused_pairs, per_class_metrics
+from ui import charts
+from ui.state import dataset, model_label, predictions_for, predictor_for
+
+PAGE_SIZE = 24
+ANY = [None, *range(10)]
+
+
+def confusion(matrix: np.ndarray, class_names) -> None:
+    """The clickable matrix; a click sets the gallery's two filters."""
+    left, right = st.columns([3, 1.3], gap="large")
+    with right:
+        normalise = st.toggle("Row-normalised (recall)", key="cm_normalise")
+        mute = st.toggle("Mute the diagonal", value=True, key="cm_mute",
+                         help="Hide the correct predictions so that the errors stand out")
+        st.markdown("**Most confused pairs**")
+        pairs = most_confused_pairs(matrix, top=8)
+        if pairs:
+            with st.container(key="pairs_table"):
+                st.dataframe(pd.DataFrame([{"true": class_names[t], "predicted": class_names[p], "count": n}
+                                           for t, p, n in pairs]), hide_index=True)
+    with left:
+        event = st.plotly_chart(charts.confusion_heatmap(matrix, class_names, normalise, mute),
+                                key="cm_chart", on_select="rerun", selection_mode="points",
+                                config={"displayModeBar": False})
+    points = event.selection.points if event and event.selection else []
+    clicked = (str(points[0]["y"]), str(points[0]["x"])) if points else None
+    if clicked and clicked != st.session_state.get("cm_clicked"):  # then the boxes are free again
+        st.session_state.cm_clicked = clicked
+        names = [str(c) for c in class_names]
+        st.session_state.filter_true = names.index(clicked[0])
+        st.session_state.filter_pred = names.index(clicked[1])
+        st.session_state.gallery_page = 1
+
+
+def gallery(pred, images: np.ndarray, class_names, name: str) -> None:
+    """The misclassified images of the chosen cell, most confident first, and one up close."""
+    f1, f2, f3, f4 = st.columns(4)
+    label = lambda c: "any" if c is None else class_names[c]  # noqa: E731
+    true_class = f1.selectbox("True label", ANY, key="filter_true", format_func=label)
+    pred_class = f2.selectbox("Predicted", ANY, key="filter_pred", format_func=label)
+    order = f3.selectbox("Order", ["confidence", "index"], key="gallery_order",
+                         format_func=lambda o: "most confident first" if o == "confidence" else "by index")
+    wrong = misclassified(pred, true_class, pred_class, order=order)
+    pages = max(1, -(-len(wrong) // PAGE_SIZE))
+    page = f4.number_input(f"Page (of {pages})", 1, pages, key="gallery_page")
+    shown = wrong[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    if len(wrong) == 0:
+        st.info("No misclassified images with these labels.")
+        return
+    st.caption(f"{len(wrong)} images; showing {len(shown)}.")
+    captions = [f"#{i}: true {class_names[pred.y_true[i]]} → {class_names[pred.y_pred[i]]} "
+                f"({pred.confidence[i]:.0%})" for i in shown]
+    with st.container(key="gallery"):
+        st.image([charts.pixels(images[i], scale=3) for i in shown], caption=captions, width=84)
+    up_close(pred, images, class_names, name, list(shown))
+
+
+def up_close(pred, images, class_names, name: str, shown: list[int]) -> None:
+    detail = st.selectbox("Look closer at one image", shown, key="detail_index",
+                          format_func=lambda i: f"#{i}")
+    d1, d2, d3 = st.columns([1, 2, 1])
+    d1.image(charts.pixels(images[detail]), width=168,
+             caption=f"true {class_names[pred.y_true[detail]]}, predicted {class_names[pred.y_pred[detail]]}")
+    d2.plotly_chart(charts.probability_bars(pred.probabilities[detail], class_names, height=230),
+                    key="detail_bars", config={"displayModeBar": False})
+    if d3.toggle("Where did it look?", key="detail_saliency"):
+        x = images[detail] / np.float32(255)
+        d3.image(charts.saliency_overlay(x, predictor_for(name).saliency(x)), width=168,
+                 caption="red: pixels that moved the answer most")
+
+
+def per_class(matrix: np.ndarray, class_names) -> None:
+    rows = per_class_metrics(matrix)
+    table = pd.DataFrame([{**r, "class": class_names[r["class"]]} for r in rows])
+    st.plotly_chart(charts.metric_bars(rows, class_names), key="class_bars", config={"displayModeBar": False})
+    st.dataframe(table, hide_index=True, key="class_table", column_config={
+        k: st.column_config.NumberColumn(format="percent") for k in ("precision", "recall", "f1")})
+
+
+def comparison(pred, images, class_names, name: str, split: str, infos: dict) -> None:
+    same_data = [n for n, i in infos.items() if i.dataset == infos[name].dataset and n != name]
+    other = st.selectbox("Compare with", same_data, key="compare_model", index=None,
+                         placeholder="Pick a second model", format_func=lambda n: model_label(infos[n]))
+    if not other:
+        return
+    diff = compare(pred, predictions_for(other, split))
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(name, f"{diff['accuracy'][0]:.2%}")
+    c2.metric(other, f"{diff['accuracy'][1]:.2%}", f"{diff['accuracy'][1] - diff['accuracy'][0]:+.2%}")
+    c3.metric(f"only {name} right", len(diff["only_a_right"]))
+    c4.metric(f"only {other} right", len(diff["only_b_right"]))
+    for title, idx in ((f"{name} right, {other} wrong", diff["only_a_right"]),
+                       (f"{other} right, {name} wrong", diff["only_b_right"])):
+        st.markdown(f"**{title}** ({len(idx)})")
+        if len(idx):
+            st.image([charts.pixels(images[i], scale=3) for i in idx[:16]],
+                     caption=[f"#{i}: {class_names[pred.y_true[i]]}" for i in idx[:16]], width=84)
+    st.markdown(f"**Confusion matrix of {other} minus {name}** "
+                f"(red: {other} makes more of these predictions)")
+    st.plotly_chart(charts.confusion_heatmap(diff["confusion_difference"], class_names, diverging=True),
+                    key="diff_chart", config={"displayModeBar": False})
+
+
+def explore(dataset_name: str, class_names) -> None:
+    data = dataset(dataset_name)
+    e1, e2 = st.columns(2)
+    label = e1.selectbox("Class", ANY, key="explore_class",
+                         format_func=lambda c: "all classes" if c is None else class_names[c])
+    chosen = np.arange(len(data.y_train)) if label is None else np.flatnonzero(data.y_train == label)
+    last = max(1, -(-len(chosen) // 25))
+    start = (e2.number_input(f"Page (of {last})", 1, last, key="explore_page") - 1) * 25
+    grid = chosen[start:start + 25]
+    st.image([charts.pixels(data.x_train[i], scale=3) for i in grid],
+             caption=[class_names[data.y_train[i]] for i in grid], width=84)
