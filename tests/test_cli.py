@@ -124,3 +124,15 @@ def test_the_numpy_network_trains_saves_and_evaluates_through_the_cli(tmp_path, 
     evaluated = json.loads(run_cli("evaluate", "--model", "numpy-mlp-mnist", "--json",
                                    models_dir=tmp_path).stdout)
     assert evaluated["accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-4)
+
+
+def test_the_random_forest_trains_through_the_cli_with_its_own_settings(tmp_path, mnist):
+    out = run_cli("train", "--preset", "random-forest", "--trees", "8", "--subset", "3000", "--json",
+                  models_dir=tmp_path)
+    result = json.loads(out.stdout)
+    assert result["path"].endswith(".skops") and 0.8 < result["test_accuracy"] < 1
+    evaluated = json.loads(run_cli("evaluate", "--model", result["name"], "--json",
+                                   models_dir=tmp_path).stdout)
+    assert evaluated["accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-4)
+    refused = run_cli("train", "--preset", "random-forest", "--epochs", "3", models_dir=tmp_path, check=False)
+    assert refused.returncode == 2 and "grown in one pass" in refused.stderr

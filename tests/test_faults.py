@@ -230,9 +230,11 @@ def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path
         assert status["state"] == "interrupted" and kept >= 2, status
     finally:
         stop_app(app)
-    app = start_app(tmp_path / "app")  # a restart: the run stays interrupted until resumed
+    waiting = runs.submit("sigmoid-10", "mnist", TrainConfig(epochs=1, subset=1000)).run  # while down
+    app = start_app(tmp_path / "app")  # a restart: nobody opens a page
     try:
-        assert run.state is RunState.INTERRUPTED
+        wait_for(waiting, lambda s: s["state"] == RunState.FINISHED)  # the queue starts with the server
+        assert run.state is RunState.INTERRUPTED  # until its owner resumes it
         runs.resume(run.id)
         status = wait_for(run, lambda s: not RunState(s["state"]).active)
     finally:
