@@ -211,26 +211,28 @@ def machine() -> str:
             f"{platform.python_version()} · TensorFlow {tf.__version__} · Keras {keras.__version__}")
 
 
-def in_the_browser(quick: bool) -> list[tuple[str, str]]:
-    """The Draw page's answers, and a class on one server: the real app in Chromium."""
-    from playwright.sync_api import sync_playwright
+def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
+    """The Draw page's answers, and a class on one server: the real app in Chromium (its own,
+    unless a Playwright browser is given)."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
+        from harness.browser import launch
+
+        with sync_playwright() as playwright:
+            return in_the_browser(quick, launch(playwright))
     from bench import classroom, draw_latency
-    from harness.browser import launch
     from harness.server import start_app, stop_app
 
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        drawing = draw_latency.measure(browser, 2 if quick else 10)
-        with tempfile.TemporaryDirectory() as tmp:
-            app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
-            try:
-                quiet = classroom.first_batch_shown(app, browser, 1 if quick else 3)
-                figures, _ = classroom.run_classroom(app, browser, 2 if quick else 12)
-                figures.quiet_first_batch_seconds = quiet
-            finally:
-                stop_app(app)
-        browser.close()
+    drawing = draw_latency.measure(browser, 2 if quick else 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
+        try:
+            quiet = classroom.first_batch_shown(app, browser, 1 if quick else 3)
+            figures, _ = classroom.run_classroom(app, browser, 2 if quick else 12)
+            figures.quiet_first_batch_seconds = quiet
+        finally:
+            stop_app(app)
     return [("Draw page in Chromium: from lifting the pen to the answer on screen (bench.draw_latency)",
              pairs(flat(drawing))),
             ("A class on one server: sessions press Train at once, one more draws (bench.classroom)",
@@ -245,7 +247,7 @@ def report(sections: list[tuple[str, str]], quick: bool) -> str:
     return head + "".join(f"\n## {title}\n\n{body}" for title, body in sections)
 
 
-def main(argv=None) -> int:
+def main(argv=None, browser=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny budget; does not touch RESULTS.md")
     parser.add_argument("--output", type=Path, help="where to write the report")
@@ -261,7 +263,7 @@ def main(argv=None) -> int:
         ("Drawn digits: 160 digits drawn with the mouse on the Draw page's canvas in Chromium",
          table(drawn_digits.score_bundled())),
         ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
-        *in_the_browser(quick),
+        *in_the_browser(quick, browser),
     ]
     rows, first = queue.measure(2 if quick else 12, (1,) if quick else (1, 2, 3))
     sections += [

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real MNIST data (fetched once into the user's cache), isolated stores."""
+"""Shared fixtures: the real MNIST data (fetched once into the user's cache), isolated stores,
+Chromium."""
 
 from __future__ import annotations
 
@@ -11,6 +12,23 @@ from nn import data
 @pytest.fixture(scope="session")
 def mnist() -> data.Dataset:
     return data.load("mnist")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, one for the whole session (Playwright's sync API allows one)."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import CHROMIUM, launch
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(autouse=True)

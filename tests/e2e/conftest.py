@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.browser import CHROMIUM, launch, new_page
+from harness.browser import new_page
 from harness.server import start_app, stop_app
 from nn.paths import REPO_ROOT
 
@@ -34,18 +34,6 @@ def app(tmp_path_factory):
 @pytest.fixture(scope="session")
 def app_url(app):
     return app.url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
