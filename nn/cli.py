@@ -107,7 +107,7 @@ def cmd_train(args) -> int:
     config = TrainConfig.for_preset(
         spec, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         subset=args.subset, seed=args.seed, validation_split=args.validation_split,
-        per_sample=args.per_sample or None, trees=args.trees,
+        per_sample=args.per_sample or None, trees=args.trees, augment=args.augment,
     )
     store, runs = args.workspace.models(), args.workspace.runs()
     name = args.name or store.unique_name(f"{args.preset}-{args.dataset}")
@@ -132,6 +132,7 @@ def cmd_train(args) -> int:
             "name": info.name, "path": str(info.path), "preset": args.preset, "dataset": args.dataset,
             "epochs": final.get("epochs_completed"), "test_accuracy": final["test_accuracy"],
             "test_loss": final["test_loss"], "seconds": final["seconds"], "run": run.id,
+            "calibration": final.get("calibration"),
         }))
     return 0
 
@@ -308,6 +309,8 @@ def _train_parser(sub, datasets: list[str]) -> None:
     p.add_argument("--per-sample", action="store_true",
                    help="numpy-mlp only: update after every image, as its tutorial does")
     p.add_argument("--trees", type=_positive_int, help="random-forest only: how many trees")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                   help="shift, turn and stretch the images while training (default: the preset's)")
     p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--name", help="store name (default: PRESET-DATASET, numbered if taken)")
     p.add_argument("--json", action="store_true")

@@ -19,6 +19,7 @@ MAX_BATCH_SIZE = 8192
 MAX_LEARNING_RATE = 100.0
 MAX_VALIDATION_SPLIT = 0.5
 MIN_SUBSET = 10  # fewer training images than this teach nothing
+MIN_CALIBRATION_IMAGES = 500  # held-out images needed to fit a Keras model's temperature
 TRAIN_IMAGES = 60_000  # both data sets have 60,000 training images ...
 TEST_IMAGES = 10_000  # ... and 10,000 test images
 MAX_TREES = 200  # the random forest's largest size: its file grows by about 0.2 MB a tree
@@ -49,6 +50,9 @@ class TrainConfig:
     seed: int = 0  # fixes initial weights, shuffling, dropout and augmentation
     subset: int | None = None  # train on only the first N training images
     lr_schedule: str = "constant"  # constant, or cosine: warm-up then cosine decay
+    warmup: float = 0.1  # cosine only: this share of all the steps warms the learning rate up
+    beta_1: float = 0.9  # Adam only: how much of the past gradients each step keeps ...
+    beta_2: float = 0.999  # ... and of their squares
     label_smoothing: float = 0.0  # 0 for plain cross-entropy
     per_sample: bool = False  # NumPy network only: update after every image, as its tutorial does
     trees: int = 100  # random forest only: how many trees it grows
@@ -66,8 +70,8 @@ class TrainConfig:
         base = dict(
             epochs=preset.epochs, batch_size=preset.batch_size, optimizer=preset.optimizer,
             learning_rate=preset.learning_rate, augment=preset.augment,
-            lr_schedule=preset.lr_schedule, subset=preset.subset,
-            validation_split=preset.validation_split,
+            lr_schedule=preset.lr_schedule, warmup=preset.warmup, beta_1=preset.beta_1,
+            beta_2=preset.beta_2, subset=preset.subset, validation_split=preset.validation_split,
         )
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(base)
@@ -106,6 +110,10 @@ class TrainConfig:
             p.append(f"seed must be a whole number >= 0, got {self.seed!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             p.append(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}")
+        if not is_number(self.warmup) or not 0 <= self.warmup < 1:
+            p.append(f"warm-up must be a share of the steps in [0, 1), got {self.warmup!r}")
+        if not all(is_number(b) and 0 <= b < 1 for b in (self.beta_1, self.beta_2)):
+            p.append(f"Adam's betas must be in [0, 1), got {self.beta_1!r} and {self.beta_2!r}")
         if not isinstance(self.per_sample, bool) or not isinstance(self.augment, bool):
             p.append("augment and per_sample must be true or false")
         if not is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:

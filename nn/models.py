@@ -55,6 +55,11 @@ class Pool:
 class Norm:
     """Batch normalisation over the last axis."""
 
+    # How much of its running statistics each batch replaces: Keras' 0.99 keeps the first
+    # batches' activations in them for hundreds of steps, and cnn-best trained for one epoch then
+    # read 20% of the test set (98% with batch statistics). 0.9 follows within a few steps.
+    momentum: float = 0.9
+
 
 @dataclass(frozen=True)
 class Drop:
@@ -106,6 +111,8 @@ def _cnn_best_plan(widths: tuple[int, int]) -> Plan:
 
 
 PLANS: dict[str, Plan] = {
+    "cnn-fast": (AsImage(), Conv(24, 5), Pool(), Norm(), Conv(32, 5), Pool(), Norm(), Flat(),
+                 Dense(128, None, bias=False), Norm(), Act("relu")),
     "dense-128": dense_plan((128,)),
     "dense-128x2": dense_plan((128, 128)),
     "sigmoid-10": dense_plan((10,), "sigmoid"),
@@ -225,6 +232,9 @@ class Preset:
     epochs: int
     augment: bool = False  # train with data augmentation by default
     lr_schedule: str = "constant"  # or "cosine" (warm-up then cosine decay)
+    warmup: float = 0.1  # cosine: the share of all steps that warms the learning rate up
+    beta_1: float = 0.9  # Adam's
+    beta_2: float = 0.999
     subset: int | None = None  # train on only the first N images by default
     validation_split: float = 0.1
     kind: str = "keras"  # "keras", "numpy" (nn.numpy_mlp) or "forest" (nn.forest): see nn.kinds
@@ -233,6 +243,12 @@ class Preset:
 PRESETS = {
     p.name: p
     for p in (
+        # A published fast recipe (a 24/32-filter CNN, Adam at 0.01 with betas 0.7/0.9, a
+        # one-cycle schedule, one epoch), with batch norm after each block and the dense layer:
+        # 99.0-99.2% of MNIST's test set after one epoch, in about six seconds here.
+        Preset("cnn-fast", "Ours: a small CNN that reads 99% of MNIST after one pass over it",
+               "Digit Lab, after published fast-training recipes", "adam", 0.01, 256, 1,
+               lr_schedule="cosine", warmup=0.2, beta_1=0.7, beta_2=0.9),
         Preset("dense-128", "Flatten -> Dense 128 relu -> Dense 10 softmax: the classic first network",
                "TensorFlow basic classification tutorial", "adam", 1e-3, 32, 5),
         Preset("dense-128x2", "Two hidden layers of 128 relu units",
@@ -380,7 +396,7 @@ def build_keras(plan: Plan):
         if isinstance(layer, Pool):
             return layers.MaxPooling2D(layer.size, name=name)
         if isinstance(layer, Norm):
-            return layers.BatchNormalization(name=name)
+            return layers.BatchNormalization(momentum=layer.momentum, name=name)
         if isinstance(layer, Drop):
             return layers.Dropout(layer.rate, name=name)
         if isinstance(layer, Flat):

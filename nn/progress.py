@@ -202,3 +202,4 @@ class TrainResult:
     seconds: float  # wall time of fitting, without the test evaluation
     stopped: bool  # True when a stop request ended training early
     epochs_completed: int
+    calibration: dict | None = None  # temperature and test-set ECE before/after (nn.training)

@@ -347,6 +347,7 @@ def model_metadata(run: Run) -> dict:
         "test_loss": status.get("test_loss"),
         "seconds": status.get("seconds"),
         "params": status.get("params"),
+        "calibration": status.get("calibration"),
         "run": run.id,
     }
 

@@ -223,7 +223,8 @@ def _finish(run: Run, kind: kinds.Kind, model, result, recorder) -> None:
         message = "finished"
     run.write_status(state=RunState.STOPPED if result.stopped else RunState.FINISHED, message=message,
                      ended_at=time.time(), test_accuracy=result.test_accuracy, test_loss=result.test_loss,
-                     seconds=p.elapsed, epochs_completed=p.epoch, params=kind.params(model))
+                     seconds=p.elapsed, epochs_completed=p.epoch, params=kind.params(model),
+                     calibration=result.calibration)
 
 
 # --- the worker process ----------------------------------------------------------------------------

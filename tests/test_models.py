@@ -70,7 +70,7 @@ def test_cnn_best_uses_batch_norm_and_every_preset_describes_itself():
 
 
 def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(UnknownModelError, match="known presets: dense-128, dense-128x2"):
+    with pytest.raises(UnknownModelError, match="known presets: cnn-fast, dense-128, dense-128x2"):
         preset("resnet-50")
     with pytest.raises(UnknownModelError):
         kinds.build("resnet-50")

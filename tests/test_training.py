@@ -7,8 +7,9 @@ import pytest
 
 from nn.config import ConfigError, TrainConfig
 from nn.kinds import build
+from nn.models import PRESETS
 from nn.progress import TrainingDiverged
-from nn.training import MetricsRecorder, train
+from nn.training import MetricsRecorder, make_optimizer, settle_batch_norm, train
 
 
 def small(**overrides) -> TrainConfig:
@@ -56,6 +57,8 @@ def test_same_seed_same_weights_and_different_seed_differs(mnist):
     ({"optimizer": "adagrad"}, "optimizer must be one of adam, sgd, rmsprop"),
     ({"validation_split": 0.9}, "validation split"),
     ({"subset": 5}, "at least 10"),
+    ({"warmup": 1.0}, "warm-up must be a share"),
+    ({"beta_1": 1.0}, "Adam's betas"),
 ])
 def test_invalid_configs_are_refused_with_a_reason(overrides, message):
     with pytest.raises(ConfigError, match=message):
@@ -76,3 +79,38 @@ def test_divergence_raises_a_clear_error(mnist):
     model = build("dense-128", 0)
     with pytest.raises(TrainingDiverged, match="training diverged. Try a lower learning rate"):
         train(model, mnist, small(optimizer="sgd", learning_rate=50.0, batch_size=10))
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 15])
+def test_the_cosine_schedule_spreads_over_the_epochs_chosen(epochs):
+    # cnn-best once warmed up over a fixed epoch: trained for one epoch it never left warm-up
+    config = TrainConfig(epochs=epochs, learning_rate=0.01, lr_schedule="cosine", warmup=0.2)
+    steps = 100
+    lr = make_optimizer(config, steps)._learning_rate  # the schedule itself
+    rates = [float(lr(step)) for step in range(epochs * steps + 1)]
+    peak = int(np.argmax(rates))
+    assert peak == pytest.approx(0.2 * epochs * steps, abs=1)
+    assert rates[peak] == pytest.approx(0.01)
+    assert rates[0] == pytest.approx(0.001) and rates[-1] == pytest.approx(0.0001, rel=0.05)
+
+
+def test_adam_gets_the_configured_betas():
+    optimizer = make_optimizer(TrainConfig(beta_1=0.7, beta_2=0.9), 10)
+    assert (optimizer.beta_1, optimizer.beta_2) == (0.7, 0.9)
+
+
+def test_cnn_fast_learns_from_a_few_thousand_images_in_one_epoch(mnist):
+    config = TrainConfig.for_preset(PRESETS["cnn-fast"], subset=5000, seed=1)
+    result = train(build("cnn-fast", 1), mnist, config)
+    assert config.epochs == 1 and result.test_accuracy > 0.93
+
+
+def test_settled_batch_norm_holds_the_mean_over_the_batches():
+    import keras
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                              keras.layers.BatchNormalization(momentum=0.99)])
+    x = np.random.default_rng(0).integers(0, 256, (2048, 28, 28), dtype=np.uint8)
+    settle_batch_norm(model, x)
+    norm = model.layers[-1]
+    assert np.allclose(norm.moving_mean.numpy(), x.reshape(-1, 784).mean(0) / 255.0, atol=1e-4)
+    assert norm.momentum == 0.99
