@@ -57,7 +57,7 @@ def start_app(folder: Path, env: dict | None = None, args: tuple[str, ...] = (),
     port = port or free_port()
     log = folder / "streamlit.log"
     environment = {**os.environ, **{f"DIGITLAB_{what.upper()}_DIR": str(folder / what)
-                                    for what in ("models", "drawings", "runs")}, **(env or {})}
+                                    for what in ("models", "drawings", "runs", "inside")}, **(env or {})}
     with log.open("a") as output:  # the server keeps its own copy of the descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "server.py", "--server.headless", "true",

@@ -230,11 +230,7 @@ def cmd_predict(args) -> int:
             _, p = predictor.predict_image(path)
         except (ImageError, OSError) as e:
             failed += 1
-            message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            if args.json:
-                print(json.dumps({"path": path, "error": message}), flush=True)
-            else:
-                _err(f"{path}: error: {message}")
+            _report_bad_image(path, e, args.json)
             continue
         if args.json:
             print(json.dumps({"path": path, "label": p.label, "confidence": p.confidence,
@@ -242,6 +238,51 @@ def cmd_predict(args) -> int:
         else:
             print(f"{path}: {class_names[p.label]} ({p.confidence:.1%})")
     return 1 if failed else 0
+
+
+def cmd_inspect(args) -> int:
+    from nn import inside
+    from nn.inference import predictor_for_file
+    from nn.preprocess import ImageError, to_mnist
+
+    info = args.workspace.models().resolve(args.model)
+    predictor = predictor_for_file(info.path)
+    class_names = data.dataset_info(info.dataset).class_names
+    train = None
+    failed = 0
+    for path in args.images:
+        try:
+            image28 = to_mnist(path)
+        except (ImageError, OSError) as e:
+            failed += 1
+            _report_bad_image(path, e, args.json)
+            continue
+        steps = inside.layers(predictor, image28)  # NotANetwork (a ValueError) ends it with a sentence
+        if train is None:
+            train = data.load(info.dataset, log=_err)
+            _err("nearest neighbours: reading the training set's features (once per model file)")
+        near = inside.neighbours(predictor, inside.file_key(info.path), train.x_train, train.y_train,
+                                 image28, k=args.neighbours)
+        label = int(steps[-1].values.argmax())
+        if args.json:
+            print(json.dumps({"path": path, "label": label, "layers": [s.summary() for s in steps],
+                              "neighbours": [vars(n) for n in near]}), flush=True)
+        else:
+            print(f"{path}: {class_names[label]}")
+            for s in steps:
+                print(f"  {s.name:24s} {s.type:20s} {'x'.join(map(str, s.shape)):>10s}  "
+                      f"mean {s.summary()['mean']:.3f}  max {s.summary()['max']:.3f}")
+            print("  nearest training images: " + ", ".join(
+                f"#{n.index} ({class_names[n.label]}, {n.distance:.2f})" for n in near))
+    return 1 if failed else 0
+
+
+def _report_bad_image(path: str, e: Exception, as_json: bool) -> None:
+    message = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+    if as_json:
+        print(json.dumps({"path": path, "error": message}), flush=True)
+    else:
+        _err(f"{path}: error: {message}")
 
 
 # --- models ----------------------------------------------------------------------------------
@@ -350,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("inspect", help="every layer's output for image files, and their nearest "
+                                       "training images")
+    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--neighbours", type=_positive_int, default=8, help="how many (default 8)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_inspect)
 
     p = sub.add_parser("models", help="list saved and bundled models")
     p.add_argument("--json", action="store_true")

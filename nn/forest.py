@@ -102,6 +102,9 @@ def train(model, data, config: TrainConfig, recorder: LiveMetrics, initial_epoch
 
 
 class ForestPredictor(Predicting):
+    inside_refusal = ("a random forest is not a network: it has no layers, filters or hidden "
+                      "features to look inside")
+
     def __init__(self, model):
         self.model = model
 

@@ -38,8 +38,38 @@ class Prediction:
         return self.confidence - float(self.probabilities[self.runner_up]) < 0.25
 
 
+class NotANetwork(ValueError):
+    """The model has no layers to look inside (the random forest); the message says so."""
+
+
+@dataclass(frozen=True)
+class LayerOutput:
+    name: str
+    type: str  # the layer's class, as Keras names it
+    values: np.ndarray  # its output for one image, without the batch axis
+
+
 class Predicting:
-    """What every predictor offers on top of its `probabilities(images)` and `saliency(image)`."""
+    """What every predictor offers on top of its `probabilities(images)` and `saliency(image)`.
+
+    Networks also look inside themselves (nn.inside): `layer_outputs`, `features` (the last hidden
+    layer, the one the answer is read from) and `first_weights` (what the first layer learned).
+    """
+
+    inside_refusal = "this model is not a network: it has no layers to look inside"
+
+    def layer_outputs(self, image28: np.ndarray) -> list[LayerOutput]:
+        """Every layer's output for one (28, 28) image, from the first layer to the answer."""
+        raise NotANetwork(self.inside_refusal)
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """(n, d): the last hidden layer's values for (n, 28, 28) images."""
+        raise NotANetwork(self.inside_refusal)
+
+    def first_weights(self) -> tuple[str, np.ndarray]:
+        """("filters", (k, h, w)) of a first convolution, or ("units", (k, 28, 28)) of a first
+        dense layer reading the pixels; ("", empty) when the first layer is neither."""
+        raise NotANetwork(self.inside_refusal)
 
     def predict_one(self, image28: np.ndarray) -> Prediction:
         p = self.probabilities(image28[np.newaxis])[0]

@@ -17,7 +17,7 @@ import numpy as np
 from nn.config import TEST_IMAGES, TrainConfig
 from nn.errors import ModelLoadError
 from nn.files import ArchiveError, zip_entries
-from nn.inference import Predicting
+from nn.inference import LayerOutput, Predicting
 from nn.kinds import Kind
 from nn.models import ModelSource, describe, plan_of
 from nn.progress import CHANCE_LOSS
@@ -95,6 +95,7 @@ class FilePredictor(Predicting):
         except (OSError, KeyError, ValueError, TypeError, IndexError):
             self.forward = None
         self._keras = None
+        self._extractors: dict = {}
         self._lock = threading.Lock()
         if self.forward is None:
             self.keras()  # load now, so that a bad file says so at once
@@ -120,6 +121,54 @@ class FilePredictor(Predicting):
 
     def saliency(self, image28: np.ndarray, class_index: int | None = None) -> np.ndarray:
         return self.keras().saliency(image28, class_index)
+
+    # --- inside the network (nn.inside) -----------------------------------------------------
+    def layer_outputs(self, image28: np.ndarray) -> list[LayerOutput]:
+        x = np.asarray(image28, dtype=np.float32).reshape(1, 28, 28)
+        if self.forward is not None:
+            pairs = [(layer.name, layer.kind, out[0])
+                     for layer, out in zip(self.forward.layers, self.forward.outputs(x))]
+        else:
+            model = self.model
+            layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+            outs = self._extractor("all", lambda k: k.Model(model.inputs, [la.output for la in layers]))(
+                [self.keras()._shaped(x)], training=False)
+            pairs = [(la.name, type(la).__name__, np.asarray(o)[0]) for la, o in zip(layers, outs)]
+        return [LayerOutput(name, kind, values) for name, kind, values in pairs if kind != "InputLayer"]
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """The input of the last layer (the answer is read from it)."""
+        x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
+        if self.forward is not None and len(x) <= self.NUMPY_AT_MOST:
+            return self.forward.outputs(x)[-2].reshape(len(x), -1)
+        model = self.model
+        extract = self._extractor("features", lambda k: k.Model(model.inputs, model.layers[-1].input))
+        shaped = self.keras()._shaped(x)
+        out = [np.asarray(extract([shaped[i:i + 1024]], training=False)) for i in range(0, len(x), 1024)]
+        return np.concatenate(out).reshape(len(x), -1)
+
+    def first_weights(self) -> tuple[str, np.ndarray]:
+        if self.forward is not None:
+            layers = [(layer.kind, layer.weights) for layer in self.forward.layers]
+        else:
+            layers = [(type(la).__name__, tuple(w.numpy() for w in la.weights)) for la in self.model.layers]
+        for kind, weights in layers:
+            if kind == "Conv2D" and weights[0].shape[2] == 1:  # (h, w, 1 channel in, filters)
+                return "filters", np.moveaxis(weights[0][:, :, 0, :], -1, 0)
+            if kind == "Dense" and weights[0].shape[0] == 28 * 28:
+                return "units", weights[0].T.reshape(-1, 28, 28)
+            if kind in ("Conv2D", "Dense"):
+                break
+        return "", np.zeros((0, 28, 28), np.float32)
+
+    def _extractor(self, name: str, make):
+        """A Keras model over this one's layers, built once."""
+        with self._lock:
+            if name not in self._extractors:
+                import keras
+
+                self._extractors[name] = make(keras)
+            return self._extractors[name]
 
 
 class KerasKind(Kind):

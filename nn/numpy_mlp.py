@@ -28,7 +28,7 @@ import numpy as np
 from nn.config import ConfigError, TrainConfig
 from nn.errors import ModelLoadError
 from nn.files import ArchiveError, zip_entries
-from nn.inference import Predicting, unit_scaled
+from nn.inference import LayerOutput, Predicting, unit_scaled
 from nn.kinds import Kind
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 
@@ -295,6 +295,16 @@ class NumpyPredictor(Predicting):
         if class_index is None:
             class_index = int(np.argmax(self.model.outputs(image28)[0]))
         return unit_scaled(self.model.input_gradient(image28, class_index))
+
+    def layer_outputs(self, image28: np.ndarray) -> list[LayerOutput]:
+        hidden, out = self.model.forward(self.model._flat(image28))
+        return [LayerOutput("hidden", "ReLU", hidden[0]), LayerOutput("output", "Linear", out[0])]
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        return self.model.forward(self.model._flat(images))[0]
+
+    def first_weights(self) -> tuple[str, np.ndarray]:
+        return "units", self.model.w1.T.reshape(-1, 28, 28)
 
 
 class NumpyKind(Kind):

@@ -29,6 +29,11 @@ def data_dir() -> Path:
     return _user_dir("DIGITLAB_DATA_DIR", "XDG_CACHE_HOME", ".cache", "data")
 
 
+def inside_cache_dir() -> Path:
+    """What nn.inside computes once per model file (features, maps); DIGITLAB_INSIDE_DIR moves it."""
+    return _user_dir("DIGITLAB_INSIDE_DIR", "XDG_CACHE_HOME", ".cache", "inside")
+
+
 def models_dir() -> Path:
     """Saved models; DIGITLAB_MODELS_DIR moves it."""
     return _user_dir("DIGITLAB_MODELS_DIR", "XDG_DATA_HOME", ".local/share", "models")

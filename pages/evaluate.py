@@ -57,10 +57,12 @@ views.confusion(matrix, class_names)
 st.subheader("Misclassified images")
 views.gallery(pred, images, class_names, name)
 
-per_class, comparison, explore = st.tabs(["Per class", "Compare two models", "Explore the data"])
+per_class, comparison, mapped, explore = st.tabs(["Per class", "Compare two models", "Map", "Explore the data"])
 with per_class:
     views.per_class(matrix, class_names)
 with comparison:
     views.comparison(pred, images, class_names, name, split, infos)
+with mapped:
+    views.network_map(name, info, class_names)
 with explore:
     views.explore(info.dataset, class_names)

@@ -36,6 +36,7 @@ def isolated_user_dirs(tmp_path, monkeypatch):
     """Every test saves models and drawings into its own folders, never the user's."""
     monkeypatch.setenv("DIGITLAB_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("DIGITLAB_DRAWINGS_DIR", str(tmp_path / "drawings"))
+    monkeypatch.setenv("DIGITLAB_INSIDE_DIR", str(tmp_path / "inside"))
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def trained(tmp_path_factory):
 def test_train_prints_the_contract_json(trained):
     models, result = trained
     assert set(result) == {"name", "path", "preset", "dataset", "epochs", "test_accuracy",
-                           "test_loss", "seconds", "run"}
+                           "test_loss", "seconds", "run", "calibration"}
+    assert result["calibration"] is None  # 200 held-out images are too few to fit a temperature
     assert result["name"] == "cli-dense" and result["preset"] == "dense-128"
     assert result["dataset"] == "mnist" and result["epochs"] == 2
     assert 0.8 < result["test_accuracy"] <= 1.0 and result["seconds"] > 0
@@ -88,6 +89,28 @@ def test_predict_reports_each_image_and_fails_at_the_end_on_a_bad_one(trained, m
     assert sum(lines[0]["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert lines[1]["path"] == str(bad) and "not an image" in lines[1]["error"]
     assert lines[2]["label"] == 7
+
+
+def test_inspect_gives_every_layer_and_the_nearest_training_images(trained, mnist, tmp_path):
+    models, _ = trained
+    good = tmp_path / "seven.png"
+    Image.fromarray(mnist.x_train[0]).save(good)  # a training image: its own nearest neighbour
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    out = run_cli("inspect", "--model", "cli-dense", str(good), str(bad), "--json", models_dir=models,
+                  check=False)
+    assert out.returncode == 1
+    first, second = [json.loads(line) for line in out.stdout.splitlines()]
+    assert set(first) == {"path", "label", "layers", "neighbours"} and first["label"] in range(10)
+    assert [(layer["type"], layer["shape"]) for layer in first["layers"]] == [
+        ("Input", [28, 28]), ("Flatten", [784]), ("Dense", [128]), ("Dense", [10])]
+    assert all({"name", "type", "shape", "mean", "max"} == set(layer) for layer in first["layers"])
+    nearest = first["neighbours"]
+    # the file goes through the same centring as a drawing, so it is close to itself, not equal
+    assert len(nearest) == 8 and nearest[0]["index"] == 0 and nearest[0]["distance"] < nearest[1]["distance"] / 2
+    assert nearest[0]["label"] == mnist.y_train[0]
+    assert [n["distance"] for n in nearest] == sorted(n["distance"] for n in nearest)
+    assert second["path"] == str(bad) and "not an image" in second["error"]
 
 
 def test_models_lists_saved_and_bundled_models(trained):

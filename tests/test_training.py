@@ -114,3 +114,18 @@ def test_settled_batch_norm_holds_the_mean_over_the_batches():
     norm = model.layers[-1]
     assert np.allclose(norm.moving_mean.numpy(), x.reshape(-1, 784).mean(0) / 255.0, atol=1e-4)
     assert norm.momentum == 0.99
+
+
+def test_a_fitted_temperature_is_folded_into_the_softmax_layer(mnist):
+    from nn.calibration import fit_temperature
+    from nn.data import training_split
+
+    config = small(epochs=2, subset=5000, validation_split=0.2)
+    model = build("dense-128", 0)
+    result = train(model, mnist, config)
+    calibration = result.calibration
+    assert calibration is not None and calibration["temperature"] > 0
+    assert 0 <= calibration["test_ece_after"] <= 1 and 0 <= calibration["test_ece_before"] <= 1
+    _, _, x_val, y_val = training_split(mnist, config)
+    after = model.predict(x_val / np.float32(255), verbose=0)
+    assert fit_temperature(after, y_val) == pytest.approx(1.0, rel=0.03)  # nothing left to fit

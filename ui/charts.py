@@ -137,19 +137,49 @@ def weight_tiles(weights: np.ndarray, columns: int = 8, scale: int = 4) -> Image
     weight so that the pattern shows even while the weights are still small.
     """
     w = np.asarray(weights, dtype=np.float32)
-    units = w.shape[1]
-    rows = -(-units // columns)
-    sheet = np.ones((rows * 29 + 1, columns * 29 + 1, 3), dtype=np.float32)
-    for unit in range(units):
-        tile = w[:, unit].reshape(28, 28)
+    return tiles(w.T.reshape(-1, 28, 28), columns, scale)
+
+
+RED, BLUE = np.array([0.84, 0.15, 0.16]), np.array([0.13, 0.4, 0.67])
+
+
+def tiles(maps: np.ndarray, columns: int = 8, scale: int = 4, diverging: bool = True,
+          labels: bool = False) -> Image.Image:
+    """(k, h, w) small pictures side by side, with a 1-pixel gap; each scaled by its own largest
+    value. Diverging: red for positive, blue for negative, on white (weights). Otherwise black
+    to white, as a layer's outputs (bright: the unit fired). With labels, each tile's number
+    is written under it."""
+    maps = np.asarray(maps, dtype=np.float32)
+    k, h, w = maps.shape
+    columns = max(1, min(columns, k))
+    rows = -(-k // columns)
+    sheet = np.full((rows * (h + 1) + 1, columns * (w + 1) + 1, 3), 1.0 if diverging else 0.35, np.float32)
+    for i, tile in enumerate(maps):
         top = float(np.abs(tile).max()) or 1.0
-        t = (tile / top)[..., None]  # -1..1
-        red, blue = np.array([0.84, 0.15, 0.16]), np.array([0.13, 0.4, 0.67])
-        rgb = np.where(t >= 0, 1 - t * (1 - red), 1 + t * (1 - blue))
-        r, c = divmod(unit, columns)
-        sheet[1 + r * 29:r * 29 + 29, 1 + c * 29:c * 29 + 29] = rgb
+        t = (tile / top)[..., None]
+        rgb = np.where(t >= 0, 1 - t * (1 - RED), 1 + t * (1 - BLUE)) if diverging else np.repeat(
+            np.clip(t, 0, 1), 3, axis=-1)
+        r, c = divmod(i, columns)
+        sheet[1 + r * (h + 1):(r + 1) * (h + 1), 1 + c * (w + 1):(c + 1) * (w + 1)] = rgb
     image = Image.fromarray(np.round(sheet * 255).astype(np.uint8))
-    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    return _numbered(image, k, columns, (h + 1) * scale, (w + 1) * scale) if labels else image
+
+
+def _numbered(image: Image.Image, k: int, columns: int, cell_h: int, cell_w: int) -> Image.Image:
+    """The tiles' numbers in a band under each row of tiles."""
+    from PIL import ImageDraw
+
+    rows = -(-k // columns)
+    band = 12
+    out = Image.new("RGB", (image.width, image.height + rows * band), "white")
+    draw = ImageDraw.Draw(out)
+    for r in range(rows):
+        out.paste(image.crop((0, r * cell_h, image.width, (r + 1) * cell_h)), (0, r * (cell_h + band)))
+        for c in range(columns):
+            if r * columns + c < k:
+                draw.text((c * cell_w + 2, r * (cell_h + band) + cell_h), str(r * columns + c), fill="#444")
+    return out
 
 
 def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,
@@ -201,4 +231,36 @@ def metric_bars(rows: list[dict], class_names) -> go.Figure:
     fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
                       yaxis=dict(tickformat=".0%", range=[min(0.8, min(r["f1"] for r in rows) - 0.02), 1]),
                       xaxis=dict(type="category"), legend=dict(orientation="h", y=1.1))
+    return fig
+
+
+DIGIT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def network_map(xy: np.ndarray, labels: np.ndarray, answers: np.ndarray, class_names,
+                star: np.ndarray | None = None, height: int = 520) -> go.Figure:
+    """One dot per image at its place on the map (nn.inside), coloured by its true class; the
+    ones the model gets wrong as crosses; a drawing as a black star. Each dot carries its index."""
+    fig = go.Figure()
+    wrong = labels != answers
+    for c, name in enumerate(class_names):
+        for miss in (False, True):
+            members = np.flatnonzero((labels == c) & (wrong == miss))
+            if not len(members):
+                continue
+            fig.add_trace(go.Scattergl(
+                x=xy[members, 0], y=xy[members, 1], mode="markers", name=f"{name}" + (" (wrong)" if miss else ""),
+                legendgroup=str(c), showlegend=not miss, customdata=members,
+                marker=dict(color=DIGIT_COLOURS[c % 10], size=9 if miss else 5,
+                            symbol="x" if miss else "circle", line=dict(width=0)),
+                text=[f"image {i}: {class_names[labels[i]]}, read as {class_names[answers[i]]}" for i in members],
+                hovertemplate="%{text}<extra></extra>"))
+    if star is not None:
+        fig.add_trace(go.Scatter(x=[star[0]], y=[star[1]], mode="markers", name="your drawing",
+                                 marker=dict(symbol="star", size=20, color="black", line=dict(color="white", width=1)),
+                                 hovertemplate="your drawing<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0), legend=dict(itemsizing="constant"),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
+                      dragmode="pan", clickmode="event+select")
     return fig

@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from nn.data import dataset_info
 from nn.drawings import DrawingsError
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
-from ui import charts
+from ui import charts, inside_views
 from ui.state import drawings, model_info, predictor_for, store
 
 CANVAS = 280
@@ -39,6 +39,11 @@ def show(active: str) -> None:
         answers = answer_columns(active, image28, saliency)
         if active in answers and model_info(active).dataset == "mnist":
             teach(original, image28, active, answers[active])
+    # after the answers, so that they are on screen before this starts
+    if st.toggle("Look inside the network", key="look_inside",
+                 help="Every layer's view of your drawing, what the first layer learned, the training "
+                      "images most like it and where it lands on a map of what the network has learned."):
+        inside_views.show(active, image28)
 
 
 def drawn():

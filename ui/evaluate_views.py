@@ -122,3 +122,18 @@ def explore(dataset_name: str, class_names) -> None:
     grid = chosen[start:start + 25]
     st.image([charts.pixels(data.x_train[i], scale=3) for i in grid],
              caption=[class_names[data.y_train[i]] for i in grid], width=84)
+
+
+def network_map(name: str, info, class_names) -> None:
+    """The test set on the map of the model's last hidden layer, its mistakes marked (on request:
+    it takes a second or two the first time for a model)."""
+    from nn.inference import NotANetwork
+    from ui.inside_views import test_map
+
+    if not st.toggle("Show the map of what it has learned", key="eval_map"):
+        st.caption("A map of the test images as the network sees them, with its mistakes marked.")
+        return
+    try:
+        test_map(name, predictor_for(name), info, class_names)
+    except NotANetwork as e:
+        st.info(f"{str(e).capitalize()}.")

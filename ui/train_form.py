@@ -87,6 +87,8 @@ def model_choice():
     if choice in PRESETS:
         p = PRESETS[choice]
         st.caption(f"{p.description}. *From: {p.source}.*")
+        if p.why:
+            st.info(p.why, icon=":material/bolt:")
         if p.kind == "numpy":
             explain_numpy_mlp()
         return choice

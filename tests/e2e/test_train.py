@@ -38,6 +38,8 @@ def progress(page) -> float:
 
 def test_a_run_survives_a_reload_stops_and_is_saved(page, app_url):
     open_train_form(page, app_url)
+    assert selected(page, "train_model") == "cnn-fast"  # suggested first, with why it is fast
+    see(page, "A good first model: it is fast because it is small")
     choose(page, "train_model", "dense-128")
     wait_idle(page)
     for key, value in (("train_subset", 20000), ("train_epochs", 30), ("train_batch", 16)):

@@ -1,0 +1,196 @@
+"""Inside the network: every layer's output for a drawing, its nearest training images, and a map.
+
+- `layers(predictor, image)`: the drawing as each layer sees it, from the input to the answer.
+- `neighbours(...)`: the training images closest to the drawing in the last hidden layer (the
+  space the answer is read from). Their features are computed once per model file and kept on
+  disk (`index`), so a query is one matrix product.
+- `test_map(...)`: a 2-D map of that space for the first MAP_IMAGES test images (t-SNE, fixed
+  seed: the same file gives the same map), kept on disk too; `place` puts a drawing on it.
+
+Model files are identified by their content's hash, so a retrained model never reuses an old
+index and two copies of one file share it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nn.files import write_atomic
+from nn.inference import LayerOutput, Predicting
+from nn.paths import inside_cache_dir
+
+NEIGHBOURS = 8
+MAP_IMAGES = 1500  # dots on the map: enough to see the clusters, few enough for t-SNE in a second
+PLACE_FROM = 5  # a drawing lands at the mean position of its nearest dots on the map
+
+_memory: dict[tuple[str, str], object] = {}  # (kind of cache, key) -> array, once read
+_building: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One layer's output for the drawing, with what the page and the CLI say about it."""
+
+    name: str
+    type: str
+    values: np.ndarray  # without the batch axis
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.values.shape)
+
+    def summary(self) -> dict:
+        return {"name": self.name, "type": self.type, "shape": list(self.shape),
+                "mean": round(float(self.values.mean()), 6), "max": round(float(self.values.max()), 6)}
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    index: int  # into the data set's training images
+    label: int
+    distance: float
+
+
+@dataclass(frozen=True)
+class Map:
+    """The test images' places on the 2-D map of the model's last hidden layer."""
+
+    xy: np.ndarray  # (n, 2)
+    labels: np.ndarray  # (n,) true classes of test images 0..n-1
+    answers: np.ndarray  # (n,) the model's answers
+    features: np.ndarray  # (n, d): where the map was made from (to place new drawings)
+
+    @property
+    def wrong(self) -> np.ndarray:
+        return self.labels != self.answers
+
+
+def layers(predictor: Predicting, image28: np.ndarray) -> list[Step]:
+    """The input, then every layer's output for it (raises nn.inference.NotANetwork)."""
+    outputs: list[LayerOutput] = predictor.layer_outputs(image28)
+    image = np.asarray(image28, dtype=np.float32).reshape(28, 28)
+    return [Step("input", "Input", image), *(Step(o.name, o.type, o.values) for o in outputs)]
+
+
+def file_key(path: Path) -> str:
+    """A model file's identity: the hash of its content (computed once per version of the file)."""
+    stat = Path(path).stat()
+    return _hash(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _hash(path: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:24]
+
+
+def _cached(kind: str, key: str, compute, save, load):
+    """From memory, else from disk, else computed once (other callers wait) and kept in both."""
+    memo = (kind, key)
+    if memo in _memory:
+        return _memory[memo]
+    with _guard:
+        lock = _building.setdefault(f"{kind}/{key}", threading.Lock())
+    with lock:
+        if memo not in _memory:
+            path = inside_cache_dir() / f"{key}.{kind}.npz"
+            try:
+                value = load(np.load(path))
+            except (OSError, ValueError, KeyError):
+                value = compute()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, lambda tmp: save(tmp, value))
+            _memory[memo] = value
+    return _memory[memo]
+
+
+@dataclass(frozen=True)
+class Index:
+    """The features of every training image, and their squared lengths (for distances)."""
+
+    rows: np.ndarray  # (n, d) float32
+    squared: np.ndarray  # (n,)
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> Index:
+        rows = np.asarray(rows, dtype=np.float32)
+        return cls(rows, (rows * rows).sum(axis=1))
+
+    def distances(self, point: np.ndarray) -> np.ndarray:
+        """Euclidean distances from `point` to each row (|a|^2 - 2ab + |b|^2)."""
+        point = np.asarray(point, dtype=np.float32).reshape(-1)
+        return np.sqrt(np.maximum(self.squared - 2 * (self.rows @ point) + point @ point, 0))
+
+
+def index(predictor: Predicting, key: str, x_train: np.ndarray) -> Index:
+    """The training images' features, computed once per model file (kept as float16 on disk:
+    60,000 x 128 is 15 MB)."""
+    def compute():
+        return Index.of(predictor.features(x_train.astype(np.float32) / 255.0).astype(np.float16))
+
+    def save(tmp, value: Index):
+        with open(tmp, "wb") as f:
+            np.savez(f, features=value.rows.astype(np.float16))
+
+    return _cached("index", f"{key}-{len(x_train)}", compute, save, lambda z: Index.of(z["features"]))
+
+
+def neighbours(predictor: Predicting, key: str, x_train: np.ndarray, y_train: np.ndarray,
+               image28: np.ndarray, k: int = NEIGHBOURS) -> list[Neighbour]:
+    """The `k` training images nearest to the drawing in the last hidden layer, nearest first."""
+    distances = index(predictor, key, x_train).distances(predictor.features(image28.reshape(1, 28, 28)))
+    nearest = np.argpartition(distances, k)[:k] if k < len(distances) else np.arange(len(distances))
+    nearest = nearest[np.argsort(distances[nearest], kind="stable")]
+    return [Neighbour(int(i), int(y_train[i]), float(distances[i])) for i in nearest]
+
+
+def project(features: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A 2-D t-SNE map of the features (after PCA to 30 dimensions), the same for the same input."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    x = features.astype(np.float32)
+    if x.shape[1] > 30:
+        x = PCA(30, random_state=seed).fit_transform(x)
+    perplexity = min(30.0, (len(x) - 1) / 3)
+    # sklearn exaggerates the clusters for its first 250 iterations; 100 more spread them out
+    return TSNE(2, init="pca", random_state=seed, max_iter=350, perplexity=perplexity).fit_transform(x)
+
+
+def test_map(predictor: Predicting, key: str, x_test: np.ndarray, y_test: np.ndarray,
+             images: int = MAP_IMAGES) -> Map:
+    """The map of the first `images` test images, computed once per model file."""
+    x, y = x_test[:images], y_test[:images]
+
+    def compute():
+        scaled = x.astype(np.float32) / 255.0
+        features = predictor.features(scaled)
+        answers = predictor.probabilities(scaled).argmax(axis=1)
+        return Map(project(features).astype(np.float32), y.astype(np.int64), answers.astype(np.int64),
+                   features.astype(np.float16))
+
+    def save(tmp, m: Map):
+        with open(tmp, "wb") as f:
+            np.savez(f, xy=m.xy, labels=m.labels, answers=m.answers, features=m.features)
+
+    def load(z) -> Map:
+        return Map(z["xy"], z["labels"], z["answers"], z["features"])
+
+    return _cached("map", f"{key}-{len(x)}", compute, save, load)
+
+
+def place(m: Map, features: np.ndarray) -> np.ndarray:
+    """Where a drawing with these features lands on the map: among the dots most like it."""
+    distances = Index.of(m.features).distances(features)
+    nearest = np.argsort(distances, kind="stable")[:PLACE_FROM]
+    return m.xy[nearest].mean(axis=0)

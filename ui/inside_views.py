@@ -1,0 +1,124 @@
+"""Inside the network, for a drawing: each layer's output, what the first layer learned, the
+nearest training images, and the map of the last hidden layer (nn.inside). Also the test set's
+map on the Evaluate page."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from nn import inside
+from nn.data import dataset_info
+from nn.inference import NotANetwork
+from ui import charts
+from ui.state import dataset, model_info, predictor_for
+
+PASSING = {  # layers whose output needs no picture: what they do, in a sentence
+    "Dropout": "unchanged when predicting (it switches off random units only while training)",
+    "Reshape": "the same numbers, given a channel axis",
+    "Flatten": "the maps laid out as one long row of numbers, for the dense layers",
+}
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(str(n) for n in shape)
+
+
+def show(name: str, image28: np.ndarray) -> None:
+    """The four views for the active model and the drawing."""
+    info = model_info(name)
+    predictor = predictor_for(name)
+    try:
+        steps = inside.layers(predictor, image28)
+    except NotANetwork as e:
+        st.info(f"{str(e).capitalize()}.", icon=":material/forest:")
+        return
+    class_names = dataset_info(info.dataset).class_names
+    by_layer, learned, near, mapped = st.tabs(["Layer by layer", "What it learned", "Nearest neighbours", "Map"])
+    with by_layer:
+        layer_by_layer(steps, class_names)
+    with learned:
+        what_it_learned(predictor)
+    with near:
+        neighbours(predictor, info, image28, class_names)
+    with mapped:
+        test_map(name, predictor, info, class_names, image28)
+
+
+def layer_by_layer(steps: list[inside.Step], class_names) -> None:
+    st.caption("Your drawing as each layer passes it on, from the pixels to the answer. Convolutions "
+               "turn one picture into many (one per filter: bright where the filter found its "
+               "pattern); pooling halves them; the dense layers mix everything into a few numbers.")
+    st.markdown("<div data-testid='layer-shapes'>" + " → ".join(shape_text(s.shape) for s in steps)
+                + "</div>", unsafe_allow_html=True)
+    for i, step in enumerate(steps):
+        with st.container(key=f"layer_{i}"):
+            st.markdown(f"**{step.name}** · {step.type} · `{shape_text(step.shape)}`")
+            layer_picture(step, last=i == len(steps) - 1, class_names=class_names)
+
+
+def layer_picture(step: inside.Step, last: bool, class_names) -> None:
+    values = step.values
+    if step.type in PASSING:
+        st.caption(PASSING[step.type])
+    elif last and values.shape == (len(class_names),):
+        st.html(charts.probability_html(values, class_names))
+    elif values.ndim == 3:  # height x width x channels: one small picture per channel
+        h = values.shape[0]
+        st.image(charts.tiles(np.moveaxis(values, -1, 0), columns=16, scale=max(2, 48 // h),
+                              diverging=False, labels=True))
+    elif values.ndim == 2:
+        st.image(charts.pixels(values, scale=4))
+    else:  # a dense layer's units, 32 to a row: red positive, blue negative
+        width = 32
+        padded = np.zeros(-(-values.size // width) * width, np.float32)
+        padded[:values.size] = values
+        st.image(charts.tiles(padded.reshape(1, -1, width), scale=12))
+
+
+def what_it_learned(predictor) -> None:
+    kind, weights = predictor.first_weights()
+    if kind == "filters":
+        st.caption(f"The {len(weights)} filters of the first convolution, each a {shape_text(weights.shape[1:])} "
+                   "pattern it slides over the image: red pixels add, blue ones subtract. Most "
+                   "find edges and strokes at one angle.")
+        st.image(charts.tiles(weights, columns=16, scale=12, labels=True))
+    elif kind == "units":
+        st.caption(f"The weights of the first layer's {len(weights)} units, one 28×28 picture each: "
+                   "red pixels excite the unit, blue ones inhibit it. Many look like blurred parts of digits.")
+        st.image(charts.tiles(weights, columns=16, scale=3))
+    else:
+        st.caption("The first layer is neither a convolution nor a dense layer over the pixels.")
+
+
+def neighbours(predictor, info, image28: np.ndarray, class_names) -> None:
+    d = dataset(info.dataset)
+    with st.spinner("Finding the nearest training images (the first time for a model, it reads all "
+                    "60,000 of them: a few seconds)…"):
+        found = inside.neighbours(predictor, inside.file_key(info.path), d.x_train, d.y_train, image28)
+    st.caption("The training images the network finds most like your drawing, measured in its last "
+               "hidden layer (the numbers its answer is read from). When they show another digit than "
+               "yours, that is the digit it mixes yours up with.")
+    st.image([charts.pixels(d.x_train[n.index], scale=3) for n in found],
+             caption=[f"{class_names[n.label]} · {n.distance:.2f}" for n in found], width=84)
+
+
+def test_map(name: str, predictor, info, class_names, image28: np.ndarray | None = None) -> None:
+    """The map of the test set; with a drawing, its place as a star. A click shows a dot's image."""
+    d = dataset(info.dataset)
+    with st.spinner("Drawing the map (once per model: a second or two)…"):
+        m = inside.test_map(predictor, inside.file_key(info.path), d.x_test, d.y_test)
+    star = inside.place(m, predictor.features(image28[np.newaxis])) if image28 is not None else None
+    st.caption(f"Each dot is one of {len(m.xy):,} test images, placed so that images the network sees "
+               "as alike sit together (a t-SNE map of its last hidden layer). Colours are the true "
+               f"classes; crosses are the {int(m.wrong.sum())} it gets wrong"
+               + ("; the star is your drawing" if star is not None else "")
+               + ". Classes whose clouds touch are the ones it confuses. Click a dot to see its image.")
+    event = st.plotly_chart(charts.network_map(m.xy, m.labels, m.answers, class_names, star),
+                            on_select="rerun", selection_mode="points", key=f"map_{name}",
+                            config={"scrollZoom": False})
+    points = event.selection.points if event else []
+    if points and points[0].get("customdata") is not None:
+        i = int(points[0]["customdata"])
+        st.image(charts.pixels(d.x_test[i], scale=4), width=112,
+                 caption=f"test image {i}: a {class_names[m.labels[i]]}, read as {class_names[m.answers[i]]}")
