@@ -13,7 +13,6 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 
 def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
@@ -55,7 +54,8 @@ def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
             f"{layers * 1000:.1f} ms",
         "nearest 8 training images of one drawing, index built (target < 100 ms)": f"{near * 1000:.1f} ms",
         "building the index: features of the 60,000 training images, once per model file": f"{index_s:.1f} s",
-        f"the map of {inside.MAP_IMAGES:,} test images, first time for the model (target < 2 s)": f"{first:.2f} s",
+        f"the map of {inside.MAP_IMAGES:,} test images, first time for the model (target < 2 s)":
+            f"{first:.2f} s",
         "the map again (in memory / read from disk)": f"{again * 1000:.1f} ms / {from_disk * 1000:.0f} ms",
     }
 

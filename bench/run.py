@@ -255,7 +255,7 @@ def main(argv=None, browser=None) -> int:
     quick = args.quick
     repeat = 3 if quick else 15
 
-    from bench import drawn_digits, inside, queue
+    from bench import calibration, drawn_digits, inside, queue
     from nn.store import DEFAULT_MODEL
 
     sections = [
@@ -263,6 +263,9 @@ def main(argv=None, browser=None) -> int:
         ("Drawn digits: 160 digits drawn with the mouse on the Draw page's canvas in Chromium",
          table(drawn_digits.score_bundled())),
         ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
+        ("Calibration: expected calibration error without and with the fitted temperature "
+         "(bench.calibration)",
+         table(calibration.measure())),
         ("Inside the network (bench.inside)", pairs(inside.measure(repeat=5 if quick else 50))),
         *in_the_browser(quick, browser),
     ]

@@ -57,7 +57,8 @@ views.confusion(matrix, class_names)
 st.subheader("Misclassified images")
 views.gallery(pred, images, class_names, name)
 
-per_class, comparison, mapped, explore = st.tabs(["Per class", "Compare two models", "Map", "Explore the data"])
+per_class, comparison, mapped, explore = st.tabs(
+    ["Per class", "Compare two models", "Map", "Explore the data"])
 with per_class:
     views.per_class(matrix, class_names)
 with comparison:

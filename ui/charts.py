@@ -250,17 +250,21 @@ def network_map(xy: np.ndarray, labels: np.ndarray, answers: np.ndarray, class_n
             if not len(members):
                 continue
             fig.add_trace(go.Scattergl(
-                x=xy[members, 0], y=xy[members, 1], mode="markers", name=f"{name}" + (" (wrong)" if miss else ""),
+                x=xy[members, 0], y=xy[members, 1], mode="markers",
+                name=f"{name}" + (" (wrong)" if miss else ""),
                 legendgroup=str(c), showlegend=not miss, customdata=members,
                 marker=dict(color=DIGIT_COLOURS[c % 10], size=9 if miss else 5,
                             symbol="x" if miss else "circle", line=dict(width=0)),
-                text=[f"image {i}: {class_names[labels[i]]}, read as {class_names[answers[i]]}" for i in members],
+                text=[f"image {i}: {class_names[labels[i]]}, read as {class_names[answers[i]]}"
+                      for i in members],
                 hovertemplate="%{text}<extra></extra>"))
     if star is not None:
         fig.add_trace(go.Scatter(x=[star[0]], y=[star[1]], mode="markers", name="your drawing",
-                                 marker=dict(symbol="star", size=20, color="black", line=dict(color="white", width=1)),
+                                 marker=dict(symbol="star", size=20, color="black",
+                                             line=dict(color="white", width=1)),
                                  hovertemplate="your drawing<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0), legend=dict(itemsizing="constant"),
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0),
+                      legend=dict(itemsizing="constant"),
                       xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
                       dragmode="pan", clickmode="event+select")
     return fig

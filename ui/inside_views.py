@@ -34,7 +34,8 @@ def show(name: str, image28: np.ndarray) -> None:
         st.info(f"{str(e).capitalize()}.", icon=":material/forest:")
         return
     class_names = dataset_info(info.dataset).class_names
-    by_layer, learned, near, mapped = st.tabs(["Layer by layer", "What it learned", "Nearest neighbours", "Map"])
+    by_layer, learned, near, mapped = st.tabs(
+        ["Layer by layer", "What it learned", "Nearest neighbours", "Map"])
     with by_layer:
         layer_by_layer(steps, class_names)
     with learned:
@@ -79,13 +80,14 @@ def layer_picture(step: inside.Step, last: bool, class_names) -> None:
 def what_it_learned(predictor) -> None:
     kind, weights = predictor.first_weights()
     if kind == "filters":
-        st.caption(f"The {len(weights)} filters of the first convolution, each a {shape_text(weights.shape[1:])} "
-                   "pattern it slides over the image: red pixels add, blue ones subtract. Most "
-                   "find edges and strokes at one angle.")
+        st.caption(f"The {len(weights)} filters of the first convolution, each a "
+                   f"{shape_text(weights.shape[1:])} pattern it slides over the image: red pixels add, "
+                   "blue ones subtract. Most find edges and strokes at one angle.")
         st.image(charts.tiles(weights, columns=16, scale=12, labels=True))
     elif kind == "units":
         st.caption(f"The weights of the first layer's {len(weights)} units, one 28×28 picture each: "
-                   "red pixels excite the unit, blue ones inhibit it. Many look like blurred parts of digits.")
+                   "red pixels excite the unit, blue ones inhibit it. Many look like blurred parts "
+                   "of digits.")
         st.image(charts.tiles(weights, columns=16, scale=3))
     else:
         st.caption("The first layer is neither a convolution nor a dense layer over the pixels.")
