@@ -22,9 +22,10 @@ from harness.server import kill_app, start_app, stop_app
 from nn.config import TrainConfig
 from nn.drawings import DrawingStore
 from nn.paths import REPO_ROOT
-from nn.runs import Run, RunState
+from nn.runs import RunState
 from nn.store import ModelStore, StoreError
 from nn.workspaces import LOCAL_WORKSPACE
+from tests.test_runs import wait_for
 
 SAVE_MODELS = """
 import sys
@@ -206,16 +207,6 @@ def test_killed_between_a_drawings_images_and_its_record(tmp_path):
     assert len(list(root.glob("*-28.png"))) == 2  # its images were written: the kill was mid-save
 
 
-def wait_for(run: Run, condition, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = run.status()
-        if status and condition(status):
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"timed out; the run is {run.status()}")
-
-
 @pytest.mark.slow
 def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "app" / "runs"))
@@ -223,9 +214,9 @@ def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path
     try:
         runs = LOCAL_WORKSPACE.runs()
         run = runs.submit("dense-128", "mnist", TrainConfig(epochs=6, subset=20_000, batch_size=32)).run
-        wait_for(run, lambda s: run.checkpoint_epoch() >= 2)
+        wait_for(run, lambda s: run.checkpoint_epoch() >= 2, timeout=180)
         kill_app(app)  # the server only: its worker notices and ends, as after a crash
-        status = wait_for(run, lambda s: s["state"] != RunState.RUNNING)
+        status = wait_for(run, lambda s: s["state"] != RunState.RUNNING, timeout=180)
         kept = run.checkpoint_epoch()
         assert status["state"] == "interrupted" and kept >= 2, status
     finally:
@@ -233,10 +224,11 @@ def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path
     waiting = runs.submit("sigmoid-10", "mnist", TrainConfig(epochs=1, subset=1000)).run  # while down
     app = start_app(tmp_path / "app")  # a restart: nobody opens a page
     try:
-        wait_for(waiting, lambda s: s["state"] == RunState.FINISHED)  # the queue starts with the server
+        # the queue starts with the server
+        wait_for(waiting, lambda s: s["state"] == RunState.FINISHED, timeout=180)
         assert run.state is RunState.INTERRUPTED  # until its owner resumes it
         runs.resume(run.id)
-        status = wait_for(run, lambda s: not RunState(s["state"]).active)
+        status = wait_for(run, lambda s: not RunState(s["state"]).active, timeout=180)
     finally:
         stop_app(app)
     assert status["state"] == "finished", status
