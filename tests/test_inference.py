@@ -87,9 +87,11 @@ def test_models_it_cannot_run_go_to_tensorflow(tmp_path, mnist):
 
 
 def test_a_file_predictor_answers_small_batches_in_numpy_and_large_ones_in_tensorflow(mnist):
+    from nn.keras_kind import FilePredictor
+
     path = ModelStore().get("mnist-cnn-best").path
-    predictor = inference.predictor_for_file(path)
-    assert predictor is inference.predictor_for_file(path)  # loaded once per file version
+    assert inference.predictor_for_file(path) is inference.predictor_for_file(path)  # once per version
+    predictor = FilePredictor(path)  # a new one: the shared one may have used TensorFlow already
     x = mnist.x_test[:600] / np.float32(255)
     small = np.concatenate([predictor.probabilities(x[i:i + 20]) for i in range(0, 600, 20)])
     assert predictor._keras is None  # so far without TensorFlow's model
