@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from nn.augment import Augmenter, _random_erasing, affine_transforms, apply_affine
+from nn.augment import (
+    LOW_RES_PROBABILITY,
+    Augmenter,
+    _low_resolution,
+    _random_erasing,
+    affine_transforms,
+    apply_affine,
+)
 
 
 def centre_of_mass(image: np.ndarray) -> np.ndarray:
@@ -48,3 +55,15 @@ def test_random_erasing_fills_one_rectangle_in_about_half_the_images():
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         assert mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].all()  # one solid rectangle
         assert 0.01 < mask.mean() < 0.3
+
+
+def test_low_resolution_blurs_some_digits_and_keeps_their_ink_where_it_was(mnist):
+    x = mnist.x_test[:400, ..., None] / np.float32(255)
+    out = _low_resolution(tf.constant(x), tf.constant([5, 3])).numpy()
+    changed = np.abs(out - x).max(axis=(1, 2, 3)) > 1e-6
+    assert abs(changed.mean() - LOW_RES_PROBABILITY) < 0.08
+    blurred, sharp = out[changed], x[changed]
+    assert np.allclose(blurred.max(axis=(1, 2, 3)), 1.0, atol=1e-3)  # as bright as before
+    assert (blurred > 0.05).sum() > (sharp > 0.05).sum()  # the strokes spread ...
+    for a, b in zip(blurred[:20, ..., 0], sharp[:20, ..., 0]):
+        np.testing.assert_allclose(centre_of_mass(a), centre_of_mass(b), atol=0.6)  # ... in place
