@@ -255,13 +255,15 @@ def main(argv=None, browser=None) -> int:
     quick = args.quick
     repeat = 3 if quick else 15
 
-    from bench import calibration, drawn_digits, inside, queue
+    from bench import calibration, drawn_digits, inside, queue, robustness
     from nn.store import DEFAULT_MODEL
 
     sections = [
         ("Bundled models", table(bundled_models())),
         ("Drawn digits: 160 digits drawn with the mouse on the Draw page's canvas in Chromium",
          table(drawn_digits.score_bundled())),
+        ("Digits MNIST never showed: other writers' digits scanned at 8x8, and the drawn digits "
+         "(bench.robustness)", table(robustness.measure())),
         ("Inference latency: one canvas drawing", pairs(bench_latency(DEFAULT_MODEL, 20 if quick else 200))),
         ("Calibration: expected calibration error without and with the fitted temperature "
          "(bench.calibration)",

@@ -14,6 +14,23 @@ def test_benchmarks_run_on_a_tiny_budget(tmp_path, browser):
     assert run.main(["--quick", "--output", str(report)], browser=browser) == 0
     text = report.read_text()
     for section in ("Inference latency", "Draw page in Chromium", "A class on one server", "Training queue",
-                    "Training throughput", "Presets", "Bundled models"):
+                    "Training throughput", "Presets", "Bundled models", "Digits MNIST never showed"):
         assert f"## {section}" in text
     assert "speed-up of the app over model.predict" in text and "cnn-best" in text
+
+
+def test_the_scanned_digits_are_normalised_like_mnist_and_the_bundled_cnn_reads_them():
+    from bench import robustness
+
+    x, y = robustness.scanned_digits()
+    assert x.shape == (1797, 28, 28) and x.max() == pytest.approx(1.0) and sorted(set(y)) == list(range(10))
+    row = robustness.measure()[0]  # the bundled models, mnist-cnn-best first
+    assert row["model"] == "mnist-cnn-best" and float(row["scanned 8x8 (1,797)"].rstrip("%")) > 90
+
+
+def test_time_to_an_accuracy_is_the_quickest_training_that_reached_it():
+    from bench.recipes import time_to
+
+    points = [(5.2, 0.9918), (11.0, 0.9931), (24.5, 0.9952), (47.0, 0.9949)]
+    assert time_to(points, 0.99) == "5 s" and time_to(points, 0.995) == "24 s"
+    assert time_to(points, 0.997) == "not reached"
