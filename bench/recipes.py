@@ -43,10 +43,18 @@ TABLE = (
            target="≥ 85%"),
 )
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+def _span(seconds: list[float]) -> str:
+    return f"{min(seconds):.1f} s" if len(seconds) == 1 else f"{min(seconds):.1f}–{max(seconds):.1f} s"
+
+
 CURVES = {
-    "cnn-fast": [Recipe(f"{n} epochs", "cnn-fast", ("--epochs", str(n), *(FAST_LONGER if n > 1 else ())))
+    "cnn-fast": [Recipe(_epochs(n), "cnn-fast", ("--epochs", str(n), *(FAST_LONGER if n > 1 else ())))
                  for n in (1, 2, 4, 8)],
-    "cnn-best": [Recipe(f"{n} epochs", "cnn-best", ("--epochs", str(n), "--validation-split", "0"))
+    "cnn-best": [Recipe(_epochs(n), "cnn-best", ("--epochs", str(n), "--validation-split", "0"))
                  for n in (1, 3, 5, 10)],
 }
 
@@ -71,7 +79,7 @@ def table_rows() -> list[dict]:
         rows.append({
             "recipe": recipe.label, "command": f"`{command}`",
             "seeds": ", ".join(map(str, recipe.seeds)),
-            "training time": f"{min(seconds):.1f}–{max(seconds):.1f} s",
+            "training time": _span(seconds),
             "test accuracy": ", ".join(f"{r['test_accuracy']:.2%}" for r in results),
             "target": recipe.target,
         })

@@ -97,7 +97,7 @@ def dense_plan(hidden: tuple[int, ...], activation: str = "relu", dropout: float
     return tuple(layers)
 
 
-def _cnn_best_plan(widths: tuple[int, int]) -> Plan:
+def _four_conv_plan(widths: tuple[int, int]) -> Plan:
     """Two blocks of conv-relu, conv-relu, max-pool, then batch norm, then a dense head.
 
     Batch norm sits after the pooling, on a quarter of the values: on this 2-core CPU batch norm
@@ -110,17 +110,26 @@ def _cnn_best_plan(widths: tuple[int, int]) -> Plan:
     return (AsImage(), *blocks, Flat(), Dense(128, None, bias=False), Norm(), Act("relu"), Drop(0.4))
 
 
+def _two_conv_plan(widths: tuple[int, int], dense: int, dropout: float = 0.0) -> Plan:
+    """Two 5x5 convolutions, each followed by max-pooling and batch norm, then a dense layer
+    with batch norm: the cheap shape of the fast recipes, where little happens at full size."""
+    layers: list[Layer] = [AsImage()]
+    for filters in widths:
+        layers += [Conv(filters, 5), Pool(), Norm()]
+    layers += [Flat(), Dense(dense, None, bias=False), Norm(), Act("relu")]  # batch norm is its bias
+    return (*layers, Drop(dropout)) if dropout else tuple(layers)
+
+
 PLANS: dict[str, Plan] = {
-    "cnn-fast": (AsImage(), Conv(24, 5), Pool(), Norm(), Conv(32, 5), Pool(), Norm(), Flat(),
-                 Dense(128, None, bias=False), Norm(), Act("relu")),
+    "cnn-fast": _two_conv_plan((24, 32), 128),
     "dense-128": dense_plan((128,)),
     "dense-128x2": dense_plan((128, 128)),
     "sigmoid-10": dense_plan((10,), "sigmoid"),
     # the tutorial's first CNN: its convolution has no activation
     "cnn-1": (AsImage(), Conv(28, 3, None), Pool(), Flat(), Dense(128), Drop(0.2)),
     "cnn-2": (AsImage(), Conv(32, 5), Pool(), Conv(32, 3), Pool(), Drop(0.2), Flat(), Dense(128)),
-    "cnn-best": _cnn_best_plan((32, 64)),
-    "cnn-wide": _cnn_best_plan((64, 128)),
+    "cnn-best": _two_conv_plan((32, 64), 256, dropout=0.3),
+    "cnn-wide": _four_conv_plan((64, 128)),
     "dense-best": dense_plan((256, 256), dropout=0.2),
 }
 
@@ -263,10 +272,18 @@ PRESETS = {
                "Neural networks lecture, first Keras CNN", "adam", 1e-3, 64, 5),
         Preset("cnn-2", "Two conv layers (32 5x5, 32 3x3) with max-pooling, dropout, Dense 128",
                "Neural networks lecture, second Keras CNN", "adam", 1e-3, 64, 5),
-        Preset("cnn-best", "Ours: 4 conv layers with batch norm, augmentation, warm-up + cosine LR",
-               "Digit Lab", "adam", 3e-3, 256, 15, augment=True, lr_schedule="cosine"),
-        Preset("cnn-wide", "Ours, wider for harder data such as Fashion-MNIST: cnn-best with 64 and 128 "
-               "filters, 30 epochs", "Digit Lab", "adam", 2e-3, 128, 30, augment=True, lr_schedule="cosine"),
+        # cnn-fast's shape, wider (32/64 filters, a dense layer of 256 and dropout), trained for
+        # ten augmented epochs: 99.60-99.70% in 90 s, where the former four-conv cnn-best took 14
+        # minutes for 99.63% (README: what we tried).
+        Preset("cnn-best", "Ours: two 5x5 conv layers (32, 64 filters) with batch norm, dense 256, "
+               "augmentation, warm-up + cosine LR", "Digit Lab", "adam", 5e-3, 256, 10, augment=True,
+               lr_schedule="cosine", warmup=0.2,
+               why="Our most accurate digit reader: cnn-fast made wider, and trained for ten passes over "
+                   "images it sees moved, turned, resized, thickened and blurred, so it learns the "
+                   "digit rather than the pixels."),
+        Preset("cnn-wide", "Ours, for harder data such as Fashion-MNIST: four 3x3 conv layers of 64 and "
+               "128 filters with batch norm, augmentation, 30 epochs", "Digit Lab", "adam", 2e-3, 128, 30,
+               augment=True, lr_schedule="cosine"),
         Preset("dense-best", "Ours: two hidden layers of 256 relu units with dropout 0.2, augmentation, "
                "warm-up + cosine LR", "Digit Lab", "adam", 2e-3, 128, 20, augment=True,
                lr_schedule="cosine"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Produces the bundled models in assets/models/ with `python -m nn train` and fixed seeds.
-# All of them take about 80 minutes on a 2-core machine (fashion-cnn-wide alone about 65).
+# All of them take about 70 minutes on a 2-core machine (fashion-cnn-wide alone about 65; mnist-cnn-best 1.5).
 # Usage: bash scripts/train_bundled_models.sh [all|MODEL...]
 #   e.g. `bash scripts/train_bundled_models.sh mnist-dense-best` retrains only that one (~3 min).
 set -euo pipefail
