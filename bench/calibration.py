@@ -15,11 +15,9 @@ def measure() -> list[dict]:
     from nn import data
     from nn.calibration import expected_calibration_error, tempered
     from nn.inference import predictor_for_file
-    from nn.preprocess import to_mnist
     from nn.store import ModelStore
 
-    images, drawn_labels, _ = drawn_digits.load()
-    drawn = np.stack([to_mnist(image) for image in images])
+    drawn, drawn_labels, _ = drawn_digits.normalised()
     rows = []
     for info in ModelStore().list():
         if not info.bundled or info.path.suffix != ".keras":

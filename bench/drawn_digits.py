@@ -166,12 +166,17 @@ def load(folder: Path = HERE) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
     return images, np.array([index[n]["label"] for n in names]), names
 
 
-def score(predictor, folder: Path = HERE) -> dict:
-    """Accuracy of a predictor on the set, through the Draw page's preprocessing."""
+def normalised(folder: Path = HERE) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(28x28 images as the Draw page's preprocessing makes them, labels, file names) of the set."""
     from nn.preprocess import to_mnist
 
     images, labels, names = load(folder)
-    x = np.stack([to_mnist(image) for image in images])
+    return np.stack([to_mnist(image) for image in images]), labels, names
+
+
+def score(predictor, folder: Path = HERE) -> dict:
+    """Accuracy of a predictor on the set, through the Draw page's preprocessing."""
+    x, labels, names = normalised(folder)
     predicted = predictor.probabilities(x).argmax(axis=1)
     wrong = [(names[i], int(labels[i]), int(predicted[i])) for i in np.flatnonzero(predicted != labels)]
     return {"accuracy": float((predicted == labels).mean()), "n": len(labels), "wrong": wrong}

@@ -34,10 +34,9 @@ def scanned_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def drawn_digits() -> tuple[np.ndarray, np.ndarray]:
     from bench import drawn_digits as drawn
-    from nn.preprocess import to_mnist
 
-    images, labels, _ = drawn.load()
-    return np.stack([to_mnist(image) for image in images]), labels
+    x, labels, _ = drawn.normalised()
+    return x, labels
 
 
 def misreadings(truth: np.ndarray, predicted: np.ndarray, top: int = 4) -> str:
