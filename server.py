@@ -39,11 +39,34 @@ def warm_up() -> None:
         print(f"warm-up stopped: {e}", flush=True)
 
 
+SERVED_OPTIONS = ("server.fileWatcherType", "server.runOnSave", "server.address", "server.port",
+                  "runner.postScriptGC")
+LOOPBACK_ADDRESSES = ("", "localhost", "127.0.0.1", "::1")
+
+
+def report_configuration() -> None:
+    """One line with what the server runs with (tests/test_served_config.py reads it), and a
+    warning when everybody would share one workspace on an address others can reach."""
+    from streamlit import config
+
+    from nn import workspaces
+
+    options = {name: config.get_option(name) for name in SERVED_OPTIONS}
+    mode = workspaces.mode()
+    print("Digit Lab serves with " + " ".join(f"{k}={v}" for k, v in options.items())
+          + f" workspaces={mode}", flush=True)
+    if mode == workspaces.SINGLE and str(options["server.address"] or "") not in LOOPBACK_ADDRESSES:
+        print(f"WARNING: serving on {options['server.address']} in single-user mode: everybody who "
+              "opens the app shares one workspace (models, drawings, runs). For a class, set "
+              "DIGITLAB_WORKSPACES=per-user.", flush=True)
+
+
 @asynccontextmanager
 async def lifespan(app):
     from nn import queue
     from nn.paths import runs_dir
 
+    report_configuration()
     if os.environ.get("DIGITLAB_WARM_UP", "1") != "0":
         threading.Thread(target=warm_up, name="digitlab-warm-up", daemon=True).start()
     queue.app_scheduler(runs_dir())

@@ -1,4 +1,11 @@
-"""The app as a real server on a free loopback port, with its own data folders."""
+"""The app as a real server on a free loopback port, with its own data folders.
+
+The server is started by `run.sh`, as a user starts it: the same entry, the same configuration
+(.streamlit/config.toml). Only the port (PORT), the address (loopback) and the data folders
+(DIGITLAB_*_DIR) differ, plus the environment a test gives (DIGITLAB_WORKSPACES=per-user, as the
+README's command for a class) and, for the login test, a secrets file in place of
+.streamlit/secrets.toml. tests/test_served_config.py holds this so.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +21,8 @@ from pathlib import Path
 from nn.paths import REPO_ROOT
 
 START_TIMEOUT = 90  # seconds for the server to answer its health check
+RUN_SH = REPO_ROOT / "run.sh"
+LOOPBACK = "127.0.0.1"
 
 
 def free_port() -> int:
@@ -50,23 +58,26 @@ def wait_healthy(app: App, timeout: float = START_TIMEOUT) -> None:
     raise RuntimeError(f"streamlit did not become healthy in {timeout} s:\n{tail(app.log)}")
 
 
-def start_app(folder: Path, env: dict | None = None, args: tuple[str, ...] = (),
+def served_args(secrets: Path | None = None) -> list[str]:
+    """What the harness adds to run.sh's command: the address, and a test's login secrets."""
+    return ["--server.address", LOOPBACK, *(["--secrets.files", str(secrets)] if secrets else [])]
+
+
+def start_app(folder: Path, env: dict | None = None, secrets: Path | None = None,
               port: int | None = None) -> App:
-    """Start `streamlit run server.py` with its files in `folder`; stop it with stop_app."""
+    """Start the app through run.sh with its files in `folder`; stop it with stop_app."""
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log = folder / "streamlit.log"
     environment = {**os.environ, **{f"DIGITLAB_{what.upper()}_DIR": str(folder / what)
-                                    for what in ("models", "drawings", "runs", "inside")}, **(env or {})}
+                                    for what in ("models", "drawings", "runs", "inside")},
+                   "PORT": str(port), **(env or {})}
     with log.open("a") as output:  # the server keeps its own copy of the descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "server.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args],
-            cwd=REPO_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True,
+        process = subprocess.Popen(  # run.sh execs the server: this process is the server
+            ["bash", str(RUN_SH), *served_args(secrets)], cwd=REPO_ROOT, env=environment,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    app = App(f"http://127.0.0.1:{port}", process, log, folder)
+    app = App(f"http://{LOOPBACK}:{port}", process, log, folder)
     try:
         wait_healthy(app)
     except BaseException:

@@ -7,14 +7,19 @@ PY="$VENV/bin/python"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # The virtual environment with the pinned requirements; reinstalls when a requirements file changes.
+# The stamp keeps one line per file installed ("name sha256"), so that the test suite's install
+# (requirements-dev.txt, which includes requirements.txt) also counts as the app's.
 ensure_venv() {  # ensure_venv requirements.txt [requirements-dev.txt]
     if [ ! -x "$PY" ]; then
         say "creating the virtual environment in $VENV"
         python3 -m venv "$VENV" || { echo "python3 -m venv failed: install python3-venv" >&2; return 1; }
     fi
-    local stamp="$VENV/.digitlab-requirements" want
-    want=$(cat "$@" requirements.txt | sha256sum | cut -d' ' -f1)
-    if [ ! -f "$stamp" ] || ! grep -qx "$want" "$stamp"; then
+    local stamp="$VENV/.digitlab-requirements" want f missing=0
+    want=$(for f in "$@" requirements.txt; do echo "$f $(sha256sum < "$f" | cut -d' ' -f1)"; done | sort -u)
+    while read -r f; do
+        grep -qxF "$f" "$stamp" 2>/dev/null || missing=1
+    done <<< "$want"
+    if [ "$missing" = 1 ]; then
         say "installing Python packages from $*"
         "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
         local args=()

@@ -128,7 +128,7 @@ def login_app(tmp_path_factory, oidc_provider):
         f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
         'client_id = "digitlab"\nclient_secret = "digitlab-secret"\n'
         f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n')
-    app = start_app(folder, env=PER_USER, args=("--secrets.files", str(secrets_file)), port=port)
+    app = start_app(folder, env=PER_USER, secrets=secrets_file, port=port)
     yield app
     stop_app(app)
 
