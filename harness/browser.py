@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -16,10 +17,18 @@ CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 TIMEOUT_MS = 60_000
+# The browsers stand in for the people's own machines: below the server's priority, so that
+# what they cost on this one machine does not count as the server's slowness, and above the
+# training workers' (nn.worker.NICENESS = 10), since laptops would not share their CPU with the
+# class's trainings either.
+BROWSER_NICENESS = 5
+NICED_CHROMIUM = Path(__file__).resolve().parent / "chromium-niced"
 
 
-def launch(playwright, **options):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **options)
+def launch(playwright, niceness: int = BROWSER_NICENESS, **options):
+    environment = {**os.environ, "DIGITLAB_CHROMIUM": CHROMIUM, "DIGITLAB_BROWSER_NICENESS": str(niceness)}
+    return playwright.chromium.launch(executable_path=str(NICED_CHROMIUM), args=CHROMIUM_ARGS,
+                                      headless=True, env=environment, **options)
 
 
 def new_page(browser, width: int = 1400, height: int = 1000, **options):

@@ -16,6 +16,7 @@ import fcntl
 import heapq
 import multiprocessing
 import os
+import statistics
 import threading
 import time
 from collections import Counter
@@ -28,6 +29,9 @@ from nn.runs import Run, RunState
 from nn.workspaces import every_workspace
 
 START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
+RECENT_RUNS = 8  # the finished runs whose real durations set the pace of the start estimates
+PACE_LIMITS = (0.5, 10.0)
+PACE_AFTER = 0.2  # a training run tells its pace once this share of its batches is done
 LOOK_CACHE_SECONDS = 0.5  # many pages look at the queue twice a second; one scan serves them all
 RESPAWN_DELAY = 10.0  # after a worker died before it was ready
 _SPAWN = multiprocessing.get_context("spawn")  # a fork of a process running TensorFlow is unsafe
@@ -93,19 +97,40 @@ def start_times(waiting_seconds: list[float], busy_seconds: list[float], slots: 
     return starts
 
 
-def estimated_seconds(run: Run) -> float:
+def estimated_seconds(run: Run, pace: float = 1.0) -> float:
+    """How long `run` should take from its start to its end, at this server's recent `pace`."""
     spec = run.spec
-    return START_SECONDS + run.kind.estimate_seconds(spec.source, spec.config, TRAIN_IMAGES)
+    return pace * (START_SECONDS + run.kind.estimate_seconds(spec.source, spec.config, TRAIN_IMAGES))
 
 
-def remaining_seconds(run: Run, status: dict) -> float:
+def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict]]) -> float:
+    """How much longer than estimated runs take from start to end on this server now: the last
+    finished runs, and those training that are far enough along to tell (under a class's load,
+    trainings share the cores with the server, the pages and one another). 1.0 with no history."""
+    recent = sorted(finished, key=lambda rs: rs[1]["ended_at"])[-RECENT_RUNS:]
+    ratios = [(status["ended_at"] - status["started_at"]) / estimated_seconds(run) for run, status in recent]
+    for run, status in training:
+        done = fraction_done(run.counters())
+        if done >= PACE_AFTER and status.get("started_at"):
+            taken = time.time() - status["started_at"]
+            ratios.append((taken + remaining_seconds(run, status)) / estimated_seconds(run))
+    return min(max(statistics.median(ratios), PACE_LIMITS[0]), PACE_LIMITS[1]) if ratios else 1.0
+
+
+def fraction_done(counters: dict) -> float:
+    done = counters.get("epoch", 0) * counters.get("batches_per_epoch", 0) + counters.get("batch", 0)
+    total = counters.get("epochs", 0) * counters.get("batches_per_epoch", 0)
+    return done / total if total else 0.0
+
+
+def remaining_seconds(run: Run, status: dict, pace: float = 1.0) -> float:
     counters = run.counters()
     done = counters.get("epoch", 0) * counters.get("batches_per_epoch", 0) + counters.get("batch", 0)
     total = counters.get("epochs", 0) * counters.get("batches_per_epoch", 0)
     if done and total and counters.get("elapsed"):
         return counters["elapsed"] / done * (total - done)
     started = status.get("started_at") or time.time()
-    return max(0.0, estimated_seconds(run) - (time.time() - started))
+    return max(0.0, estimated_seconds(run, pace) - (time.time() - started))
 
 
 @dataclass
@@ -132,7 +157,7 @@ class QueueView:
 
 def scan(runs_root: Path, slots: int) -> QueueView:
     """Read every run's state (which also marks dead runs as interrupted) and order the queue."""
-    queued, training, last_started = [], [], {}
+    queued, training, finished, last_started = [], [], [], {}
     for run in every_run(runs_root):
         status = run.status()
         if not status:
@@ -142,11 +167,14 @@ def scan(runs_root: Path, slots: int) -> QueueView:
             queued.append((run, status))
         elif state.training:
             training.append((run, status))
+        elif state is RunState.FINISHED and status.get("started_at") and status.get("ended_at"):
+            finished.append((run, status))
         workspace = run.spec.workspace
         last_started[workspace] = max(last_started.get(workspace, 0.0), status.get("started_at") or 0.0)
     waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started)
-    starts = start_times([estimated_seconds(run) for run in waiting],
-                         [remaining_seconds(run, status) for run, status in training], slots)
+    pace = recent_pace(finished, training)
+    starts = start_times([estimated_seconds(run, pace) for run in waiting],
+                         [remaining_seconds(run, status, pace) for run, status in training], slots)
     return QueueView([run for run, _ in training], waiting,
                      {run.id: s for run, s in zip(waiting, starts)}, time.time())
 
@@ -183,14 +211,14 @@ class WorkerProcess:
 
     def poll(self) -> None:
         try:
-            while not self.claimed and self.conn.poll():
+            while self.conn.poll():
                 message = self.conn.recv()
                 if message[0] == "ready":
                     self.ready = True
                 elif message[0] == "claimed":
                     self.claimed = True
-                elif message[0] == "declined":
-                    self.assigned = None
+                elif message[0] in ("declined", "done"):  # free for another run
+                    self.assigned, self.claimed = None, False
         except (EOFError, OSError):
             pass  # it has gone; the scheduler sees that it is no longer alive
 
@@ -208,7 +236,7 @@ class WorkerProcess:
         self.assigned = folder
 
     def close(self) -> None:
-        """Quit if idle; a worker that is training is ended (its run becomes interrupted)."""
+        """End the worker; one that is training is ended too (its run becomes interrupted)."""
         if self.alive:
             self.process.terminate()
         self.process.join(10)
@@ -298,7 +326,8 @@ class Scheduler:
                 break
             if run.folder in pending or (self.only and not self.only(run)):
                 continue
-            worker = next((w for w in self.workers if w.spare), None) or self._spawn()
+            spares = sorted((w for w in self.workers if w.spare), key=lambda w: not w.ready)
+            worker = spares[0] if spares else self._spawn()
             if worker is None:
                 break
             worker.assign(run.folder)

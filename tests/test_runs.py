@@ -131,6 +131,20 @@ def test_positions_and_start_estimates_follow_the_order():
     assert queue.start_times([10, 10, 10], [5], slots=2) == [0, 5, 10]
 
 
+def test_start_estimates_follow_the_pace_of_the_last_runs():
+    """Under a class's load runs take longer than on a quiet machine; the promised starts follow
+    what the last finished runs really took."""
+    waiting = submit_many("bob", 2)
+    quiet = queue.scan(runs_dir(), slots=1).seconds_until_start(waiting[1])
+    done = submit_many("ann", 3)
+    for run in done:  # each took three times its estimate
+        run.write_status(state=RunState.FINISHED, started_at=100.0,
+                         ended_at=100.0 + 3 * queue.estimated_seconds(run))
+    busy = queue.scan(runs_dir(), slots=1)
+    assert busy.seconds_until_start(waiting[1]) == pytest.approx(3 * quiet, rel=0.05)
+    assert queue.recent_pace([], []) == 1.0
+
+
 def test_at_most_n_train_at_once_and_a_freed_slot_is_used(mnist):
     runs = submit_many("ann", 2) + submit_many("bob", 1)
     s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
@@ -145,6 +159,30 @@ def test_at_most_n_train_at_once_and_a_freed_slot_is_used(mnist):
     assert [r.state for r in runs] == [RunState.FINISHED] * 3
     starts = sorted(runs, key=lambda r: r.status()["started_at"])
     assert [r.spec.workspace for r in starts] == ["ann", "bob", "ann"]
+
+
+def test_a_worker_trains_run_after_run_the_same_as_a_fresh_one_and_retires_after_a_failure(mnist):
+    """Warm workers are reused: no TensorFlow import and first fit per run. A run trained by a
+    worker that trained others before gets the same weights as the first; after a failed run the
+    worker retires and the next run gets a new process."""
+    store = LOCAL_WORKSPACE.runs()
+    same = [store.submit("dense-128", "mnist", small(epochs=1, seed=3)).run for _ in range(2)]
+    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    try:
+        for run in same:
+            assert wait_for(run, ended)["state"] == "finished"
+        diverging = store.submit("dense-128", "mnist", small(optimizer="sgd", learning_rate=50.0,
+                                                             batch_size=10)).run
+        assert wait_for(diverging, ended)["state"] == "failed"
+        after = store.submit("dense-128", "mnist", small(epochs=1, seed=3)).run
+        assert wait_for(after, ended)["state"] == "finished"
+    finally:
+        s.close()
+    processes = [run.status()["executed_on"] for run in (*same, diverging, after)]
+    assert processes[0] == processes[1] == processes[2] != processes[3]
+    weights = [kinds.load_model_file(run.model_path).get_weights() for run in (*same, after)]
+    for other in weights[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(weights[0], other))
 
 
 def test_a_queued_run_can_be_cancelled_and_stays_queued_without_a_scheduler():
