@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import heapq
 import multiprocessing
+import multiprocessing.spawn
 import os
 import statistics
 import threading
@@ -35,6 +36,23 @@ PACE_AFTER = 0.2  # a training run tells its pace once this share of its batches
 LOOK_CACHE_SECONDS = 0.5  # many pages look at the queue twice a second; one scan serves them all
 RESPAWN_DELAY = 10.0  # after a worker died before it was ready
 _SPAWN = multiprocessing.get_context("spawn")  # a fork of a process running TensorFlow is unsafe
+
+
+def _without_the_main_script(prepare):
+    """A spawned process first runs its parent's __main__ again, and in the app's server that is
+    the page script Streamlit ran last (app.py): every worker would run the whole app, bare, before
+    its first run. A worker needs nothing from it (its target is nn.worker.main)."""
+    def preparation_data(name):
+        data = prepare(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    return preparation_data
+
+
+multiprocessing.spawn.get_preparation_data = _without_the_main_script(
+    multiprocessing.spawn.get_preparation_data)
 
 
 def default_max_trainings() -> int:

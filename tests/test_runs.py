@@ -243,3 +243,26 @@ def test_workspaces_do_not_see_each_others_runs():
     with pytest.raises(RunError, match="no run"):
         theirs.get(f"../../mine/{mine.id}")
     assert Counter(r.spec.workspace for r in queue.every_run(runs_dir())) == {"mine": 1}
+
+
+def test_a_worker_does_not_run_the_parents_main_script_again(tmp_path, monkeypatch):
+    """In the app's server __main__ is the page script Streamlit ran last; a spawned worker would
+    run it again, bare, before its first run."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    worker = queue.WorkerProcess(runs_dir(), slots=1, warm=False)
+    try:
+        deadline = time.monotonic() + 60
+        while not worker.ready and time.monotonic() < deadline:
+            worker.poll()
+            time.sleep(0.05)
+    finally:
+        worker.close()
+    assert worker.ready and not marker.exists()
