@@ -19,6 +19,7 @@ state says "running" while nobody holds its lock was interrupted.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import os
@@ -40,6 +41,27 @@ def read_json(path: Path, default=None):
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return default
+
+
+_parsed: dict[Path, tuple[tuple, object]] = {}  # path -> ((inode, mtime, size), its JSON)
+
+
+def read_json_cached(path: Path, default=None):
+    """read_json, parsed again only when the file was replaced or changed: the queue and every
+    watching page look at every run's state twice a second, and most runs ended long ago."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        _parsed.pop(path, None)
+        return default
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)
+    cached = _parsed.get(path)
+    if cached is None or cached[0] != key:
+        value = read_json(path, None)
+        if value is None:
+            return default
+        cached = _parsed[path] = (key, value)
+    return copy.deepcopy(cached[1])
 
 
 def write_json(path: Path, data, sync: bool = True) -> None:

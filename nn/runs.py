@@ -9,7 +9,6 @@ deletes it.
 
 from __future__ import annotations
 
-import functools
 import secrets
 import shutil
 import time
@@ -32,6 +31,7 @@ from nn.run_files import (
     STOP_FILE,
     locked,
     read_json,
+    read_json_cached,
     read_lines,
     write_json,
 )
@@ -92,6 +92,9 @@ class RunSpec:
         return f"{display_name(self.source)} on {self.dataset}"
 
 
+_specs: dict[Path, RunSpec] = {}  # run folder -> its spec; run ids are never reused
+
+
 def _now() -> float:
     return time.time()
 
@@ -109,12 +112,16 @@ class Run:
     def __hash__(self) -> int:
         return hash(self.folder)
 
-    @functools.cached_property
+    @property
     def spec(self) -> RunSpec:
-        raw = read_json(self.folder / RUN_FILE)
-        if raw is None:
-            raise RunError(f"run {self.id} is gone")
-        return RunSpec.from_dict(raw)
+        """What the run trains (run.json is written once: read once per process)."""
+        spec = _specs.get(self.folder)
+        if spec is None:
+            raw = read_json(self.folder / RUN_FILE)
+            if raw is None:
+                raise RunError(f"run {self.id} is gone")
+            spec = _specs[self.folder] = RunSpec.from_dict(raw)
+        return spec
 
     @property
     def kind(self) -> kinds.Kind:
@@ -128,7 +135,7 @@ class Run:
     def status(self) -> dict:
         """state.json as it stands; a run marked as training whose process is gone becomes
         interrupted here (under its lock, so that a run that just ended is not mistaken)."""
-        status = read_json(self.folder / STATE_FILE, {})
+        status = read_json_cached(self.folder / STATE_FILE, {})
         if not status or not RunState(status["state"]).training:
             return status
         with locked(self.lock_path) as got:
