@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import heapq
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.spawn
 import os
 import statistics
@@ -122,16 +123,18 @@ def estimated_seconds(run: Run, pace: float = 1.0) -> float:
 
 
 def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict]]) -> float:
-    """How much longer than estimated runs take from start to end on this server now: the last
-    finished runs, and those training that are far enough along to tell (under a class's load,
-    trainings share the cores with the server, the pages and one another). 1.0 with no history."""
+    """How much longer than estimated a run takes on this server now, per run training at once:
+    from the last finished runs and those training far enough along to tell. Trainings share the
+    cores with one another (two at once each take about twice as long on two cores), and under a
+    class's load with the server and the pages too. 1.0 with no history."""
     recent = sorted(finished, key=lambda rs: rs[1]["ended_at"])[-RECENT_RUNS:]
-    ratios = [(status["ended_at"] - status["started_at"]) / estimated_seconds(run) for run, status in recent]
+    ratios = [(s["ended_at"] - s["started_at"]) / s.get("alongside", 1) / estimated_seconds(run)
+              for run, s in recent]
     for run, status in training:
         done = fraction_done(run.counters())
         if done >= PACE_AFTER and status.get("started_at"):
             taken = time.time() - status["started_at"]
-            ratios.append((taken + remaining_seconds(run, status)) / estimated_seconds(run))
+            ratios.append((taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training))
     return min(max(statistics.median(ratios), PACE_LIMITS[0]), PACE_LIMITS[1]) if ratios else 1.0
 
 
@@ -159,6 +162,10 @@ class QueueView:
     waiting: list[Run]
     starts_in: dict[str, float]  # run id -> seconds from `taken` until it should start
     taken: float  # time.time() of the look
+
+    def knows(self, run: Run) -> bool:
+        """Whether the run was waiting or training when the queue was looked at."""
+        return any(other.folder == run.folder for other in (*self.waiting, *self.training))
 
     def position(self, run: Run) -> int | None:
         """1 for the next run to start; None when the run is not waiting."""
@@ -190,7 +197,7 @@ def scan(runs_root: Path, slots: int) -> QueueView:
         workspace = run.spec.workspace
         last_started[workspace] = max(last_started.get(workspace, 0.0), status.get("started_at") or 0.0)
     waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started)
-    pace = recent_pace(finished, training)
+    pace = recent_pace(finished, training) * max(1, min(slots, len(training) + len(waiting)))
     starts = start_times([estimated_seconds(run, pace) for run in waiting],
                          [remaining_seconds(run, status, pace) for run, status in training], slots)
     return QueueView([run for run, _ in training], waiting,
@@ -201,12 +208,14 @@ _looks: dict[Path, QueueView] = {}
 _looks_lock = threading.Lock()
 
 
-def look(runs_root: Path, slots: int | None = None) -> QueueView:
-    """The queue as of at most LOOK_CACHE_SECONDS ago."""
+def look(runs_root: Path, slots: int | None = None, waiting: Run | None = None) -> QueueView:
+    """The queue as of at most LOOK_CACHE_SECONDS ago; a new look if it misses the `waiting` run
+    (submitted since), so that its place is shown from the first moment."""
     root = Path(runs_root)
     with _looks_lock:
         view = _looks.get(root)
-        if view is None or time.time() - view.taken > LOOK_CACHE_SECONDS:
+        if view is None or time.time() - view.taken > LOOK_CACHE_SECONDS or (
+                waiting is not None and not view.knows(waiting)):
             view = _looks[root] = scan(root, slots or max_trainings())
         return view
 
@@ -249,8 +258,9 @@ class WorkerProcess:
         """Started (or starting) and not given a run yet."""
         return self.alive and self.assigned is None
 
-    def assign(self, folder: Path) -> None:
-        self.conn.send(("run", str(folder)))
+    def assign(self, folder: Path, alongside: int) -> None:
+        """Give it a run, which will train with `alongside` runs at once (itself included)."""
+        self.conn.send(("run", str(folder), alongside))
         self.assigned = folder
 
     def close(self) -> None:
@@ -292,7 +302,7 @@ class Scheduler:
         self.slots = slots or max_trainings()
         self.only, self.keep_warm, self.tick = only, keep_warm, tick
         self.workers: list[WorkerProcess] = []
-        self._wake = threading.Event()
+        self._wake_read, self._wake_write = os.pipe()  # wake() writes a byte: the loop looks at once
         self._closed = threading.Event()
         self._no_spawn_until = 0.0
         self._thread = threading.Thread(target=self._loop, name="digitlab-scheduler", daemon=True)
@@ -308,15 +318,17 @@ class Scheduler:
 
     def wake(self) -> None:
         """Look at the queue now (a run was submitted or stopped)."""
-        self._wake.set()
+        os.write(self._wake_write, b"!")
 
     def close(self) -> None:
         self._closed.set()
-        self._wake.set()
+        self.wake()
         self._thread.join(30)
         for worker in self.workers:
             worker.close()
         self.workers.clear()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
         if self._presence is not None:
             self._presence.close()
 
@@ -328,8 +340,15 @@ class Scheduler:
                 import traceback
 
                 traceback.print_exc()
-            self._wake.wait(self.tick)
-            self._wake.clear()
+            self._wait()
+
+    def _wait(self) -> None:
+        """Until a tick has passed, wake() was called, or a worker said something (a run it
+        finished frees its slot for the next one at once)."""
+        ready = multiprocessing.connection.wait([self._wake_read, *(w.conn for w in self.workers)],
+                                                timeout=self.tick)
+        if self._wake_read in ready:
+            os.read(self._wake_read, 4096)
 
     def step(self) -> None:
         """One look at the queue: start what can start, keep a spare worker ready."""
@@ -348,7 +367,7 @@ class Scheduler:
             worker = spares[0] if spares else self._spawn()
             if worker is None:
                 break
-            worker.assign(run.folder)
+            worker.assign(run.folder, self.slots - free + 1)
             free -= 1
         if self.keep_warm and not any(w.spare for w in self.workers):
             self._spawn()

@@ -63,7 +63,9 @@ def dataset(name: str) -> data_module.Dataset:
 
 
 def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> None:
-    """Import what training needs and load the data, before any run arrives."""
+    """Import what training needs, load the data and train a tiny network once, before any run
+    arrives: a process's first fit also starts TensorFlow's runtime (0.5 s here; dense-128's
+    first epoch took 4.2 s cold, 3.7 s after it, 3.4 s the second time)."""
     import keras  # noqa: F401 - imports TensorFlow too: the slow part of starting
 
     for name in datasets:
@@ -71,6 +73,13 @@ def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> None:
             dataset(name)
         except data_module.DataError:
             pass  # not cached yet: the run fetches it, with a message
+    if "mnist" in _datasets:
+        from nn.config import TrainConfig
+
+        kind = kinds.named("keras")
+        config = TrainConfig(epochs=1, subset=512, batch_size=128, validation_split=0.0)
+        kind.train(kind.build("sigmoid-10", 0), _datasets["mnist"], config,
+                   kind.new_recorder(config, 512, threading.Event()))
 
 
 # --- claiming ------------------------------------------------------------------------------------
@@ -184,11 +193,12 @@ def _start_model(run: Run, kind: kinds.Kind, recorder):
     return kind.load_checkpoint(run.folder / pointer["file"]), epoch
 
 
-def execute(run: Run, executed_on: str | None = None) -> None:
-    """Train `run` to its end, whatever happens; the caller holds its claim."""
+def execute(run: Run, executed_on: str | None = None, alongside: int = 1) -> None:
+    """Train `run` to its end, whatever happens; the caller holds its claim. `alongside`: how many
+    runs train at once with it (itself included), for the queue's estimates."""
     spec, started = run.spec, time.time()
     run.write_status(state=RunState.PREPARING, message=f"loading {spec.dataset}", started_at=started,
-                     executed_on=executed_on or where())
+                     executed_on=executed_on or where(), alongside=alongside)
     try:
         kind = kinds.of_source(spec.source)
         images = training_data(run)
@@ -261,7 +271,7 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     """A worker process: warm up, then train each run it is given and can claim, until it retires.
 
     Messages: it sends ("ready",), then ("claimed", folder) or ("declined", folder) for each
-    ("run", folder) it receives, and ("done", folder) once a claimed run has ended and it can take
+    ("run", folder, alongside) it receives, and ("done", folder) once a claimed run has ended and it can take
     another; it exits after a run instead when it retires. ("quit",) ends an idle worker.
     """
     os.nice(NICENESS)
@@ -281,7 +291,7 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
             continue
         conn.send(("claimed", message[1]))
         try:
-            execute(run)
+            execute(run, alongside=message[2])
         finally:
             taken.release()
         first_run_mb = first_run_mb or resident_mb()

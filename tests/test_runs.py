@@ -142,6 +142,12 @@ def test_start_estimates_follow_the_pace_of_the_last_runs():
                          ended_at=100.0 + 3 * queue.estimated_seconds(run))
     busy = queue.scan(runs_dir(), slots=1)
     assert busy.seconds_until_start(waiting[1]) == pytest.approx(3 * quiet, rel=0.05)
+    for run in done:  # ... because three trained at once: one at a time they take their estimate
+        run.write_status(alongside=3)
+    assert queue.scan(runs_dir(), slots=1).seconds_until_start(waiting[1]) == pytest.approx(quiet, rel=0.05)
+    # With two slots and a queue to fill them, two train at once: each takes twice as long.
+    assert queue.scan(runs_dir(), slots=2).starts_in[waiting[1].id] == 0.0
+    assert queue.start_times([10, 10, 10], [], slots=2) == [0, 0, 10]
     assert queue.recent_pace([], []) == 1.0
 
 
