@@ -16,10 +16,11 @@ if message := st.session_state.pop(train_form.FLASH_KEY, None):
 
 runs = store().list()
 shown = opened(runs)
+drawn = ()
 if runs:
-    run_list.show(runs, shown)
+    drawn = run_list.show(runs, shown)
     st.divider()
 if shown is None:
     train_form.show()
 else:
-    run_view.show(shown)
+    run_view.show(shown, drawn)

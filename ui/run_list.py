@@ -1,8 +1,13 @@
-"""The person's runs as a table, newest first; choosing a row opens that run."""
+"""The person's runs as a table, newest first; choosing a row opens that run.
+
+The table holds nothing that changes while a run trains or waits (the open run's own view is the
+live one), so it is drawn again only when the page is: a cheap watcher reruns the page when one
+of the person's runs changes state. Redrawing a table every few seconds for each of a class's
+thirty watching sessions cost their browsers a fifth of a core.
+"""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import pandas as pd
@@ -10,45 +15,47 @@ import streamlit as st
 
 from nn.progress import format_duration
 from nn.runs import Run, RunState
-from ui.runs import NEW, OPEN_KEY, open_run, queue_view, store
+from ui.runs import NEW, OPEN_KEY, open_run, states, watch_states
 
-REFRESH_EVERY = 10.0  # seconds, while any run is active: the open run's own view is the live one
+WATCH_EVERY = 5.0  # seconds between looks at the states of the person's runs, while any is active
 
 
-def row(run: Run, position: int | None) -> dict:
-    status, counters = run.status(), run.counters()
+def row(run: Run) -> dict:
+    status = run.status()
     state = RunState(status["state"])
     if state is RunState.QUEUED:
-        progress = f"#{position} in the queue" if position else "starting"
-    elif state.training and counters.get("batches_per_epoch"):
-        progress = f"{counters['epochs']} epochs"
+        progress = "waiting for a training slot"
+    elif state.training:
+        progress = f"{run.spec.config.epochs} epochs"
     elif status.get("test_accuracy") is not None:
         progress = f"test accuracy {status['test_accuracy']:.2%}"
     else:
         progress = ""
     started, ended = status.get("started_at"), status.get("ended_at")
-    elapsed = ((ended or time.time()) - started) if started else None
+    took = format_duration(ended - started, missing="") if started and ended else ""
     return {"submitted": datetime.fromtimestamp(run.spec.created).strftime("%d %b %H:%M"),
             "model": run.spec.title, "state": str(state), "progress or result": progress,
-            "time": format_duration(elapsed, missing=""),
-            "saved as": ", ".join(run.saved_as())}
+            "time": took, "saved as": ", ".join(run.saved_as())}
 
 
-def show(runs: list[Run], shown: Run | None) -> None:
-    """The table (refreshed live while runs are active) and the New training button."""
-    active = any(run.state.active for run in runs)
-    st.fragment(_table, run_every=REFRESH_EVERY if active else None)(shown)
+def show(runs: list[Run], shown: Run | None) -> tuple:
+    """The table and the New training button; returns what it shows of the runs' states
+    (ui.runs.states) for the open run's live view, which watches them while it refreshes. When
+    the open run is not active but another run is, a watcher of its own does."""
+    drawn = states(runs)
+    _table(runs, shown)
+    if any(run.state.active for run in runs) and not (shown and shown.state.active):
+        st.fragment(watch_states, run_every=WATCH_EVERY)(drawn)
+    return drawn
 
 
-def _table(shown: Run | None) -> None:
-    runs = store().list()
+def _table(runs: list[Run], shown: Run | None) -> None:
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     c1.markdown(f"**Your runs** ({len(runs)})")
     if shown is not None and c2.button("New training", key="train_new", icon=":material/add:"):
         open_run(NEW)
         st.rerun(scope="app")
-    view = queue_view()
-    table = pd.DataFrame([row(run, view.position(run)) for run in runs])
+    table = pd.DataFrame([row(run) for run in runs])
     version = st.session_state.get("runs_table_version", 0)  # a new key clears the selection
     with st.container(key="runs_table"):
         event = st.dataframe(table, hide_index=True, width="stretch", key=f"runs_table-{version}",

@@ -1,4 +1,10 @@
-"""One run on the Train page: its live progress and charts, and what can be done with it."""
+"""One run on the Train page: its live progress and charts, and what can be done with it.
+
+Two fragments follow a run: its progress line and buttons, every second while it trains, and its
+charts. The charts cost the person's browser the most (about 0.13 s of CPU for each redraw), so
+while other people's runs wait in the queue (a class is training) they are redrawn every
+CLASS_CHARTS_EVERY seconds instead of every second.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,17 @@ from nn.progress import Progress, format_duration
 from nn.runs import Run, RunError, RunState
 from nn.store import StoreError
 from ui import charts
-from ui.runs import NEW, open_run, progress_of, queue_view, scheduler, store
+from ui.runs import NEW, open_run, progress_of, queue_view, scheduler, store, watch_states
 from ui.state import set_active_model
 from ui.state import store as model_store
 
-LIVE_EVERY = 1.0  # seconds between refreshes of a run that is training ...
-WAITING_EVERY = 3.0  # ... or waiting in the queue (its place changes slowly)
+LIVE_EVERY = 1.0  # seconds between refreshes of a run that is training or next in the queue ...
+WAITING_EVERY = (5.0, 10.0)  # ... second in the queue, or further back (its place changes slowly)
+CLASS_CHARTS_EVERY = 3.0  # seconds between redraws of the charts while others' runs wait
 
 
-def show(run: Run) -> None:
+def show(run: Run, drawn: tuple) -> None:
+    """The run's view; `drawn` is what the page shows of the person's runs (ui.runs.states)."""
     try:
         status = run.status()
         spec = run.spec
@@ -30,9 +38,13 @@ def show(run: Run) -> None:
     st.caption(details(run, status))
     if not state.active:
         _result(run, status)
-    next_up = state is RunState.QUEUED and queue_view().position(run) in (None, 1)
-    every = WAITING_EVERY if state is RunState.QUEUED and not next_up else LIVE_EVERY
-    st.fragment(_live, run_every=every if state.active else None)(run, state)
+    view = queue_view(run if state is RunState.QUEUED else None)
+    position = view.position(run) if state is RunState.QUEUED else None
+    every = LIVE_EVERY if position in (None, 1) else WAITING_EVERY[position > 2]
+    st.fragment(_live, run_every=every if state.active else None)(run, state, drawn)
+    if state is not RunState.QUEUED:
+        charts_every = CLASS_CHARTS_EVERY if view.waiting else LIVE_EVERY
+        st.fragment(_charts, run_every=charts_every if state.training else None)(run)
 
 
 def details(run: Run, status: dict) -> str:
@@ -51,8 +63,9 @@ def progress_line(p: Progress, done: bool) -> str:
             f"ETA {'0:00' if done else format_duration(p.eta)}")
 
 
-def _live(run: Run, shown: RunState) -> None:
-    """The part of the view that follows the run; the rest of the page stays as it is."""
+def _live(run: Run, shown: RunState, drawn: tuple) -> None:
+    """The part of the view that follows the run; the rest of the page stays as it is until the
+    run, or another of the person's runs, changes state."""
     try:
         status = run.status()
     except RunError:
@@ -63,6 +76,8 @@ def _live(run: Run, shown: RunState) -> None:
     state = RunState(status["state"])
     if state.active != shown.active or (shown is RunState.QUEUED and state.training):
         st.rerun(scope="app")  # it started, ended or was resumed: the page changes with it
+    if state.active:
+        watch_states(drawn)
     p = progress_of(run)
     if state is RunState.QUEUED:
         _waiting(run)
@@ -73,12 +88,10 @@ def _live(run: Run, shown: RunState) -> None:
     if state.training and st.button("Stop", key="train_stop", icon=":material/stop_circle:", type="primary"):
         store().stop(run.id)
         st.toast("Stopping at the next batch…")
-    if p.batches:
-        _charts(run, p)
 
 
 def _waiting(run: Run) -> None:
-    view = queue_view()
+    view = queue_view(run)
     position, seconds = view.position(run), view.seconds_until_start(run)
     if position is None:
         st.progress(0.0, text="Starting…")
@@ -91,7 +104,10 @@ def _waiting(run: Run) -> None:
             st.rerun(scope="app")
 
 
-def _charts(run: Run, p: Progress) -> None:
+def _charts(run: Run) -> None:
+    p = progress_of(run)
+    if not p.batches:
+        return
     step = "tree step" if run.kind.name == "forest" else "batch"
     st.plotly_chart(charts.batch_curves(p.batches, p.batches_per_epoch, step), key="batch_chart",
                     config={"displayModeBar": False})

@@ -23,8 +23,9 @@ def scheduler() -> queue.Scheduler:
     return queue.app_scheduler(runs_dir())
 
 
-def queue_view() -> queue.QueueView:
-    return queue.look(runs_dir())
+def queue_view(waiting: Run | None = None) -> queue.QueueView:
+    """The shared look at the queue; a fresh one if it misses the `waiting` run."""
+    return queue.look(runs_dir(), waiting=waiting)
 
 
 def progress_of(run: Run):
@@ -51,3 +52,15 @@ def opened(runs: list[Run]) -> Run | None:
         if run.id == choice:
             return run
     return runs[0] if runs else None
+
+
+def states(runs: list[Run]) -> tuple:
+    """What the list of runs shows that can change by itself: which runs, their states, names."""
+    return tuple((run.id, run.status().get("state"), tuple(run.saved_as())) for run in runs)
+
+
+def watch_states(drawn: tuple) -> None:
+    """Rerun the page when the person's runs are no longer what it shows (one started, ended,
+    was submitted in another tab or is gone)."""
+    if states(store().list()) != drawn:
+        st.rerun(scope="app")
