@@ -23,6 +23,7 @@ from ui.state import store as model_store
 
 CUSTOM_DENSE, CUSTOM_CNN = "custom dense", "custom CNN"
 FLASH_KEY = "train_flash"  # a message for the next run of the page (runs removed to make room)
+ERROR_KEY = "train_refused"  # why the last press of Train queued nothing
 SETTING_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "optimizer": "train_optimizer",
                 "learning_rate": "train_lr", "augment": "train_augment", "subset": "train_subset",
                 "validation_split": "train_val", "per_sample": "train_per_sample", "trees": "train_trees"}
@@ -38,17 +39,25 @@ def show() -> None:
 
 
 def submit(source, dataset: str, config: TrainConfig, with_drawings: bool = False) -> None:
+    """The Train button's callback: queue the run and open it. As a callback it runs before the
+    page does, so the page is drawn once, with the run, instead of a second time after a rerun
+    (under a class's load the page's drawing costs the browser more than the server's work)."""
     try:
         submitted = store().submit(source, dataset, config, with_drawings)
     except (ConfigError, RunError, ValueError) as e:
-        st.error(str(e))
+        st.session_state[ERROR_KEY] = str(e)
         return
     scheduler().wake()
     if submitted.removed:
         st.session_state[FLASH_KEY] = (f"Your workspace keeps the last {limits.MAX_RUNS_PER_WORKSPACE} "
                                        f"runs; removed {', '.join(submitted.removed)}.")
     open_run(submitted.run.id)
-    st.rerun()
+
+
+def refused() -> None:
+    """Why the last press of Train queued nothing, under the button."""
+    if message := st.session_state.pop(ERROR_KEY, None):
+        st.error(message)
 
 
 # --- a new model -------------------------------------------------------------------------------------
@@ -64,9 +73,10 @@ def new_model_form() -> None:
         st.error(problem)
     if source is not None and not problems:
         show_summary(kind, source, config)
-    if st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:",
-                 disabled=source is None or bool(problems) or dataset is None):
-        submit(source, dataset, config)
+    st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:",
+              disabled=source is None or bool(problems) or dataset is None,
+              on_click=submit, args=(source, dataset, config))
+    refused()
 
 
 def apply_preset_defaults() -> None:
@@ -218,7 +228,9 @@ def fine_tune_form() -> None:
     st.caption(f"Each drawing is shown {limits.FINE_TUNE_REPEAT} times per epoch, mixed with "
                f"{limits.FINE_TUNE_REPLAY:,} MNIST images so that the model does not forget them; "
                "test accuracy is still measured on MNIST.")
-    if st.button("Fine-tune", key="tune_start", type="primary", icon=":material/play_arrow:"):
-        path = next(i.path for i in bases if i.name == base)
-        submit(path, "mnist", TrainConfig(epochs=int(epochs), batch_size=32, learning_rate=float(lr)),
-               with_drawings=True)
+    path = next((i.path for i in bases if i.name == base), None)
+    st.button("Fine-tune", key="tune_start", type="primary", icon=":material/play_arrow:",
+              disabled=path is None, on_click=submit,
+              args=(path, "mnist", TrainConfig(epochs=int(epochs), batch_size=32, learning_rate=float(lr))),
+              kwargs={"with_drawings": True})
+    refused()
