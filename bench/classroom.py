@@ -33,33 +33,36 @@ from urllib.parse import parse_qs, urlparse
 
 from bench.draw_latency import TIMER, clear, one_answer
 from harness.browser import choose, click, fill_number, launch, new_page, open_train_form, wait_idle, widget
-from harness.server import App, memory_mb, start_app, stop_app
+from harness.server import App, memory_mb, start_app, stop_app, tail
 from nn.run_files import STATE_FILE, read_json
 from nn.workspaces import SUBFOLDER, from_token
 
+# Any progress bar after pressing Train is the run's own: its place in the queue, its state while
+# it starts (loading the data, building the model), or its batches.
 FIRST_SIGN = """() => {
     const bar = document.querySelector('[data-testid="stProgress"]');
-    if (!bar) return null;
-    const text = bar.innerText;
-    if (/number \\d+ in the queue/.test(text)) return text;
-    return /epoch \\d+\\/\\d+ · batch [1-9]/.test(text) ? "training" : null;
+    return bar ? bar.innerText : null;
 }"""
+TRAINING = """(text) => /epoch \\d+\\/\\d+ · batch [1-9]/.test(text || "")"""
 # The browser times each session itself, from its click on Train to the first sign of the run on
-# its page: the sessions are clicked and looked at one after another, and neither counts.
+# its page and to its first batch there: the sessions are clicked and looked at one after another,
+# and neither counts.
 SIGN_TIMER = """() => {
-    const sign = FIRST_SIGN;
-    window.__sign = {clicked: null, shown: null, text: null};
+    const sign = FIRST_SIGN, training = TRAINING;
+    window.__sign = {clicked: null, shown: null, text: null, batch: null};
     document.addEventListener('click', () => {
         if (window.__sign.clicked === null) window.__sign.clicked = performance.now();
     }, true);
     new MutationObserver(() => {
         const t = window.__sign;
-        if (t.clicked === null || t.shown !== null) return;
+        if (t.clicked === null || t.batch !== null) return;
         const text = sign();
-        if (text) { t.shown = performance.now(); t.text = text; }
+        if (text && t.shown === null) { t.shown = performance.now(); t.text = text; }
+        if (training(text)) t.batch = performance.now();
     }).observe(document.body, {childList: true, subtree: true, characterData: true});
-}""".replace("FIRST_SIGN", FIRST_SIGN)
+}""".replace("FIRST_SIGN", FIRST_SIGN).replace("TRAINING", TRAINING)
 SIGN_SHOWN = "() => window.__sign && window.__sign.shown !== null"
+FIRST_BATCH = "() => window.__sign.batch !== null"
 PLACE = re.compile(r"number (\d+) in the queue")
 STARTS_IN = re.compile(r"starts in about ((?:\d+:)?\d+:\d\d)")
 DRAWINGS = (7, 1, 0, 3, 2, 6, 9, 5, 7, 0)  # one stroke each: one lift of the pen, one answer
@@ -67,6 +70,11 @@ BUDGET = 900  # seconds for the runs of the whole class to finish
 SAMPLE_EVERY = 1.0  # seconds between looks at the server's CPU, memory and training slots
 NOW = 10.0  # seconds: a start promised or made within this counts as "now" when comparing them
 TICKS = os.sysconf("SC_CLK_TCK")
+# The class's thirty browsers run at harness.browser.BROWSER_NICENESS and share this machine's two
+# cores with one another; on the day, each student's own laptop draws their page. The person who is
+# measured drawing gets a browser of their own just below the server, so that what is measured is
+# the server's answer, not thirty other browsers drawing on the same cores.
+DRAWER_NICENESS = 1
 
 
 @dataclass
@@ -76,7 +84,8 @@ class Figures:
     quiet_first_batch_seconds: list[float] = field(default_factory=list)  # one person, before the class
     clicks_seconds: float = 0.0  # from the first session's click on Train to the last one's
     first_sign_seconds: list[float] = field(default_factory=list)  # per session: click to progress or place
-    first_signs: list[str] = field(default_factory=list)  # "training" or "queued N"
+    first_signs: list[str] = field(default_factory=list)  # "started" or "queued N"
+    first_batch_seconds: list[float] = field(default_factory=list)  # the runs that started at once
     promised_vs_real: list[tuple[float, float]] = field(default_factory=list)  # start, s from the sign
     draw_page_seconds: float | None = None  # the last person's Draw page, from goto to its canvas
     answer_seconds: list[float] = field(default_factory=list)
@@ -111,10 +120,13 @@ class Figures:
             "first sign after pressing Train, s (median / max)":
                 [round(statistics.median(self.first_sign_seconds), 1),
                  round(max(self.first_sign_seconds), 1)],
+            "runs that started at once: their first batch after pressing Train, s":
+                [round(s, 1) for s in self.first_batch_seconds],
             "the last person's Draw page loaded after, s": round(self.draw_page_seconds or -1, 2),
             "drawing answers, seconds (median / max)": [round(statistics.median(self.answer_seconds), 2),
                                                         round(max(self.answer_seconds), 2)],
             "drawing answers, seconds (each)": [round(s, 2) for s in self.answer_seconds],
+            "first signs, seconds (each)": [round(s, 1) for s in self.first_sign_seconds],
             "server process CPU, % of a core (median / max)":
                 [round(statistics.median(cpu)), round(max(cpu))],
             "peak memory of the server and its workers, MB (RSS / PSS)":
@@ -143,18 +155,18 @@ def run_states(app: App) -> list[str]:
     return [read_json(state, {}).get("state", "") for state in root.glob(f"*/*/{STATE_FILE}")]
 
 
-def watch(app: App, figures: Figures, stop: threading.Event) -> None:
-    """Once a second: the server's own CPU, its process tree's memory, the training slots."""
-    pid = app.process.pid
-    before, then = cpu_seconds(pid), time.monotonic()
+def watch(apps: list[App], figures: Figures, stop: threading.Event) -> None:
+    """Once a second: the servers' own CPU, their process trees' memory, the training slots."""
+    pids = [app.process.pid for app in apps]
+    before, then = sum(map(cpu_seconds, pids)), time.monotonic()
     while not stop.wait(SAMPLE_EVERY):
-        used, now = cpu_seconds(pid), time.monotonic()
+        used, now = sum(map(cpu_seconds, pids)), time.monotonic()
         figures.server_cpu.append(100 * (used - before) / (now - then))
         before, then = used, now
-        memory = memory_mb(pid)
+        trees = [memory_mb(pid) for pid in pids]
         for key in ("rss", "pss"):
-            figures.memory_mb[key] = max(figures.memory_mb[key], memory[key])
-        states = run_states(app)
+            figures.memory_mb[key] = max(figures.memory_mb[key], sum(tree[key] for tree in trees))
+        states = run_states(apps[0])
         if "queued" in states:
             figures.slots_busy_while_waiting.append(sum(s in ("preparing", "running") for s in states))
 
@@ -187,10 +199,17 @@ def prepare(browser, url: str):
     return page
 
 
-def draw_meanwhile(browser, url: str, figures: Figures):
+def draw_meanwhile(browser, url: str, figures: Figures) -> None:
     """The last person opens the Draw page and draws single-stroke digits, each timed in the
-    browser from the pen lifting to the answer."""
-    page = new_page(browser)
+    browser from the pen lifting to the answer. Their browser is their own (see DRAWER_NICENESS)."""
+    drawer = launch(browser.browser_type, niceness=DRAWER_NICENESS)
+    try:
+        _draw(new_page(drawer), url, figures)
+    finally:
+        drawer.close()
+
+
+def _draw(page, url: str, figures: Figures) -> None:
     start = time.monotonic()
     page.goto(url)
     page.locator(".st-key-canvas-0 canvas.upper-canvas").wait_for()
@@ -200,7 +219,6 @@ def draw_meanwhile(browser, url: str, figures: Figures):
         figures.answer_seconds.append(one_answer(page, version, digit))
         figures.answers.append((digit, page.get_by_test_id("answer").first.inner_text().strip()))
         clear(page)
-    return page
 
 
 def first_batch_shown(app: App, browser, repeat: int = 3) -> list[float]:
@@ -211,12 +229,17 @@ def first_batch_shown(app: App, browser, repeat: int = 3) -> list[float]:
         page = prepare(browser, app.url)
         start = time.monotonic()
         click(page, "train_start")
-        page.wait_for_function(f"() => ({FIRST_SIGN})() === 'training'", timeout=120_000)
+        page.wait_for_function(f"() => ({TRAINING})(({FIRST_SIGN})())", timeout=120_000)
         if i:
             times.append(time.monotonic() - start)
         widget(page, "save_model").wait_for(timeout=120_000)
         page.context.close()
     return times
+
+
+def shown(page) -> str:
+    """What a page shows, for a message about a session that did not get what it should."""
+    return page.evaluate("() => document.body.innerText").strip()[:800]
 
 
 def first_signs(pages, figures: Figures) -> list[tuple]:
@@ -228,25 +251,30 @@ def first_signs(pages, figures: Figures) -> list[tuple]:
             page.wait_for_function(SIGN_SHOWN, timeout=120_000)
         except Exception as e:
             raise AssertionError(f"no sign of the run on session {pages.index(page) + 1}: it shows "
-                                 f"{page.locator('[data-testid=stMain]').inner_text()[:600]!r}; "
-                                 f"{page.evaluate('() => window.__sign')}") from e
+                                 f"{shown(page)!r}; {page.evaluate('() => window.__sign')}") from e
         sign = page.evaluate("() => window.__sign")
         seconds = (sign["shown"] - sign["clicked"]) / 1000
         figures.first_sign_seconds.append(seconds)
         place, promise = PLACE.search(sign["text"]), STARTS_IN.search(sign["text"])
-        figures.first_signs.append(f"queued {place.group(1)}" if place else "training")
+        figures.first_signs.append(f"queued {place.group(1)}" if place else "started")
+        if not place:  # it started at once: when did its first batch show?
+            page.wait_for_function(FIRST_BATCH, timeout=120_000)
+            batch = page.evaluate("() => window.__sign.batch - window.__sign.clicked") / 1000
+            figures.first_batch_seconds.append(batch)
         if promise:
             shown_at = page.evaluate("() => performance.timeOrigin + window.__sign.shown") / 1000
             promises.append((page, seconds_of(promise.group(1)), shown_at))
     return promises
 
 
-def run_classroom(app: App, browser, sessions: int = 30, slots: int = 2) -> tuple[Figures, list]:
-    """The scenario against a running app (per-user mode); returns the figures and the pages."""
+def run_classroom(apps: App | list[App], browser, sessions: int = 30, slots: int = 2) -> tuple[Figures, list]:
+    """The scenario against a running app (per-user mode), or several servers of it sharing their
+    data folders (the sessions take turns); returns the figures and the class's pages."""
+    apps = apps if isinstance(apps, list) else [apps]
     figures = Figures(sessions, slots)
-    pages = [prepare(browser, app.url) for _ in range(sessions)]
+    pages = [prepare(browser, apps[i % len(apps)].url) for i in range(sessions)]
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(app, figures, stop), daemon=True)
+    watcher = threading.Thread(target=watch, args=(apps, figures, stop), daemon=True)
     watcher.start()
     try:
         for page in pages:
@@ -256,19 +284,24 @@ def run_classroom(app: App, browser, sessions: int = 30, slots: int = 2) -> tupl
             click(page, "train_start")
         figures.clicks_seconds = time.monotonic() - start
         promises = first_signs(pages, figures)
-        drawer = draw_meanwhile(browser, app.url, figures)
+        draw_meanwhile(browser, apps[sessions % len(apps)].url, figures)
         for page in pages:
-            widget(page, "save_model").wait_for(timeout=max(1, BUDGET - (time.monotonic() - start)) * 1000)
+            left = max(1.0, BUDGET - (time.monotonic() - start))
+            try:
+                widget(page, "save_model").wait_for(timeout=left * 1000)
+            except Exception as e:
+                raise AssertionError(f"session {pages.index(page) + 1} shows no finished run: "
+                                     f"{shown(page)!r}") from e
         figures.all_finished_seconds = time.monotonic() - start
         for page in pages:
             result = page.get_by_text("Finished 1 epoch").first.inner_text()
             figures.accuracies.append(float(re.search(r"test accuracy (\d+\.\d+)%", result).group(1)) / 100)
-        figures.promised_vs_real = [(promised, started_at(app, page) - seen_at)
+        figures.promised_vs_real = [(promised, started_at(apps[0], page) - seen_at)
                                     for page, promised, seen_at in promises]
     finally:
         stop.set()
         watcher.join()
-    return figures, [*pages, drawer]
+    return figures, pages
 
 
 def main(argv=None) -> int:
@@ -278,19 +311,29 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--servers", type=int, default=1,
+                        help="servers sharing the data folders, each started as run.sh starts it")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
+        apps = []
         try:
+            for _ in range(args.servers):  # the same folder: the same models, drawings and runs
+                apps.append(start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"}))
             with sync_playwright() as playwright:
                 browser = launch(playwright)
-                quiet = first_batch_shown(app, browser)
-                figures, _ = run_classroom(app, browser, args.sessions, default_max_trainings())
+                quiet = first_batch_shown(apps[0], browser)
+                figures, _ = run_classroom(apps, browser, args.sessions, default_max_trainings())
                 figures.quiet_first_batch_seconds = quiet
                 browser.close()
+        except BaseException:
+            for app in apps:
+                print(f"the log of the servers ends with:\n{tail(app.log)}")
+                break
+            raise
         finally:
-            stop_app(app)
-    print(json.dumps(figures.summary(), indent=1))
+            for app in apps:
+                stop_app(app)
+    print(json.dumps({"servers": args.servers, **figures.summary()}, indent=1))
     return 0
 
 

@@ -18,17 +18,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 TIMEOUT_MS = 60_000
 # The browsers stand in for the people's own machines: below the server's priority, so that
-# what they cost on this one machine does not count as the server's slowness, and above the
-# training workers' (nn.worker.NICENESS = 10), since laptops would not share their CPU with the
-# class's trainings either.
-BROWSER_NICENESS = 5
+# what they cost on this one machine does not count as the server's slowness. Thirty of them share
+# two cores, so they sit level with the training workers (nn.worker.NICENESS = 10): above them, the
+# class's browsers redrawing charts would take the cores the trainings they watch need.
+BROWSER_NICENESS = 10
 NICED_CHROMIUM = Path(__file__).resolve().parent / "chromium-niced"
 
 
 def launch(playwright, niceness: int = BROWSER_NICENESS, **options):
+    """Chromium (a Playwright or its chromium type) at `niceness`: see BROWSER_NICENESS."""
+    chromium = getattr(playwright, "chromium", playwright)
     environment = {**os.environ, "DIGITLAB_CHROMIUM": CHROMIUM, "DIGITLAB_BROWSER_NICENESS": str(niceness)}
-    return playwright.chromium.launch(executable_path=str(NICED_CHROMIUM), args=CHROMIUM_ARGS,
-                                      headless=True, env=environment, **options)
+    return chromium.launch(executable_path=str(NICED_CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+                           env=environment, **options)
 
 
 def new_page(browser, width: int = 1400, height: int = 1000, **options):
