@@ -46,7 +46,8 @@ def python_sources():
 
 
 # These two name run.sh's command in order to compare the running server's with it.
-CHECKS_THE_COMMAND = {REPO_ROOT / "tests" / "test_served_config.py", REPO_ROOT / "tests" / "e2e" / "test_served_config.py"}
+CHECKS_THE_COMMAND = {REPO_ROOT / "tests" / "test_served_config.py",
+                      REPO_ROOT / "tests" / "e2e" / "test_served_config.py"}
 
 
 def test_nothing_starts_the_server_another_way_or_with_other_settings():
