@@ -75,6 +75,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # measured drawing gets a browser of their own just below the server, so that what is measured is
 # the server's answer, not thirty other browsers drawing on the same cores.
 DRAWER_NICENESS = 1
+IDLE_SECONDS = 20.0
 
 
 @dataclass
@@ -91,6 +92,7 @@ class Figures:
     answer_seconds: list[float] = field(default_factory=list)
     answers: list[tuple[int, str]] = field(default_factory=list)  # (drawn, read)
     server_cpu: list[float] = field(default_factory=list)  # % of a core, one sample a second
+    idle_server_cpu: list[float] = field(default_factory=list)  # the same, every run finished, pages open
     memory_mb: dict = field(default_factory=lambda: {"rss": 0.0, "pss": 0.0})  # the peak
     slots_busy_while_waiting: list[int] = field(default_factory=list)  # one sample a second
     all_finished_seconds: float | None = None
@@ -129,6 +131,8 @@ class Figures:
             "first signs, seconds (each)": [round(s, 1) for s in self.first_sign_seconds],
             "server process CPU, % of a core (median / max)":
                 [round(statistics.median(cpu)), round(max(cpu))],
+            "server process CPU, every run finished and every page still open, % of a core (median)":
+                round(statistics.median(self.idle_server_cpu or [float("nan")]), 1),
             "peak memory of the server and its workers, MB (RSS / PSS)":
                 [round(self.memory_mb["rss"]), round(self.memory_mb["pss"])],
             "training slots / share of the waiting time all were busy":
@@ -293,6 +297,8 @@ def run_classroom(apps: App | list[App], browser, sessions: int = 30, slots: int
                 raise AssertionError(f"session {pages.index(page) + 1} shows no finished run: "
                                      f"{shown(page)!r}") from e
         figures.all_finished_seconds = time.monotonic() - start
+        class_at_work = len(figures.server_cpu)
+        time.sleep(IDLE_SECONDS)  # what the open pages cost the server when nothing changes
         for page in pages:
             result = page.get_by_text("Finished 1 epoch").first.inner_text()
             figures.accuracies.append(float(re.search(r"test accuracy (\d+\.\d+)%", result).group(1)) / 100)
@@ -301,6 +307,8 @@ def run_classroom(apps: App | list[App], browser, sessions: int = 30, slots: int
     finally:
         stop.set()
         watcher.join()
+    figures.server_cpu, figures.idle_server_cpu = (figures.server_cpu[:class_at_work],
+                                                   figures.server_cpu[class_at_work:])
     return figures, pages
 
 

@@ -105,6 +105,7 @@ def measure(browser, drawings: int = 10, width: int = 1400, height: int = 1000) 
             page.keyboard.press("Escape")
             clear(page)
             side_by_side = answers(page, drawings, 2 + drawings)
+            page.context.close()  # an open page of a stopped server keeps reconnecting, costing CPU
         finally:
             stop_app(app)
     return {"page ready after server start, s": round(loaded, 2), "first answer, s": round(first, 3),

@@ -223,13 +223,15 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
             return in_the_browser(quick, launch(playwright))
     from bench import classroom, draw_latency
     from harness.server import start_app, stop_app
+    from nn.queue import default_max_trainings
 
     drawing = draw_latency.measure(browser, 2 if quick else 10)
     with tempfile.TemporaryDirectory() as tmp:
         app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
         try:
             quiet = classroom.first_batch_shown(app, browser, 1 if quick else 3)
-            figures, _ = classroom.run_classroom(app, browser, 2 if quick else 12)
+            figures, _ = classroom.run_classroom(app, browser, 2 if quick else 30,
+                                                    default_max_trainings())
             figures.quiet_first_batch_seconds = quiet
         finally:
             stop_app(app)
