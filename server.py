@@ -25,8 +25,8 @@ def warm_up() -> None:
     # machine) goes first; it still gets every moment nobody else needs.
     os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     from nn import inference
-    from nn.paths import bundled_models_dir
-    from nn.store import DEFAULT_MODEL, ModelStore
+    from nn.storage.paths import bundled_models_dir
+    from nn.storage.saved_models import DEFAULT_MODEL, ModelStore
     from ui.startup import first_page_served
 
     try:
@@ -49,7 +49,7 @@ def report_configuration() -> None:
     warning when everybody would share one workspace on an address others can reach."""
     from streamlit import config
 
-    from nn import workspaces
+    from nn.storage import workspaces
 
     options = {name: config.get_option(name) for name in SERVED_OPTIONS}
     mode = workspaces.mode()
@@ -63,8 +63,8 @@ def report_configuration() -> None:
 
 @asynccontextmanager
 async def lifespan(app):
-    from nn import queue
-    from nn.paths import runs_dir
+    from nn.runs import queue
+    from nn.storage.paths import runs_dir
 
     report_configuration()
     if os.environ.get("DIGITLAB_WARM_UP", "1") != "0":

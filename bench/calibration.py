@@ -1,4 +1,5 @@
-"""How honest is "% sure"? The expected calibration error (nn.calibration) of each bundled model on
+"""How honest is "% sure"? The expected calibration error (nn.kinds.keras.calibration) of each
+bundled model on
 its test set and on the drawn digits, with the temperature its training fitted (as shipped) and
 without it (the temperature undone), and how sure it is when it is wrong.
 
@@ -13,9 +14,9 @@ import numpy as np
 def measure() -> list[dict]:
     from bench import drawn_digits
     from nn import data
-    from nn.calibration import expected_calibration_error, tempered
     from nn.inference import predictor_for_file
-    from nn.store import ModelStore
+    from nn.kinds.keras.calibration import expected_calibration_error, tempered
+    from nn.storage.saved_models import ModelStore
 
     drawn, drawn_labels, _ = drawn_digits.normalised()
     rows = []

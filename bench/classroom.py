@@ -34,8 +34,8 @@ from urllib.parse import parse_qs, urlparse
 from bench.draw_latency import TIMER, clear, one_answer
 from harness.browser import choose, click, fill_number, launch, new_page, open_train_form, wait_idle, widget
 from harness.server import App, memory_mb, start_app, stop_app, tail
-from nn.run_files import STATE_FILE, read_json
-from nn.workspaces import SUBFOLDER, from_token
+from nn.runs.files import STATE_FILE, read_json
+from nn.storage.workspaces import SUBFOLDER, from_token
 
 # Any progress bar after pressing Train is the run's own: its place in the queue, its state while
 # it starts (loading the data, building the model), or its batches.
@@ -315,7 +315,7 @@ def run_classroom(apps: App | list[App], browser, sessions: int = 30, slots: int
 def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from nn.queue import default_max_trainings
+    from nn.runs.queue import default_max_trainings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)

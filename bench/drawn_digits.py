@@ -184,8 +184,8 @@ def score(predictor, folder: Path = HERE) -> dict:
 
 def score_bundled(folder: Path = HERE) -> list[dict]:
     from nn.inference import make_predictor
-    from nn.kinds import load_model_file
-    from nn.store import ModelStore
+    from nn.kinds.registry import load_model_file
+    from nn.storage.saved_models import ModelStore
 
     rows = []
     for info in ModelStore().list():

@@ -20,7 +20,7 @@ def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
 
     from nn import data, inside
     from nn.inference import predictor_for_file
-    from nn.store import ModelStore
+    from nn.storage.saved_models import ModelStore
 
     info = ModelStore().resolve(model_name)
     d = data.load(info.dataset)

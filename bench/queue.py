@@ -21,9 +21,9 @@ from pathlib import Path
 from unittest import mock
 
 from nn.config import TrainConfig
-from nn.queue import Scheduler
-from nn.runs import RunState
-from nn.workspaces import Workspace
+from nn.runs.queue import Scheduler
+from nn.runs.store import RunState
+from nn.storage.workspaces import Workspace
 
 CONFIG = TrainConfig(epochs=1, batch_size=32)  # dense-128's defaults, one epoch
 

@@ -107,7 +107,7 @@ def curve_rows() -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.run import table
+    from bench.tables import table
 
     which = (sys.argv[1:] if argv is None else argv) or ["table"]
     for name in which:

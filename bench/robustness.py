@@ -46,8 +46,8 @@ def misreadings(truth: np.ndarray, predicted: np.ndarray, top: int = 4) -> str:
 
 def measure(paths: list[Path] | None = None) -> list[dict]:
     from nn.inference import make_predictor
-    from nn.kinds import load_model_file
-    from nn.store import ModelStore
+    from nn.kinds.registry import load_model_file
+    from nn.storage.saved_models import ModelStore
 
     if not paths:
         paths = [info.path for info in ModelStore().list() if info.bundled and info.dataset == "mnist"]
@@ -65,7 +65,7 @@ def measure(paths: list[Path] | None = None) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.run import table
+    from bench.tables import table
 
     print(table(measure([Path(a) for a in (sys.argv[1:] if argv is None else argv)])))
     return 0

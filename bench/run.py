@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.tables import flat, pairs, table
+
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -62,9 +64,9 @@ def bench_latency(model_name: str, repeat: int) -> dict:
     """One canvas drawing to its probabilities: the app's way (NumPy for one image, from the
     file), TensorFlow called directly, and Keras' model.predict."""
     from nn import data, inference
-    from nn.inference import Predictor
+    from nn.kinds.keras.predictor import Predictor
     from nn.preprocess import to_mnist
-    from nn.store import ModelStore
+    from nn.storage.saved_models import ModelStore
 
     info = ModelStore().get(model_name)
     app = inference.predictor_for_file(info.path)
@@ -88,8 +90,8 @@ def bench_latency(model_name: str, repeat: int) -> dict:
 def bench_evaluation(model_name: str, repeat: int, n: int) -> dict:
     from nn import data
     from nn.evaluation import predict_split
-    from nn.inference import Predictor
-    from nn.store import ModelStore
+    from nn.kinds.keras.predictor import Predictor
+    from nn.storage.saved_models import ModelStore
 
     d = data.load("mnist")
     predictor = Predictor(ModelStore().load(model_name))
@@ -105,8 +107,8 @@ def bench_training_overhead(repeat: int, subset: int) -> dict:
 
     from nn import data
     from nn.config import TrainConfig
-    from nn.kinds import build
-    from nn.training import compile_model, make_dataset, train, training_split
+    from nn.kinds.keras.training import compile_model, make_dataset, train, training_split
+    from nn.kinds.registry import build
 
     d = data.load("mnist")
     config = TrainConfig(epochs=1, batch_size=32, subset=subset, validation_split=0.0)
@@ -133,10 +135,11 @@ def bench_training_overhead(repeat: int, subset: int) -> dict:
 
 def bench_presets(epochs: int, subset: int | None) -> list[dict]:
     """Each preset with its defaults for a short fixed budget, and the Train page's estimate of
-    the time it takes (nn.kinds: from a measured table, without building the model)."""
-    from nn import data, kinds
+    the time it takes (nn.kinds.registry: from a measured table, without building the model)."""
+    from nn import data
     from nn.config import TrainConfig
-    from nn.models import PRESETS
+    from nn.kinds import registry as kinds
+    from nn.presets import PRESETS
 
     d = data.load("mnist")
     rows = []
@@ -164,7 +167,7 @@ def bench_presets(epochs: int, subset: int | None) -> list[dict]:
 
 
 def bundled_models() -> list[dict]:
-    from nn.store import ModelStore
+    from nn.storage.saved_models import ModelStore
 
     rows = []
     for info in ModelStore().list():
@@ -179,28 +182,10 @@ def bundled_models() -> list[dict]:
 
 # --- report ---------------------------------------------------------------------------------------
 
-def table(rows: list[dict]) -> str:
-    if not rows:
-        return "(none)\n"
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
 
 
-def pairs(values: dict) -> str:
-    return table([{"measure": k, "value": v} for k, v in values.items()])
 
 
-def flat(values: dict) -> dict:
-    """Nested figures ({"answers": {"median": ..}}) as one level ("answers, median")."""
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            out.update({f"{key}: {k}": v for k, v in value.items()})
-        else:
-            out[key] = value
-    return out
 
 
 def machine() -> str:
@@ -223,7 +208,7 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
             return in_the_browser(quick, launch(playwright))
     from bench import classroom, draw_latency
     from harness.server import start_app, stop_app
-    from nn.queue import default_max_trainings
+    from nn.runs.queue import default_max_trainings
 
     drawing = draw_latency.measure(browser, 2 if quick else 10)
     with tempfile.TemporaryDirectory() as tmp:
@@ -258,7 +243,7 @@ def main(argv=None, browser=None) -> int:
     repeat = 3 if quick else 15
 
     from bench import calibration, drawn_digits, inside, queue, robustness
-    from nn.store import DEFAULT_MODEL
+    from nn.storage.saved_models import DEFAULT_MODEL
 
     sections = [
         ("Bundled models", table(bundled_models())),

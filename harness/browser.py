@@ -19,7 +19,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 TIMEOUT_MS = 60_000
 # The browsers stand in for the people's own machines: below the server's priority, so that
 # what they cost on this one machine does not count as the server's slowness. Thirty of them share
-# two cores, so they sit level with the training workers (nn.worker.NICENESS = 10): above them, the
+# two cores, so they sit level with the training workers (nn.runs.worker.NICENESS = 10): above them, the
 # class's browsers redrawing charts would take the cores the trainings they watch need.
 BROWSER_NICENESS = 10
 NICED_CHROMIUM = Path(__file__).resolve().parent / "chromium-niced"

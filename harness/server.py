@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from nn.paths import REPO_ROOT
+from nn.storage.paths import REPO_ROOT
 
 START_TIMEOUT = 90  # seconds for the server to answer its health check
 RUN_SH = REPO_ROOT / "run.sh"

@@ -8,7 +8,7 @@
   python -m nn predict [--model NAME_OR_PATH] IMAGE... [--json]
   python -m nn models [--json]
 Every command takes --workspace ID (default: local). Progress and messages go to stderr; with
---json, stdout holds only the JSON. A training is a run, queued like the app's (nn.queue).
+--json, stdout holds only the JSON. A training is a run, queued like the app's (nn.runs.queue).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import time
 
 from nn import data
 from nn.errors import StoreError
-from nn.store import DEFAULT_MODEL
-from nn.workspaces import LOCAL, Workspace, WorkspaceError
+from nn.storage.saved_models import DEFAULT_MODEL
+from nn.storage.workspaces import LOCAL, Workspace, WorkspaceError
 
 
 class CliError(Exception):
@@ -56,11 +56,11 @@ def follow(run, on_change, every: float = 0.5) -> dict:
     When no app server is running, this process starts the run itself (a scheduler for this
     run alone); Ctrl-C asks the run to stop and keeps waiting for its weights.
     """
-    from nn import queue
-    from nn.paths import runs_dir
-    from nn.run_files import ProgressReader
-    from nn.runs import RunState, RunStore
-    from nn.workspaces import Workspace
+    from nn.runs import queue
+    from nn.runs.files import ProgressReader
+    from nn.runs.store import RunState, RunStore
+    from nn.storage.paths import runs_dir
+    from nn.storage.workspaces import Workspace
 
     root = runs_dir()
     reader, scheduler = ProgressReader(run.folder), None
@@ -85,7 +85,7 @@ def follow(run, on_change, every: float = 0.5) -> dict:
 
 def show_progress(status: dict, p, view) -> None:
     from nn.progress import format_duration
-    from nn.runs import RunState
+    from nn.runs.store import RunState
 
     state = RunState(status["state"])
     if state is RunState.RUNNING and p.batches_per_epoch:
@@ -100,8 +100,8 @@ def show_progress(status: dict, p, view) -> None:
 
 def cmd_train(args) -> int:
     from nn.config import TrainConfig
-    from nn.models import preset
-    from nn.runs import RunState
+    from nn.presets import preset
+    from nn.runs.store import RunState, RunStore
 
     spec = preset(args.preset)
     config = TrainConfig.for_preset(
@@ -109,7 +109,7 @@ def cmd_train(args) -> int:
         subset=args.subset, seed=args.seed, validation_split=args.validation_split,
         per_sample=args.per_sample or None, trees=args.trees, augment=args.augment,
     )
-    store, runs = args.workspace.models(), args.workspace.runs()
+    store, runs = args.workspace.models(), RunStore(args.workspace)
     name = args.name or store.unique_name(f"{args.preset}-{args.dataset}")
     if any(info.name == name for info in store.list()):
         raise CliError(f"a model named {name!r} already exists; pass another --name")
@@ -154,10 +154,11 @@ def run_row(run, view) -> dict:
 
 
 def cmd_runs(args) -> int:
-    from nn import queue
-    from nn.paths import runs_dir
+    from nn.runs import queue
+    from nn.runs.store import RunStore
+    from nn.storage.paths import runs_dir
 
-    runs = args.workspace.runs()
+    runs = RunStore(args.workspace)
     if args.action != "list":
         if not args.id:
             raise CliError(f"runs {args.action} needs a run id")
@@ -337,7 +338,7 @@ def _workspace(text: str) -> Workspace:
 
 
 def _train_parser(sub, datasets: list[str]) -> None:
-    from nn.models import PRESETS
+    from nn.presets import PRESETS
 
     p = sub.add_parser("train", help="train a preset and save it to the store")
     p.add_argument("--preset", required=True, choices=list(PRESETS))
@@ -408,8 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from nn.config import ConfigError
-    from nn.models import UnknownModelError
-    from nn.runs import RunError
+    from nn.presets import UnknownModelError
+    from nn.runs.store import RunError
 
     args = build_parser().parse_args(argv)
     try:

@@ -46,7 +46,7 @@ class TrainConfig:
     optimizer: str = "adam"  # adam, sgd or rmsprop
     learning_rate: float = 1e-3  # peak learning rate
     validation_split: float = 0.1  # share of the training images held out for validation
-    augment: bool = False  # random changes of the images while training (nn.augment)
+    augment: bool = False  # random changes of the images while training (nn.kinds.keras.augment)
     seed: int = 0  # fixes initial weights, shuffling, dropout and augmentation
     subset: int | None = None  # train on only the first N training images
     lr_schedule: str = "constant"  # constant, or cosine: warm-up then cosine decay

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.files import write_atomic
-from nn.paths import data_dir
+from nn.storage.files import write_atomic
+from nn.storage.paths import data_dir
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049

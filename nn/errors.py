@@ -1,4 +1,4 @@
-"""The errors of model files, shared by the store and every kind of model (nn.kinds)."""
+"""The errors of model files, shared by the store and every kind of model (nn.kinds.registry)."""
 
 
 class StoreError(Exception):

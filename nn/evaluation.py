@@ -46,7 +46,7 @@ class Predictions:
 
 
 def predict_split(predictor, images_uint8: np.ndarray, labels: np.ndarray) -> Predictions:
-    """Run `predictor` (nn.inference.Predictor) over a whole split of uint8 images."""
+    """Run `predictor` (nn.kinds.kind.Predicting) over a whole split of uint8 images."""
     probabilities = predictor.probabilities(np.asarray(images_uint8, dtype=np.float32) / 255.0)
     return Predictions(np.asarray(labels, dtype=np.int64), probabilities)
 

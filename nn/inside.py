@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.files import write_atomic
-from nn.inference import LayerOutput, Predicting
-from nn.paths import inside_cache_dir
+from nn.kinds.kind import LayerOutput, Predicting
+from nn.storage.files import write_atomic
+from nn.storage.paths import inside_cache_dir
 
 NEIGHBOURS = 8
 MAP_IMAGES = 1500  # dots on the map: enough to see the clusters, few enough for t-SNE in a second
@@ -73,7 +73,7 @@ class Map:
 
 
 def layers(predictor: Predicting, image28: np.ndarray) -> list[Step]:
-    """The input, then every layer's output for it (raises nn.inference.NotANetwork)."""
+    """The input, then every layer's output for it (raises nn.kinds.kind.NotANetwork)."""
     outputs: list[LayerOutput] = predictor.layer_outputs(image28)
     image = np.asarray(image28, dtype=np.float32).reshape(28, 28)
     return [Step("input", "Input", image), *(Step(o.name, o.type, o.values) for o in outputs)]

@@ -1,9 +1,9 @@
 """Live training metrics without any framework: what a running training has done so far.
 
 `LiveMetrics` has the Keras callback's method names, so the Keras trainer uses it as a callback
-(nn.training.MetricsRecorder) and the other trainers (nn.numpy_mlp, nn.forest) call the same
-methods themselves. The run's writer (nn.worker) copies what is new to disk while training goes
-on, from another thread.
+(nn.kinds.keras.training.MetricsRecorder) and the other trainers (nn.kinds.numpy_net,
+nn.kinds.forest) call the same methods themselves. The run's writer (nn.runs.worker) copies what
+is new to disk while training goes on, from another thread.
 """
 
 from __future__ import annotations
@@ -202,4 +202,4 @@ class TrainResult:
     seconds: float  # wall time of fitting, without the test evaluation
     stopped: bool  # True when a stop request ended training early
     epochs_completed: int
-    calibration: dict | None = None  # temperature and test-set ECE before/after (nn.training)
+    calibration: dict | None = None  # temperature and test-set ECE before/after (nn.kinds.keras.training)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from nn import kinds
 from nn.data import DATASETS
-from nn.store import StoreError
+from nn.kinds import registry as kinds
+from nn.storage.saved_models import StoreError
 from ui import charts
 from ui.runs import store as run_store
 from ui.state import run_through_app, set_active_model, store

@@ -31,7 +31,7 @@ def test_the_server_hooks_exist():
 
 @pytest.mark.parametrize("page", ["draw", "train", "models", "evaluate"])
 def test_pages_stay_thin(page):
-    from nn.paths import REPO_ROOT
+    from nn.storage.paths import REPO_ROOT
 
     lines = (REPO_ROOT / "pages" / f"{page}.py").read_text().splitlines()
     assert len(lines) <= 150, f"pages/{page}.py has {len(lines)} lines: move logic to ui/ or nn/"

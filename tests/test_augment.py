@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from nn.augment import (
+from nn.kinds.keras.augment import (
     LOW_RES_PROBABILITY,
     Augmenter,
     _low_resolution,

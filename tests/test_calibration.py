@@ -1,11 +1,11 @@
-"""nn.calibration: ECE against a plain counting loop; temperatures recovered from known data."""
+"""nn.kinds.keras.calibration: ECE against a plain counting loop; temperatures recovered from known data."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nn.calibration import expected_calibration_error, fit_temperature, tempered
+from nn.kinds.keras.calibration import expected_calibration_error, fit_temperature, tempered
 
 
 def calibrated_predictions(n: int = 20_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nn.paths import REPO_ROOT
-from nn.store import DEFAULT_MODEL
+from nn.storage.paths import REPO_ROOT
+from nn.storage.saved_models import DEFAULT_MODEL
 from tests.conftest import digit_canvas
 
 

@@ -1,4 +1,4 @@
-"""nn.drawings: the "my drawings" set, and fine-tuning a saved model on it."""
+"""nn.storage.drawings: the "my drawings" set, and fine-tuning a saved model on it."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from nn.config import TrainConfig
-from nn.drawings import DrawingsError, DrawingStore, with_drawings
-from nn.kinds import build
-from nn.paths import runs_dir
+from nn.kinds.keras.training import train
+from nn.kinds.registry import build
 from nn.preprocess import to_mnist
-from nn.queue import Scheduler
-from nn.run_files import ProgressReader
-from nn.runs import model_metadata
-from nn.training import train
-from nn.workspaces import LOCAL_WORKSPACE
+from nn.runs.files import ProgressReader
+from nn.runs.queue import Scheduler
+from nn.runs.store import RunStore, model_metadata
+from nn.storage.drawings import DrawingsError, DrawingStore, with_drawings
+from nn.storage.paths import runs_dir
+from nn.storage.workspaces import LOCAL_WORKSPACE
 from tests.conftest import digit_canvas
 
 
@@ -69,7 +69,7 @@ def test_fine_tuning_on_drawings_starts_from_the_saved_weights(tmp_path, mnist):
     mixed = with_drawings(mnist, drawings.load(), repeat=20, replay=1000)
     assert len(mixed.x_train) == 5 * 20 + 1000 and mixed.x_test is mnist.x_test
 
-    run = LOCAL_WORKSPACE.runs().submit(info.path, "mnist", TrainConfig(epochs=1, learning_rate=1e-4),
+    run = RunStore(LOCAL_WORKSPACE).submit(info.path, "mnist", TrainConfig(epochs=1, learning_rate=1e-4),
                                         with_drawings=True).run
     scheduler = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:

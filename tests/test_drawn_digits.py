@@ -8,7 +8,7 @@ import pytest
 from bench import drawn_digits
 from nn.inference import make_predictor
 from nn.preprocess import to_mnist
-from nn.store import ModelStore
+from nn.storage.saved_models import ModelStore
 
 
 @pytest.fixture(scope="module")

@@ -20,17 +20,17 @@ import pytest
 
 from harness.server import kill_app, start_app, stop_app
 from nn.config import TrainConfig
-from nn.drawings import DrawingStore
-from nn.paths import REPO_ROOT
-from nn.runs import RunState
-from nn.store import ModelStore, StoreError
-from nn.workspaces import LOCAL_WORKSPACE
+from nn.runs.store import RunState, RunStore
+from nn.storage.drawings import DrawingStore
+from nn.storage.paths import REPO_ROOT
+from nn.storage.saved_models import ModelStore, StoreError
+from nn.storage.workspaces import LOCAL_WORKSPACE
 from tests.test_runs import wait_for
 
 SAVE_MODELS = """
 import sys
-from nn.kinds import build
-from nn.store import ModelStore
+from nn.kinds.registry import build
+from nn.storage.saved_models import ModelStore
 store = ModelStore(sys.argv[1], bundled_root=None)
 model = build("cnn-1")  # 607k parameters: a save takes long enough to be interrupted
 first = len(store.list())  # a restarted script goes on after the models already saved
@@ -41,7 +41,7 @@ for i in range(first, first + 1000):
 SAVE_DRAWINGS = """
 import sys
 import numpy as np
-from nn.drawings import DrawingStore
+from nn.storage.drawings import DrawingStore
 store = DrawingStore(sys.argv[1])
 rng = np.random.default_rng(0)
 for i in range(100000):
@@ -55,7 +55,7 @@ def start(script: str, *args) -> subprocess.Popen:
 
 
 def temp_files(folder: Path) -> set[str]:
-    """The hidden temp files of saves under way (nn.files.temp_beside)."""
+    """The hidden temp files of saves under way (nn.storage.files.temp_beside)."""
     return {p.name for p in folder.glob(".*")} if folder.is_dir() else set()
 
 
@@ -108,8 +108,8 @@ def test_a_process_killed_while_saving_drawings_leaves_the_set_readable(tmp_path
 
 def save_together(root: str, who: str, barrier, reached) -> None:
     """One of two racing processes: both are released by `barrier` onto the name "same"."""
-    import nn.store
-    from nn.kinds import build
+    import nn.storage.saved_models
+    from nn.kinds.registry import build
 
     real_link = os.link
 
@@ -117,9 +117,9 @@ def save_together(root: str, who: str, barrier, reached) -> None:
         reached.put(who)  # both got as far as claiming the name
         return real_link(source, target)
 
-    nn.store.os.link = claim
+    nn.storage.saved_models.os.link = claim
     model = build("dense-128")
-    store = nn.store.ModelStore(root, bundled_root=None)
+    store = nn.storage.saved_models.ModelStore(root, bundled_root=None)
     barrier.wait(timeout=60)
     try:
         store.save(model, "same", {"by": who})
@@ -149,23 +149,23 @@ def test_two_processes_saving_one_name_at_once(tmp_path):
 
 KILLED_AT_CLAIM = """
 import os, sys, time
-import nn.store
-from nn.kinds import build
-from nn.store import ModelStore
+import nn.storage.saved_models
+from nn.kinds.registry import build
+from nn.storage.saved_models import ModelStore
 store = ModelStore(sys.argv[1], bundled_root=None)
 model = build("dense-128")
 store.save(model, "before", {})
 def stall(*args):
     print("written, not yet claimed", flush=True)
     time.sleep(60)
-nn.store.os.link = stall  # the temp files are complete; the name is not yet taken
+nn.storage.saved_models.os.link = stall  # the temp files are complete; the name is not yet taken
 store.save(model, "interrupted", {})
 """
 
 KILLED_BEFORE_RECORD = """
 import os, sys, time
 import numpy as np
-from nn.drawings import DrawingStore
+from nn.storage.drawings import DrawingStore
 store = DrawingStore(sys.argv[1])
 store.add(np.zeros((28, 28, 4), np.uint8), np.zeros((28, 28)), 3)
 real_replace = os.replace
@@ -212,7 +212,7 @@ def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path
     monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "app" / "runs"))
     app = start_app(tmp_path / "app")
     try:
-        runs = LOCAL_WORKSPACE.runs()
+        runs = RunStore(LOCAL_WORKSPACE)
         run = runs.submit("dense-128", "mnist", TrainConfig(epochs=6, subset=20_000, batch_size=32)).run
         wait_for(run, lambda s: run.checkpoint_epoch() >= 2, timeout=180)
         kill_app(app)  # the server only: its worker notices and ends, as after a crash

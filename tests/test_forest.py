@@ -11,16 +11,17 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from nn import kinds
 from nn.config import ConfigError, TrainConfig
 from nn.evaluation import predict_split
-from nn.forest import TREES_PER_STEP, ForestPredictor
-from nn.models import PRESETS
-from nn.paths import runs_dir
-from nn.queue import Scheduler
-from nn.run_files import ProgressReader
-from nn.store import ModelLoadError, ModelStore
-from nn.workspaces import LOCAL_WORKSPACE
+from nn.kinds import registry as kinds
+from nn.kinds.forest import TREES_PER_STEP, ForestPredictor
+from nn.presets import PRESETS
+from nn.runs.files import ProgressReader
+from nn.runs.queue import Scheduler
+from nn.runs.store import RunStore
+from nn.storage.paths import runs_dir
+from nn.storage.saved_models import ModelLoadError, ModelStore
+from nn.storage.workspaces import LOCAL_WORKSPACE
 
 FOREST = kinds.named("forest")
 
@@ -50,13 +51,13 @@ def test_it_grows_its_trees_a_few_at_a_time_and_scores_as_scikit_learn_does(mnis
 
 def test_its_settings_are_checked():
     with pytest.raises(ConfigError, match="grown in one pass"):
-        LOCAL_WORKSPACE.runs().submit("random-forest", "mnist", small(epochs=3))
+        RunStore(LOCAL_WORKSPACE).submit("random-forest", "mnist", small(epochs=3))
     with pytest.raises(ConfigError, match="trees must be"):
-        LOCAL_WORKSPACE.runs().submit("random-forest", "mnist", small(trees=0))
+        RunStore(LOCAL_WORKSPACE).submit("random-forest", "mnist", small(trees=0))
 
 
 def test_a_run_shows_progress_over_its_trees_and_stop_keeps_those_grown(mnist):
-    runs = LOCAL_WORKSPACE.runs()
+    runs = RunStore(LOCAL_WORKSPACE)
     run = runs.submit("random-forest", "mnist", small(subset=20_000, trees=200)).run
     scheduler = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:

@@ -15,9 +15,9 @@ from PIL import Image, ImageDraw
 
 from nn import data
 from nn.config import ConfigError, TrainConfig
-from nn.inference import Predictor
+from nn.kinds.keras.predictor import Predictor
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
-from nn.store import ModelLoadError, ModelStore, StoreError
+from nn.storage.saved_models import ModelLoadError, ModelStore, StoreError
 from tests.conftest import digit_canvas
 
 

@@ -1,4 +1,4 @@
-"""nn.inference and nn.keras_numpy: the direct call and the NumPy forward pass equal Keras; the
+"""nn.inference and nn.kinds.keras.numpy_forward: the direct call and the NumPy forward pass equal Keras; the
 shared predictors; saliency is a usable map."""
 
 from __future__ import annotations
@@ -6,13 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nn import inference, keras_numpy, kinds
+from nn import inference
 from nn.config import TrainConfig
-from nn.inference import Predictor
-from nn.kinds import build
-from nn.models import PRESETS, ConvSpec, DenseSpec
-from nn.store import ModelStore
-from nn.training import train
+from nn.kinds import registry as kinds
+from nn.kinds.keras import numpy_forward as keras_numpy
+from nn.kinds.keras.plans import ConvSpec, DenseSpec
+from nn.kinds.keras.predictor import Predictor
+from nn.kinds.keras.training import train
+from nn.kinds.registry import build
+from nn.presets import PRESETS
+from nn.storage.saved_models import ModelStore
 from tests.conftest import digit_canvas
 
 
@@ -87,7 +90,7 @@ def test_models_it_cannot_run_go_to_tensorflow(tmp_path, mnist):
 
 
 def test_a_file_predictor_answers_small_batches_in_numpy_and_large_ones_in_tensorflow(mnist):
-    from nn.keras_kind import FilePredictor
+    from nn.kinds.keras.kind import FilePredictor
 
     path = ModelStore().get("mnist-cnn-best").path
     assert inference.predictor_for_file(path) is inference.predictor_for_file(path)  # once per version

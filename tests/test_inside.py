@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nn import inside, kinds
+from nn import inside
 from nn.config import TrainConfig
-from nn.inference import NotANetwork, predictor_for_file
-from nn.models import PRESETS, ConvSpec, DenseSpec
-from nn.training import train
+from nn.inference import predictor_for_file
+from nn.kinds import registry as kinds
+from nn.kinds.keras.plans import ConvSpec, DenseSpec
+from nn.kinds.keras.training import train
+from nn.kinds.kind import NotANetwork
+from nn.presets import PRESETS
 
 NETWORKS = [name for name, p in PRESETS.items() if p.kind in ("keras", "numpy")]
 

@@ -1,4 +1,4 @@
-"""nn.models: the tutorials' presets with their published parameter counts, plans described
+"""nn.kinds.keras.plans: the tutorials' presets with their published parameter counts, plans described
 without TensorFlow and checked against the Keras models they build, custom specs."""
 
 from __future__ import annotations
@@ -6,18 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nn import kinds
-from nn.models import (
-    PRESETS,
-    ConvSpec,
-    DenseSpec,
-    UnknownModelError,
-    describe,
-    plan_of,
-    preset,
-    spec_from_dict,
-    spec_to_dict,
-)
+from nn.kinds import registry as kinds
+from nn.kinds.keras.plans import ConvSpec, DenseSpec, describe, spec_from_dict, spec_to_dict
+from nn.presets import PRESETS, UnknownModelError, plan_of, preset
 
 # Parameter counts printed by the tutorials' own `model.summary()`.
 PUBLISHED_PARAMS = {

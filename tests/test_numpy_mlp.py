@@ -12,17 +12,18 @@ import zipfile
 import numpy as np
 import pytest
 
-from nn import numpy_mlp
 from nn.config import ConfigError, TrainConfig
 from nn.inference import make_predictor
-from nn.kinds import build
-from nn.models import PRESETS
-from nn.numpy_mlp import NumpyMLP, NumpyModelError, NumpyPredictor
-from nn.paths import REPO_ROOT, runs_dir
-from nn.queue import Scheduler
-from nn.run_files import ProgressReader
-from nn.store import ModelLoadError, ModelStore, StoreError
-from nn.workspaces import LOCAL_WORKSPACE
+from nn.kinds import numpy_net as numpy_mlp
+from nn.kinds.numpy_net import NumpyMLP, NumpyModelError, NumpyPredictor
+from nn.kinds.registry import build
+from nn.presets import PRESETS
+from nn.runs.files import ProgressReader
+from nn.runs.queue import Scheduler
+from nn.runs.store import RunStore
+from nn.storage.paths import REPO_ROOT, runs_dir
+from nn.storage.saved_models import ModelLoadError, ModelStore, StoreError
+from nn.storage.workspaces import LOCAL_WORKSPACE
 from tests.conftest import digit_canvas
 
 TUTORIAL = TrainConfig.for_preset(PRESETS["numpy-mlp"], seed=1)
@@ -130,7 +131,7 @@ def test_same_seed_same_weights(mnist):
 
 
 def test_the_module_needs_no_tensorflow():
-    code = ("import sys, nn.numpy_mlp, nn.progress, nn.config; "
+    code = ("import sys, nn.kinds.numpy_net, nn.progress, nn.config; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
                          check=True).stdout.split()
@@ -142,7 +143,7 @@ def test_settings_it_does_not_have_are_refused_before_training(mnist):
                           ({"lr_schedule": "cosine"}, "constant learning rate")):
         config = TrainConfig(**{**TUTORIAL.to_dict(), **change})
         with pytest.raises(ConfigError, match=words):
-            LOCAL_WORKSPACE.runs().submit("numpy-mlp", "mnist", config)
+            RunStore(LOCAL_WORKSPACE).submit("numpy-mlp", "mnist", config)
         with pytest.raises(ConfigError, match=words):
             numpy_mlp.train(build("numpy-mlp"), mnist, config)
 
@@ -157,7 +158,7 @@ def test_divergence_is_caught(mnist):
 
 def test_a_run_trains_it_live_with_weight_pictures_and_stops(mnist):
     config = TrainConfig(**{**TUTORIAL.to_dict(), "epochs": 500, "per_sample": True})
-    runs = LOCAL_WORKSPACE.runs()
+    runs = RunStore(LOCAL_WORKSPACE)
     run = runs.submit("numpy-mlp", "mnist", config).run
     reader = ProgressReader(run.folder)
     scheduler = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()

@@ -10,12 +10,14 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from nn import kinds, queue
 from nn.config import ConfigError, TrainConfig
-from nn.paths import runs_dir
-from nn.run_files import Lock, ProgressReader
-from nn.runs import Run, RunError, RunState, RunStore
-from nn.workspaces import LOCAL_WORKSPACE, Workspace
+from nn.kinds import registry as kinds
+from nn.runs import queue
+from nn.runs.files import ProgressReader
+from nn.runs.store import Run, RunError, RunState, RunStore
+from nn.storage.locks import Lock
+from nn.storage.paths import runs_dir
+from nn.storage.workspaces import LOCAL_WORKSPACE, Workspace
 
 
 def small(**overrides) -> TrainConfig:
@@ -45,7 +47,7 @@ def scheduler():
 
 
 def test_a_run_trains_in_a_worker_and_keeps_everything_on_disk(scheduler, mnist):
-    store = LOCAL_WORKSPACE.runs()
+    store = RunStore(LOCAL_WORKSPACE)
     run = store.submit("dense-128", "mnist", small()).run
     assert run.state is RunState.QUEUED
     status = wait_for(run, ended)
@@ -67,7 +69,7 @@ def test_a_run_trains_in_a_worker_and_keeps_everything_on_disk(scheduler, mnist)
 
 
 def test_stop_ends_at_the_next_batch_and_keeps_the_weights(scheduler):
-    store = LOCAL_WORKSPACE.runs()
+    store = RunStore(LOCAL_WORKSPACE)
     run = store.submit("dense-128", "mnist", small(epochs=50, subset=5000, batch_size=10)).run
     wait_for(run, lambda s: run.counters().get("batch", 0) > 0, what="the first batches")
     assert store.stop(run.id) == "stopping"
@@ -78,14 +80,14 @@ def test_stop_ends_at_the_next_batch_and_keeps_the_weights(scheduler):
 
 
 def test_a_diverging_run_fails_with_a_message(scheduler):
-    run = LOCAL_WORKSPACE.runs().submit(
+    run = RunStore(LOCAL_WORKSPACE).submit(
         "dense-128", "mnist", small(optimizer="sgd", learning_rate=50.0, batch_size=10)).run
     status = wait_for(run, ended)
     assert status["state"] == "failed" and "diverged" in status["message"]
 
 
 def test_unusable_runs_are_refused_before_they_are_queued(tmp_path):
-    store = LOCAL_WORKSPACE.runs()
+    store = RunStore(LOCAL_WORKSPACE)
     with pytest.raises(ConfigError, match="epochs must be"):
         store.submit("dense-128", "mnist", small(epochs=0))
     with pytest.raises(ConfigError, match="plain gradient descent"):
@@ -98,7 +100,7 @@ def test_unusable_runs_are_refused_before_they_are_queued(tmp_path):
 
 
 def submit_many(workspace: str, n: int) -> list[Run]:
-    store = Workspace(workspace).runs()
+    store = RunStore(Workspace(workspace))
     return [store.submit("sigmoid-10", "mnist", small(optimizer="sgd", learning_rate=0.5)).run
             for _ in range(n)]
 
@@ -171,7 +173,7 @@ def test_a_worker_trains_run_after_run_the_same_as_a_fresh_one_and_retires_after
     """Warm workers are reused: no TensorFlow import and first fit per run. A run trained by a
     worker that trained others before gets the same weights as the first; after a failed run the
     worker retires and the next run gets a new process."""
-    store = LOCAL_WORKSPACE.runs()
+    store = RunStore(LOCAL_WORKSPACE)
     same = [store.submit("dense-128", "mnist", small(epochs=1, seed=3)).run for _ in range(2)]
     s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:
@@ -192,7 +194,7 @@ def test_a_worker_trains_run_after_run_the_same_as_a_fresh_one_and_retires_after
 
 
 def test_a_queued_run_can_be_cancelled_and_stays_queued_without_a_scheduler():
-    store = LOCAL_WORKSPACE.runs()
+    store = RunStore(LOCAL_WORKSPACE)
     run = store.submit("sigmoid-10", "mnist", small()).run
     assert run.state is RunState.QUEUED and queue.look(runs_dir()).position(run) == 1
     assert store.stop(run.id) == "cancelled"
@@ -200,7 +202,7 @@ def test_a_queued_run_can_be_cancelled_and_stays_queued_without_a_scheduler():
 
 
 def test_a_killed_worker_leaves_an_interrupted_run_that_resumes_from_its_last_epoch(mnist):
-    store = LOCAL_WORKSPACE.runs()
+    store = RunStore(LOCAL_WORKSPACE)
     config = small(epochs=6, subset=20_000, batch_size=32)  # epochs of over a second: each is kept
     run = store.submit("dense-128", "mnist", config).run
     s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
@@ -240,8 +242,8 @@ def test_old_runs_beyond_the_bound_are_removed_saved_ones_first():
 
 
 def test_workspaces_do_not_see_each_others_runs():
-    mine = Workspace("mine").runs().submit("sigmoid-10", "mnist", small()).run
-    theirs = Workspace("theirs").runs()
+    mine = RunStore(Workspace("mine")).submit("sigmoid-10", "mnist", small()).run
+    theirs = RunStore(Workspace("theirs"))
     assert theirs.list() == []
     for action in (theirs.get, theirs.stop, theirs.delete, theirs.resume):
         with pytest.raises(RunError, match="no run"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from nn.paths import REPO_ROOT
+from nn.storage.paths import REPO_ROOT
 
 # Command-line settings of Streamlit's (--section.option) that the harness may add to run.sh's.
 HARNESS_MAY_ADD = {"--server.address", "--secrets.files"}

@@ -1,4 +1,4 @@
-"""nn.store: round trip, refusal to overwrite, atomic writes, safe loading."""
+"""nn.storage.saved_models: round trip, refusal to overwrite, atomic writes, safe loading."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from nn.kinds import build, load_model_file
-from nn.store import ModelLoadError, ModelStore, StoreError
+from nn.kinds.registry import build, load_model_file
+from nn.storage.saved_models import ModelLoadError, ModelStore, StoreError
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""nn.training: real TensorFlow training on small subsets of real MNIST."""
+"""nn.kinds.keras.training: real TensorFlow training on small subsets of real MNIST."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from nn.config import ConfigError, TrainConfig
-from nn.kinds import build
-from nn.models import PRESETS
+from nn.kinds.keras.training import MetricsRecorder, make_optimizer, settle_batch_norm, train
+from nn.kinds.registry import build
+from nn.presets import PRESETS
 from nn.progress import TrainingDiverged
-from nn.training import MetricsRecorder, make_optimizer, settle_batch_norm, train
 
 
 def small(**overrides) -> TrainConfig:
@@ -117,8 +117,8 @@ def test_settled_batch_norm_holds_the_mean_over_the_batches():
 
 
 def test_a_fitted_temperature_is_folded_into_the_softmax_layer(mnist):
-    from nn.calibration import fit_temperature
     from nn.data import training_split
+    from nn.kinds.keras.calibration import fit_temperature
 
     config = small(epochs=2, subset=5000, validation_split=0.2)
     model = build("dense-128", 0)

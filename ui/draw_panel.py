@@ -10,8 +10,8 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from nn.data import dataset_info
-from nn.drawings import DrawingsError
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
+from nn.storage.drawings import DrawingsError
 from ui import charts, inside_views
 from ui.state import drawings, model_info, predictor_for, store
 

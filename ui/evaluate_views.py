@@ -127,7 +127,7 @@ def explore(dataset_name: str, class_names) -> None:
 def network_map(name: str, info, class_names) -> None:
     """The test set on the map of the model's last hidden layer, its mistakes marked (on request:
     it takes a second or two the first time for a model)."""
-    from nn.inference import NotANetwork
+    from nn.kinds.kind import NotANetwork
     from ui.inside_views import test_map
 
     if not st.toggle("Show the map of what it has learned", key="eval_map"):

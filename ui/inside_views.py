@@ -9,7 +9,7 @@ import streamlit as st
 
 from nn import inside
 from nn.data import dataset_info
-from nn.inference import NotANetwork
+from nn.kinds.kind import NotANetwork
 from ui import charts
 from ui.state import dataset, model_info, predictor_for
 

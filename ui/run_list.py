@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from nn.progress import format_duration
-from nn.runs import Run, RunState
+from nn.runs.store import Run, RunState
 from ui.runs import NEW, OPEN_KEY, open_run, states, watch_states
 
 WATCH_EVERY = 5.0  # seconds between looks at the states of the person's runs, while any is active

@@ -13,8 +13,8 @@ from datetime import datetime
 import streamlit as st
 
 from nn.progress import Progress, format_duration
-from nn.runs import Run, RunError, RunState
-from nn.store import StoreError
+from nn.runs.store import Run, RunError, RunState
+from nn.storage.saved_models import StoreError
 from ui import charts
 from ui.runs import NEW, open_run, progress_of, queue_view, scheduler, store, watch_states
 from ui.state import set_active_model

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn import queue
-from nn.paths import runs_dir
-from nn.run_files import ProgressReader
-from nn.runs import Run, RunStore
+from nn.runs import queue
+from nn.runs.files import ProgressReader
+from nn.runs.store import Run, RunStore
+from nn.storage.paths import runs_dir
 from ui.workspace import current
 
 OPEN_KEY = "open_run"  # the run the Train page shows; "new" for the form
@@ -15,7 +15,7 @@ NEW = "new"
 
 
 def store() -> RunStore:
-    return current().runs()
+    return RunStore(current())
 
 
 def scheduler() -> queue.Scheduler:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn.store import DEFAULT_MODEL, ModelInfo, ModelStore, StoreError
+from nn.storage.saved_models import DEFAULT_MODEL, ModelInfo, ModelStore, StoreError
 from ui.workspace import current
 
 ACTIVE_KEY = "active_model"
@@ -45,7 +45,7 @@ def store() -> ModelStore:
 
 
 def drawings():
-    """The session's "my drawings" (nn.drawings.DrawingStore)."""
+    """The session's "my drawings" (nn.storage.drawings.DrawingStore)."""
     return current().drawings()
 
 

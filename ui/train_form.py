@@ -1,7 +1,7 @@
 """The forms that start a run: a new model (preset or custom), or fine-tuning on my drawings.
 
 The layer table and the time estimate come from the model's plan and a table measured on the
-reference machine (nn.kinds): nothing is built or trained in the server process.
+reference machine (nn.kinds.registry): nothing is built or trained in the server process.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from nn import config as limits
-from nn import kinds
 from nn.config import OPTIMIZERS, TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.data import DATASETS
-from nn.models import ACTIVATIONS, KERNEL_SIZES, PRESETS, ConvSpec, DenseSpec, validate_spec
+from nn.kinds import registry as kinds
+from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, validate_spec
+from nn.presets import PRESETS
 from nn.progress import format_duration
-from nn.runs import RunError
+from nn.runs.store import RunError
 from ui.runs import open_run, scheduler, store
 from ui.state import drawings
 from ui.state import store as model_store

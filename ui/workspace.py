@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn import workspaces
-from nn.workspaces import Workspace
+from nn.storage import workspaces
+from nn.storage.workspaces import Workspace
 
 TOKEN_PARAM = "workspace"
 TOKEN_KEY = "workspace_token"

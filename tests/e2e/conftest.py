@@ -12,7 +12,7 @@ import pytest
 
 from harness.browser import new_page
 from harness.server import start_app, stop_app
-from nn.paths import REPO_ROOT
+from nn.storage.paths import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "tests" / "e2e" / "screenshots"
 

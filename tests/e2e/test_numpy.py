@@ -23,8 +23,8 @@ from harness.browser import (
 )
 from harness.server import start_app, stop_app
 from harness.strokes import canvas_box, draw_digit
-from nn.drawings import DrawingStore
-from nn.numpy_mlp import load as load_numpy_model
+from nn.kinds.numpy_net import load as load_numpy_model
+from nn.storage.drawings import DrawingStore
 from tests.e2e.conftest import SCREENSHOTS
 
 

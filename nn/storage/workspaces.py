@@ -1,6 +1,6 @@
 """Workspaces: each person's saved models, drawings and runs, in folders of their own.
 
-Local use is one workspace, `local`, whose files sit directly in the data folders (nn.paths), as
+Local use is one workspace, `local`, whose files sit directly in the data folders (nn.storage.paths), as
 they always have. On a shared server (DIGITLAB_WORKSPACES=per-user) each person gets a workspace
 in `<folder>/workspaces/<id>/`: from their login, or from an unguessable token in their page's
 address. The folder's name is a hash, so the token itself is never written to disk and cannot be
@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from nn import paths
+from nn.storage import paths
 
 LOCAL = "local"
 SINGLE, PER_USER = "single", "per-user"
@@ -67,19 +67,15 @@ class Workspace:
         return self.folder(paths.runs_dir())
 
     def models(self):
-        from nn.store import ModelStore
+        from nn.storage.saved_models import ModelStore
 
         return ModelStore(self.models_dir)
 
     def drawings(self):
-        from nn.drawings import DrawingStore
+        from nn.storage.drawings import DrawingStore
 
         return DrawingStore(self.drawings_dir)
 
-    def runs(self):
-        from nn.runs import RunStore
-
-        return RunStore(self)
 
 
 LOCAL_WORKSPACE = Workspace(LOCAL)

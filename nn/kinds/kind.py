@@ -1,26 +1,27 @@
-"""Kinds of model: Keras networks, the NumPy network, the random forest.
+"""What a kind of model is: `Kind` (build, describe, estimate, train, save, load, predict) and
+`Predicting`, the one interface of every kind's predictor, with what it answers (`Prediction`,
+`LayerOutput`).
 
-A kind knows how to build, describe, estimate, train, save, load and predict with its models; the
-rest of Digit Lab asks it instead of checking types or file suffixes. Adding a kind is one module
-with a `Kind` subclass, a line in all_kinds() below, and its presets in nn.models.PRESETS.
-
-Importing this module imports none of the frameworks: each kind imports its own when it works.
+A kind knows how to do all of it for its models; the rest of Digit Lab asks it instead of checking
+types or file suffixes (nn.kinds.registry finds the kind of a preset, a source or a file).
 """
 
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from nn.config import TrainConfig
-from nn.errors import ModelLoadError
-from nn.models import ModelSource, preset
+from nn.preprocess import to_mnist
+from nn.presets import ModelSource
 
 
 class Kind:
     """What every kind of model provides. Subclasses fill in the methods that raise here."""
 
-    name: str = ""  # the key in all_kinds() and in nn.models.Preset.kind
+    name: str = ""  # the key in all_kinds() and in nn.presets.Preset.kind
     suffix: str = ""  # its model files end in this
     file_title: str = ""  # what its files are, for people
     fine_tunable: bool = False  # can start from a saved model's weights
@@ -79,7 +80,7 @@ class Kind:
 
     # --- using -----------------------------------------------------------------------------------
     def predictor(self, model):
-        """Fast repeated predictions (nn.inference.Predicting)."""
+        """Fast repeated predictions (a Predicting)."""
         raise NotImplementedError
 
     def file_predictor(self, path: Path):
@@ -87,53 +88,67 @@ class Kind:
         return self.predictor(self.load(path))
 
 
-@functools.cache
-def all_kinds() -> dict[str, Kind]:
-    """Every kind, by name. (A function: the kind modules import this one.)"""
-    from nn.forest import ForestKind
-    from nn.keras_kind import KerasKind
-    from nn.numpy_mlp import NumpyKind
-
-    return {kind.name: kind for kind in (KerasKind(), NumpyKind(), ForestKind())}
+@dataclass(frozen=True)
+class LayerOutput:
+    name: str
+    type: str  # the layer's class, as Keras names it
+    values: np.ndarray  # its output for one image, without the batch axis
 
 
-def model_suffixes() -> tuple[str, ...]:
-    return tuple(kind.suffix for kind in all_kinds().values())
+class Predicting:
+    """What every predictor offers on top of its `probabilities(images)` and `saliency(image)`.
+
+    Networks also look inside themselves (nn.inside): `layer_outputs`, `features` (the last hidden
+    layer, the one the answer is read from) and `first_weights` (what the first layer learned).
+    """
+
+    inside_refusal = "this model is not a network: it has no layers to look inside"
+
+    def layer_outputs(self, image28: np.ndarray) -> list[LayerOutput]:
+        """Every layer's output for one (28, 28) image, from the first layer to the answer."""
+        raise NotANetwork(self.inside_refusal)
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """(n, d): the last hidden layer's values for (n, 28, 28) images."""
+        raise NotANetwork(self.inside_refusal)
+
+    def first_weights(self) -> tuple[str, np.ndarray]:
+        """("filters", (k, h, w)) of a first convolution, or ("units", (k, 28, 28)) of a first
+        dense layer reading the pixels; ("", empty) when the first layer is neither."""
+        raise NotANetwork(self.inside_refusal)
+
+    def predict_one(self, image28: np.ndarray) -> Prediction:
+        p = self.probabilities(image28[np.newaxis])[0]
+        label = int(np.argmax(p))
+        return Prediction(label, float(p[label]), p)
+
+    def predict_image(self, image) -> tuple[np.ndarray, Prediction]:
+        """Any image (canvas RGBA array, upload, path) -> (its 28x28 form, the prediction)."""
+        x = to_mnist(image)
+        return x, self.predict_one(x)
 
 
-def named(name: str) -> Kind:
-    return all_kinds()[name]
+def unit_scaled(grad: np.ndarray) -> np.ndarray:
+    grad = np.abs(grad).reshape(28, 28)
+    top = grad.max()
+    return (grad / top if top > 0 else grad).astype(np.float32)
 
 
-def of_source(source: ModelSource) -> Kind:
-    """The kind that trains a preset (by name), a custom spec, or a saved model (fine-tuning)."""
-    if isinstance(source, Path):
-        return of_file(source)
-    if isinstance(source, str):
-        return named(preset(source).kind)
-    return named("keras")  # custom specs are Keras networks
+@dataclass(frozen=True)
+class Prediction:
+    label: int  # index of the most likely class
+    confidence: float  # its probability
+    probabilities: np.ndarray  # (10,)
+
+    @property
+    def runner_up(self) -> int:
+        return int(np.argsort(self.probabilities)[-2])
+
+    @property
+    def is_close_call(self) -> bool:
+        """The top two classes are within 0.25 of each other: say "4 or 9?"."""
+        return self.confidence - float(self.probabilities[self.runner_up]) < 0.25
 
 
-def of_file(path: Path) -> Kind:
-    """The kind whose files end like `path`; raises ModelLoadError for any other file."""
-    for kind in all_kinds().values():
-        if Path(path).suffix == kind.suffix:
-            return kind
-    raise ModelLoadError(f"{Path(path).name}: model files must end in {' or '.join(model_suffixes())}")
-
-
-def of_model(model) -> Kind:
-    for kind in all_kinds().values():
-        if kind.owns(model):
-            return kind
-    raise TypeError(f"{type(model).__name__} is not a model Digit Lab knows")
-
-
-def build(source: ModelSource, seed: int = 0):
-    """A fresh model of a preset or custom spec, with initial weights fixed by `seed`."""
-    return of_source(source).build(source, seed)
-
-
-def load_model_file(path: Path):
-    """Load any model file safely, by its kind; raises ModelLoadError with the reason."""
-    return of_file(Path(path)).load(Path(path))
+class NotANetwork(ValueError):
+    """The model has no layers to look inside (the random forest); the message says so."""

@@ -17,10 +17,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nn.augment import Augmenter
-from nn.calibration import expected_calibration_error, fit_temperature, tempered
 from nn.config import MIN_CALIBRATION_IMAGES, TrainConfig
 from nn.data import Dataset, training_split
+from nn.kinds.keras.augment import Augmenter
+from nn.kinds.keras.calibration import expected_calibration_error, fit_temperature, tempered
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 
 # Keras' global random seed is process-wide; build one model at a time so that two builds in
@@ -128,7 +128,7 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     """Compile and fit `model` on `data`, then evaluate it on the test set.
 
     Pass a `recorder` to read progress or request a stop from another thread. With
-    `initial_epoch`, `model` is a checkpoint loaded with its optimizer (nn.keras_kind): training
+    `initial_epoch`, `model` is a checkpoint loaded with its optimizer (nn.kinds.keras.kind): training
     goes on from there with the same schedule. Raises ConfigError for an unusable config and
     TrainingDiverged when the loss stops being a number.
     """
@@ -165,7 +165,8 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
 
 
 def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> float | None:
-    """Fit a temperature on the held-out images and fold it into the softmax layer (nn.calibration).
+    """Fit a temperature on the held-out images and fold it into the softmax layer
+    (nn.kinds.keras.calibration).
 
     Returns it, or None when there are too few held-out images or the model does not end in a
     Dense softmax layer (an uploaded model may not).

@@ -19,10 +19,9 @@ import numpy as np
 
 from nn.config import TrainConfig
 from nn.errors import ModelLoadError
-from nn.files import ArchiveError, zip_entries
-from nn.inference import Predicting, unit_scaled
-from nn.kinds import Kind
+from nn.kinds.kind import Kind, Predicting, unit_scaled
 from nn.progress import LiveMetrics, TrainResult
+from nn.storage.files import ArchiveError, zip_entries
 
 SUFFIX = ".skops"
 TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)

@@ -8,7 +8,7 @@ Temperature scaling (Guo et al. 2017) divides the logits by one number T, fitted
 model did not train on: T > 1 softens every answer without changing any. A softmax's output
 keeps its logits up to a constant, so T can be fitted from probabilities alone; and since
 softmax((Wx + b) / T) = softmax((W/T)x + b/T), the model keeps its layers: its last Dense
-layer's weights are divided by T (nn.keras_kind), and the saved file is as standard as before.
+layer's weights are divided by T (nn.kinds.keras.kind), and the saved file is as standard as before.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     run.json        what to train (written once, when the run is submitted)
     state.json      queued, preparing, running, stopped, finished, failed or interrupted, and why
-    lock            held (flock) by the process that trains the run, for as long as it does
+    lock            held (nn.storage.locks) by the process that trains the run, while it does
     stop            present once someone asked the run to stop
     progress.json   the counters: epoch, batch, elapsed, images/s
     batches.jsonl   one line per batch: step, epoch, loss, accuracy (appended as they arrive)
@@ -20,16 +20,14 @@ state says "running" while nobody holds its lock was interrupted.
 from __future__ import annotations
 
 import copy
-import fcntl
 import json
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from nn.files import write_atomic
 from nn.progress import Progress
+from nn.storage.files import write_atomic
 
 RUN_FILE, STATE_FILE, LOCK_FILE, STOP_FILE = "run.json", "state.json", "lock", "stop"
 PROGRESS_FILE, BATCHES_FILE, EPOCHS_FILE = "progress.json", "batches.jsonl", "epochs.jsonl"
@@ -76,52 +74,10 @@ def write_json(path: Path, data, sync: bool = True) -> None:
 
 # --- locks ---------------------------------------------------------------------------------------
 
-class Lock:
-    """An exclusive flock on a file, held until release() or the process's end."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        """Take the lock if nobody holds it; False when someone does (or the run is gone)."""
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except FileNotFoundError:
-            return False  # the folder was deleted
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor releases the flock
-            self._fd = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
 
 
-@contextmanager
-def locked(path: Path):
-    """`with locked(path) as got:` holds the lock in the block when `got` is true."""
-    lock = Lock(path)
-    got = lock.acquire()
-    try:
-        yield got
-    finally:
-        lock.release()
 
 
-def is_held(path: Path) -> bool:
-    """Whether some process holds the lock (this check takes and drops it when it is free)."""
-    with locked(path) as got:
-        return not got
 
 
 # --- progress: the writer (in the training process) and the reader (anyone) --------------------------

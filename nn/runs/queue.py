@@ -6,7 +6,7 @@ else's earlier ones, and runs a person already has training count against them, 
 ten runs do not hold everyone else back.
 
 The `Scheduler` is a thread (in the app's server, or in `python -m nn train` when no server runs)
-that hands the next run to a warm worker process (nn.worker) whenever a slot is free. The slots
+that hands the next run to a warm worker process (nn.runs.worker) whenever a slot is free. The slots
 themselves are locks, so the bound holds across every process that trains.
 """
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nn.config import GB_PER_TRAINING, TRAIN_IMAGES
-from nn.runs import Run, RunState
-from nn.workspaces import every_workspace
+from nn.runs.store import Run, RunState, RunStore
+from nn.storage.workspaces import every_workspace
 
 START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
 RECENT_RUNS = 8  # the finished runs whose real durations set the pace of the start estimates
@@ -42,7 +42,7 @@ _SPAWN = multiprocessing.get_context("spawn")  # a fork of a process running Ten
 def _without_the_main_script(prepare):
     """A spawned process first runs its parent's __main__ again, and in the app's server that is
     the page script Streamlit ran last (app.py): every worker would run the whole app, bare, before
-    its first run. A worker needs nothing from it (its target is nn.worker.main)."""
+    its first run. A worker needs nothing from it (its target is nn.runs.worker.main)."""
     def preparation_data(name):
         data = prepare(name)
         data.pop("init_main_from_path", None)
@@ -78,7 +78,7 @@ def max_trainings() -> int:
 
 
 def every_run(runs_root: Path) -> list[Run]:
-    return [run for workspace in every_workspace(runs_root) for run in workspace.runs().list()]
+    return [run for workspace in every_workspace(runs_root) for run in RunStore(workspace).list()]
 
 
 def fair_order(queued: list[tuple[Run, dict]], training: Counter,
@@ -223,10 +223,10 @@ def look(runs_root: Path, slots: int | None = None, waiting: Run | None = None) 
 # --- the scheduler --------------------------------------------------------------------------------
 
 class WorkerProcess:
-    """The scheduler's end of one worker process (nn.worker.main)."""
+    """The scheduler's end of one worker process (nn.runs.worker.main)."""
 
     def __init__(self, runs_root: Path, slots: int, warm: bool):
-        from nn import worker
+        from nn.runs import worker
 
         self.conn, child = _SPAWN.Pipe()
         self.process = _SPAWN.Process(target=worker.main, args=(child, str(runs_root), slots, warm),

@@ -1,7 +1,7 @@
-"""Saved models: `<name>` plus the suffix of its kind (`.keras`, `.npmlp`, `.skops`; nn.kinds),
+"""Saved models: `<name>` plus the suffix of its kind (`.keras`, `.npmlp`, `.skops`; nn.kinds.registry),
 with `<name>.json` metadata, written atomically, loaded safely by its kind.
 
-A store is one workspace's folder (nn.workspaces); the bundled models in assets/models/ are
+A store is one workspace's folder (nn.storage.workspaces); the bundled models in assets/models/ are
 listed beside it, read-only.
 """
 
@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from importlib import metadata as package_metadata
 from pathlib import Path
 
-from nn import kinds
 from nn.errors import ModelLoadError, StoreError
-from nn.files import temp_beside
-from nn.paths import bundled_models_dir, models_dir
+from nn.kinds import registry as kinds
+from nn.storage.files import temp_beside
+from nn.storage.paths import bundled_models_dir, models_dir
 
 __all__ = ["DEFAULT_MODEL", "ModelInfo", "ModelLoadError", "ModelStore", "StoreError", "check_name"]
 

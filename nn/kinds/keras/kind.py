@@ -1,5 +1,5 @@
-"""The Keras kind: presets and custom specs built from layer plans (nn.models), trained by
-nn.training, predicted by nn.inference, stored as standard `.keras` files.
+"""The Keras kind: presets and custom specs built from layer plans (nn.kinds.keras.plans), trained by
+nn.kinds.keras.training, predicted by nn.inference, stored as standard `.keras` files.
 
 Loading checks the archive before Keras opens it, uses Keras' safe mode (no code from the file
 runs), and checks the model reads 28x28 images and returns 10 classes.
@@ -16,11 +16,11 @@ import numpy as np
 
 from nn.config import TEST_IMAGES, TrainConfig
 from nn.errors import ModelLoadError
-from nn.files import ArchiveError, zip_entries
-from nn.inference import LayerOutput, Predicting
-from nn.kinds import Kind
-from nn.models import ModelSource, describe, plan_of
+from nn.kinds.keras.plans import describe
+from nn.kinds.kind import Kind, LayerOutput, Predicting
+from nn.presets import ModelSource, plan_of
 from nn.progress import CHANCE_LOSS
+from nn.storage.files import ArchiveError, zip_entries
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
@@ -32,7 +32,7 @@ MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpa
 STEP_SECONDS = 0.0008
 IMAGE_SECONDS = 2.0e-6
 MILLION_MACS_SECONDS, MACS_POWER = 42.2e-6, 0.84  # 42 us per image at 1M multiply-adds
-AUGMENT_SECONDS = 7.5e-6  # per image, the augmentation of nn.augment
+AUGMENT_SECONDS = 7.5e-6  # per image, the augmentation of nn.kinds.keras.augment
 START_SECONDS = 2.0  # building the model and tracing its first step
 
 
@@ -78,13 +78,14 @@ def _load(path: Path, with_optimizer: bool):
 
 class FilePredictor(Predicting):
     """A .keras file's predictions: a few images at a time in NumPy where its layers allow
-    (nn.keras_numpy: milliseconds, and no waiting for TensorFlow to import), batches and saliency
+    (nn.kinds.keras.numpy_forward: milliseconds, and no waiting for TensorFlow to import), batches
+    and saliency
     with TensorFlow, loaded the first time they are needed."""
 
     NUMPY_AT_MOST = 32  # images; beyond that TensorFlow's kernels are faster
 
     def __init__(self, path: Path):
-        from nn import keras_numpy
+        from nn.kinds.keras import numpy_forward as keras_numpy
 
         self.path = Path(path)
         check_archive(self.path)
@@ -101,10 +102,10 @@ class FilePredictor(Predicting):
             self.keras()  # load now, so that a bad file says so at once
 
     def keras(self):
-        """The TensorFlow predictor (nn.inference.Predictor), loaded once."""
+        """The TensorFlow predictor (nn.kinds.keras.predictor.Predictor), loaded once."""
         with self._lock:
             if self._keras is None:
-                from nn.inference import Predictor
+                from nn.kinds.keras.predictor import Predictor
 
                 self._keras = Predictor(_load(self.path, with_optimizer=False))
             return self._keras
@@ -181,8 +182,9 @@ class KerasKind(Kind):
     def build(self, source: ModelSource, seed: int):
         if isinstance(source, Path):
             return self.load(source)  # fine-tuning starts from the saved weights
-        from nn.models import build_keras, display_name
-        from nn.training import seeded_build
+        from nn.kinds.keras.plans import build_keras
+        from nn.kinds.keras.training import seeded_build
+        from nn.presets import display_name
 
         model = seeded_build(lambda: build_keras(plan_of(source)), seed)
         model.name = display_name(source).replace(" ", "-")
@@ -201,13 +203,13 @@ class KerasKind(Kind):
         return START_SECONDS + config.epochs * epoch + test_set
 
     def new_recorder(self, config: TrainConfig, train_images: int, stop_flag):
-        from nn.training import MetricsRecorder
+        from nn.kinds.keras.training import MetricsRecorder
 
         steps = math.ceil(train_images / config.batch_size)
         return MetricsRecorder(config.epochs, steps, train_images, config.batch_size, stop_flag=stop_flag)
 
     def train(self, model, data, config, recorder, initial_epoch=0, on_epoch_end=None):
-        from nn.training import train
+        from nn.kinds.keras.training import train
 
         return train(model, data, config, recorder=recorder, initial_epoch=initial_epoch,
                      on_epoch_end=on_epoch_end)
@@ -234,7 +236,7 @@ class KerasKind(Kind):
         return _load(Path(path), with_optimizer=True)
 
     def predictor(self, model):
-        from nn.inference import Predictor
+        from nn.kinds.keras.predictor import Predictor
 
         return Predictor(model)
 

@@ -1,8 +1,8 @@
 """Runs: every training is a run that belongs to a workspace and outlives the tab that started it.
 
-A run is a folder on disk (nn.run_files): what to train, its state, its metrics as they arrive,
+A run is a folder on disk (nn.runs.files): what to train, its state, its metrics as they arrive,
 its last finished epoch's weights, and in the end its model and test accuracy. Any page, tab or
-later visit reads it from there; the queue (nn.queue) starts it, a worker process (nn.worker)
+later visit reads it from there; the queue (nn.runs.queue) starts it, a worker process (nn.runs.worker)
 trains it. A finished or stopped run keeps its result until its owner saves it as a model or
 deletes it.
 """
@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from nn import data, kinds
+from nn import data
 from nn.config import MAX_RUNS_PER_WORKSPACE, TRAIN_IMAGES, ConfigError, TrainConfig
-from nn.models import ModelSource, display_name, source_from_dict, source_to_dict
-from nn.run_files import (
+from nn.kinds import registry as kinds
+from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
+from nn.runs.files import (
     CHECKPOINT_FILE,
     EPOCHS_FILE,
     LOCK_FILE,
@@ -29,13 +30,13 @@ from nn.run_files import (
     SAVED_FILE,
     STATE_FILE,
     STOP_FILE,
-    locked,
     read_json,
     read_json_cached,
     read_lines,
     write_json,
 )
-from nn.workspaces import Workspace
+from nn.storage.locks import locked
+from nn.storage.workspaces import Workspace
 
 
 class RunError(Exception):
@@ -249,7 +250,7 @@ class RunStore:
         kind = kinds.of_source(source)
         problems = config.problems(TRAIN_IMAGES) + kind.config_problems(config)
         if not isinstance(source, (str, Path)):
-            from nn.models import validate_spec
+            from nn.kinds.keras.plans import validate_spec
 
             problems += validate_spec(source)
         if problems:
@@ -316,7 +317,7 @@ class RunStore:
 
     # --- keeping the result ----------------------------------------------------------------------
     def default_model_name(self, run: Run, models) -> str:
-        """A free name for the run's model in `models` (nn.store.ModelStore)."""
+        """A free name for the run's model in `models` (nn.storage.saved_models.ModelStore)."""
         source = run.spec.source
         if isinstance(source, Path):
             base = f"{source.stem}-my-drawings"
@@ -327,7 +328,7 @@ class RunStore:
         return models.unique_name(base)
 
     def save_as_model(self, run_id: str, name: str, models):
-        """Store the run's model under `name` in `models` (nn.store.ModelStore)."""
+        """Store the run's model under `name` in `models` (nn.storage.saved_models.ModelStore)."""
         run = self.get(run_id)
         if not run.state.has_model or not run.model_path.exists():
             raise RunError(f"this run has no model to save (it is {run.state})")

@@ -1,7 +1,7 @@
 """A training worker: a process that trains runs, one at a time, and writes everything to their
 folders.
 
-The queue (nn.queue) starts workers ahead of time: a warm worker has imported TensorFlow and
+The queue (nn.runs.queue) starts workers ahead of time: a warm worker has imported TensorFlow and
 loaded MNIST before any run is given to it, so pressing Train shows the first batch in about a
 second instead of the ten it takes to start a process. A worker then trains run after run: a
 fresh process also spends seconds on its first fit (one-epoch dense-128: 7.7 s, then 3.9-4.8 s
@@ -27,25 +27,25 @@ import traceback
 from pathlib import Path
 
 from nn import data as data_module
-from nn import kinds
 from nn.config import ConfigError
-from nn.drawings import DrawingsError
 from nn.errors import StoreError
-from nn.files import temp_beside, write_atomic
+from nn.kinds import registry as kinds
 from nn.progress import TrainingDiverged
-from nn.run_files import (
+from nn.runs.files import (
     BATCHES_FILE,
     CHECKPOINT_FILE,
     EPOCHS_FILE,
     STOP_FILE,
-    Lock,
     ProgressWriter,
     read_lines,
     rewrite_lines,
     write_json,
 )
-from nn.runs import Run, RunState
-from nn.workspaces import Workspace
+from nn.runs.store import Run, RunState
+from nn.storage.drawings import DrawingsError
+from nn.storage.files import temp_beside, write_atomic
+from nn.storage.locks import Lock
+from nn.storage.workspaces import Workspace
 
 FLUSH_EVERY = 0.1  # seconds between writes of new metrics to the run's folder
 NICENESS = 10  # training is batch work: pages and drawings' answers get the CPU first
@@ -172,7 +172,7 @@ def training_data(run: Run) -> data_module.Dataset:
     images = dataset(spec.dataset)
     if not spec.with_drawings:
         return images
-    from nn.drawings import with_drawings
+    from nn.storage.drawings import with_drawings
 
     return with_drawings(images, Workspace(spec.workspace).drawings().load(spec.dataset))
 

@@ -6,7 +6,7 @@ of the standard layers our presets use (reshape, convolution, max-pooling, batch
 flatten, dense, activation) is also run here, in NumPy, from the file's config.json and weights.
 Anything else (other layers, branches, strides) returns None and the caller uses TensorFlow.
 
-The file is read as data only: its archive is checked first (nn.keras_kind.check_archive), the
+The file is read as data only: its archive is checked first (nn.kinds.keras.kind.check_archive), the
 config is JSON, the weights are HDF5 arrays; nothing from the file is executed. A test checks
 every preset's outputs against Keras itself.
 """
@@ -161,7 +161,7 @@ class NumpyForward:
 def read(path: Path) -> NumpyForward | None:
     """The NumPy forward pass of a .keras file, or None when its layers are not all supported.
 
-    The archive must already have passed nn.keras_kind.check_archive.
+    The archive must already have passed nn.kinds.keras.kind.check_archive.
     """
     import h5py
 

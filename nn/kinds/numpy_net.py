@@ -27,10 +27,9 @@ import numpy as np
 
 from nn.config import ConfigError, TrainConfig
 from nn.errors import ModelLoadError
-from nn.files import ArchiveError, zip_entries
-from nn.inference import LayerOutput, Predicting, unit_scaled
-from nn.kinds import Kind
+from nn.kinds.kind import Kind, LayerOutput, Predicting, unit_scaled
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
+from nn.storage.files import ArchiveError, zip_entries
 
 SUFFIX = ".npmlp"
 FORMAT = "digitlab-numpy-mlp"
@@ -71,7 +70,7 @@ class NumpyMLP:
         return int(self.w1.size + self.w2.size)
 
     def summary_rows(self) -> list[dict]:
-        """The same table as nn.models.describe gives for a Keras model."""
+        """The same table as nn.kinds.keras.plans.describe gives for a Keras model."""
         return [
             {"layer": "hidden (ReLU, no bias)", "type": "NumPy matmul",
              "output shape": str((None, self.hidden_units)), "params": int(self.w1.size)},

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from nn.files import write_atomic
-from nn.paths import drawings_dir
+from nn.storage.files import write_atomic
+from nn.storage.paths import drawings_dir
 
 
 class DrawingsError(Exception):

@@ -1,13 +1,13 @@
 """Where Digit Lab keeps its files: data, models, drawings and runs outside the repo, movable by
 environment. Each folder holds the local workspace's files, and other people's workspaces in its
-`workspaces/` subfolder (nn.workspaces)."""
+`workspaces/` subfolder (nn.storage.workspaces)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # nn/storage/paths.py
 BUNDLED_MODELS_DIR = REPO_ROOT / "assets" / "models"
 
 
