@@ -19,12 +19,12 @@ import sys
 import time
 
 from nn import data
-from nn.errors import StoreError
+from nn.errors import DigitLabError
 from nn.storage.saved_models import DEFAULT_MODEL
 from nn.storage.workspaces import LOCAL, Workspace, WorkspaceError
 
 
-class CliError(Exception):
+class CliError(DigitLabError):
     pass
 
 
@@ -408,13 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nn.config import ConfigError
-    from nn.presets import UnknownModelError
-    from nn.runs.store import RunError
-
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CliError, data.DataError, StoreError, ConfigError, UnknownModelError, RunError, ValueError) as e:
+    except (DigitLabError, ValueError) as e:  # ours, and a library's refusal of a value
         _err(f"error: {e}")
         return 2

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from nn.errors import DigitLabError
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop")  # names keras.optimizers.get() resolves
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -35,7 +37,7 @@ MAX_RUNS_PER_WORKSPACE = 50  # older finished runs are removed beyond this
 GB_PER_TRAINING = 1.0  # a training process's memory, with TensorFlow (bench: queue)
 
 
-class ConfigError(ValueError):
+class ConfigError(DigitLabError, ValueError):
     """A training config that cannot be used; the message lists every problem."""
 
 

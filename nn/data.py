@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nn.errors import DigitLabError
 from nn.storage.files import write_atomic
 from nn.storage.paths import data_dir
 
@@ -40,7 +41,7 @@ SPLIT_SIZES = {"x_train": 60_000, "y_train": 60_000, "x_test": 10_000, "y_test":
 DOWNLOAD_TIMEOUT = 20  # seconds per file; without DNS the first request fails in ~4 s
 
 
-class DataError(Exception):
+class DataError(DigitLabError):
     """A data file or source is unusable; the message says exactly why."""
 
 

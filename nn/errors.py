@@ -1,7 +1,13 @@
-"""The errors of model files, shared by the store and every kind of model (nn.kinds.registry)."""
+"""Digit Lab's errors: every one of them is a `DigitLabError`, whose message is written for people
+and shown as it stands (catch it where you mean "any of ours"); here also the errors of model
+files, shared by the store and every kind of model."""
 
 
-class StoreError(Exception):
+class DigitLabError(Exception):
+    """An error of Digit Lab's own; its message says what went wrong and what to do."""
+
+
+class StoreError(DigitLabError):
     """A model cannot be found, saved or loaded; the message says why."""
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from nn.errors import DigitLabError
+
 BOX = 20  # MNIST fits each digit in a 20x20 box ...
 SIZE = 28  # ... inside a 28x28 image
 CENTRE = 14.0  # where MNIST's centres of mass sit (mean over its test set: 13.99, 14.00)
@@ -26,7 +28,7 @@ MIN_CONTRAST = 0.1  # less difference than this between paper and ink means no d
 DOT_SIZE = 0.15  # round solid ink smaller than this share of the image is a dot
 
 
-class ImageError(ValueError):
+class ImageError(DigitLabError, ValueError):
     """The input is not a usable image; the message says why."""
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nn.errors import DigitLabError
 from nn.kinds.keras.plans import (
     PLANS,
     ConvSpec,
@@ -22,7 +23,7 @@ from nn.kinds.keras.plans import (
 )
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(DigitLabError, ValueError):
     pass
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nn.errors import DigitLabError
+
 # Cross-entropy is clipped, so a diverged model often shows a huge but finite loss rather than
 # NaN: a running mean far above chance level after some batches counts as divergence too.
 CHANCE_LOSS = math.log(10)  # cross-entropy of guessing uniformly over 10 classes
@@ -23,7 +25,7 @@ DIVERGENCE_BATCHES = 20
 EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy")
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(DigitLabError, RuntimeError):
     """The loss became NaN or infinite."""
 
 

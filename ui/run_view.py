@@ -12,9 +12,9 @@ from datetime import datetime
 
 import streamlit as st
 
+from nn.errors import DigitLabError
 from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
-from nn.storage.saved_models import StoreError
 from ui import charts
 from ui.runs import NEW, open_run, progress_of, queue_view, scheduler, store, watch_states
 from ui.state import set_active_model
@@ -156,7 +156,7 @@ def _save_form(run: Run, status: dict) -> None:
     if c2.button("Save model", key="save_model", type="primary", icon=":material/save:"):
         try:
             info = store().save_as_model(run.id, name.strip(), model_store())
-        except (StoreError, RunError) as e:
+        except DigitLabError as e:
             st.error(str(e))
         else:
             set_active_model(info.name)

@@ -11,13 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from nn import config as limits
-from nn.config import OPTIMIZERS, TRAIN_IMAGES, ConfigError, TrainConfig
+from nn.config import OPTIMIZERS, TRAIN_IMAGES, TrainConfig
 from nn.data import DATASETS
+from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, validate_spec
 from nn.presets import PRESETS
 from nn.progress import format_duration
-from nn.runs.store import RunError
 from ui.runs import open_run, scheduler, store
 from ui.state import drawings
 from ui.state import store as model_store
@@ -45,7 +45,7 @@ def submit(source, dataset: str, config: TrainConfig, with_drawings: bool = Fals
     (under a class's load the page's drawing costs the browser more than the server's work)."""
     try:
         submitted = store().submit(source, dataset, config, with_drawings)
-    except (ConfigError, RunError, ValueError) as e:
+    except (DigitLabError, ValueError) as e:
         st.session_state[ERROR_KEY] = str(e)
         return
     scheduler().wake()

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nn.config import TrainConfig
+from nn.errors import DigitLabError
 from nn.preprocess import to_mnist
 from nn.presets import ModelSource
 
@@ -150,5 +151,5 @@ class Prediction:
         return self.confidence - float(self.probabilities[self.runner_up]) < 0.25
 
 
-class NotANetwork(ValueError):
+class NotANetwork(DigitLabError, ValueError):
     """The model has no layers to look inside (the random forest); the message says so."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from nn import data
 from nn.config import MAX_RUNS_PER_WORKSPACE, TRAIN_IMAGES, ConfigError, TrainConfig
+from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
@@ -39,7 +40,7 @@ from nn.storage.locks import locked
 from nn.storage.workspaces import Workspace
 
 
-class RunError(Exception):
+class RunError(DigitLabError):
     """A run cannot be found or changed; the message says why."""
 
 

@@ -27,10 +27,8 @@ import traceback
 from pathlib import Path
 
 from nn import data as data_module
-from nn.config import ConfigError
-from nn.errors import StoreError
+from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.progress import TrainingDiverged
 from nn.runs.files import (
     BATCHES_FILE,
     CHECKPOINT_FILE,
@@ -42,7 +40,6 @@ from nn.runs.files import (
     write_json,
 )
 from nn.runs.store import Run, RunState
-from nn.storage.drawings import DrawingsError
 from nn.storage.files import temp_beside, write_atomic
 from nn.storage.locks import Lock
 from nn.storage.workspaces import Workspace
@@ -218,7 +215,7 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1) -> Non
             flusher.finish()
         write_atomic(run.model_path, lambda p: kind.save(model, p))
         _finish(run, kind, model, result, recorder)
-    except (ConfigError, TrainingDiverged, data_module.DataError, StoreError, DrawingsError, ValueError) as e:
+    except (DigitLabError, ValueError) as e:  # ours, and a library's refusal of a value
         run.write_status(state=RunState.FAILED, message=str(e), ended_at=time.time())
     except Exception as e:  # noqa: BLE001 - a run must end with a message, never hang
         traceback.print_exc()

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from nn.errors import DigitLabError
 from nn.storage.files import write_atomic
 from nn.storage.paths import drawings_dir
 
 
-class DrawingsError(Exception):
+class DrawingsError(DigitLabError):
     pass
 
 

@@ -13,6 +13,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from nn.errors import DigitLabError
+
 
 def temp_beside(path: Path, write: Callable[[Path], object]) -> Path:
     """Write through `write(tmp)` to a temp file in `path`'s folder; return it, not yet renamed."""
@@ -35,7 +37,7 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     os.replace(temp_beside(path, write), path)
 
 
-class ArchiveError(ValueError):
+class ArchiveError(DigitLabError, ValueError):
     """A file that is not a readable zip archive of an acceptable size; the message says why."""
 
 

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from nn.errors import DigitLabError
 from nn.storage import paths
 
 LOCAL = "local"
@@ -26,7 +27,7 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # secrets.token_urlsafe(1
 SUBFOLDER = "workspaces"
 
 
-class WorkspaceError(ValueError):
+class WorkspaceError(DigitLabError, ValueError):
     pass
 
 
