@@ -3,7 +3,8 @@
 import streamlit as st
 
 from ui.startup import first_page_served
-from ui.state import keep_keras_session, sidebar_model_picker
+from ui.state import sidebar_model_picker
+from ui.streamlit_patches import keep_keras_session
 from ui.workspace import current, sidebar_note
 
 keep_keras_session()

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from ui import draw_panel
-from ui.state import active_model_name, run_through_app
+from ui.state import active_model_name
+from ui.streamlit_patches import run_through_app
 
 run_through_app()
 

@@ -11,11 +11,11 @@ from ui.state import (
     active_model_name,
     drawings,
     model_label,
+    model_store,
     predictions_for,
-    run_through_app,
     split_arrays,
-    store,
 )
+from ui.streamlit_patches import run_through_app
 
 run_through_app()
 
@@ -23,7 +23,7 @@ st.title("Evaluate")
 st.write("Run a model over a whole test set, see which digits it confuses, and look at the "
          "images it gets wrong. Click a cell of the confusion matrix to see its images.")
 
-infos = {i.name: i for i in store().list()}
+infos = {i.name: i for i in model_store().list()}
 active = active_model_name()
 if active is None:
     st.warning("There is no model to evaluate yet: train one on the Train page.")

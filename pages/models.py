@@ -10,8 +10,9 @@ from nn.data import DATASETS
 from nn.kinds import registry as kinds
 from nn.storage.saved_models import StoreError
 from ui import charts
-from ui.runs import store as run_store
-from ui.state import run_through_app, set_active_model, store
+from ui.runs import run_store
+from ui.state import model_store, set_active_model
+from ui.streamlit_patches import run_through_app
 
 run_through_app()
 
@@ -21,7 +22,7 @@ st.write("Your saved models and the bundled ones: use one, download it, or delet
 
 
 def model_table() -> None:
-    infos = store().list()
+    infos = model_store().list()
     table = pd.DataFrame([i.row() for i in infos])
     event = st.dataframe(
         table, hide_index=True, width="stretch", key="models_table", on_select="rerun",
@@ -42,7 +43,7 @@ def model_table() -> None:
                        file_name=info.path.name, key="download_model", icon=":material/download:")
     if c3.button("Delete", key="delete_model", disabled=info.bundled, icon=":material/delete:",
                  help="Bundled models cannot be deleted" if info.bundled else None):
-        store().delete(info.name)
+        model_store().delete(info.name)
         st.rerun()
 
 
@@ -61,7 +62,7 @@ def upload_form() -> None:
             path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
             path.write_bytes(upload.getvalue())
             try:
-                info = store().import_file(path, name.strip(), {"dataset": dataset})
+                info = model_store().import_file(path, name.strip(), {"dataset": dataset})
             except StoreError as e:
                 st.error(f"Not added: {e}")
                 return
@@ -70,7 +71,7 @@ def upload_form() -> None:
 
 def compare_curves() -> None:
     st.subheader("Compare learning curves")
-    curves = {i.name: i.metadata["history"] for i in store().list() if i.metadata.get("history")}
+    curves = {i.name: i.metadata["history"] for i in model_store().list() if i.metadata.get("history")}
     for run in run_store().list():
         history = run.history()
         if history:

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from ui import run_list, run_view, train_form
-from ui.runs import opened, store
-from ui.state import run_through_app
+from ui.runs import opened, run_store
+from ui.streamlit_patches import run_through_app
 
 run_through_app()
 
@@ -14,7 +14,7 @@ st.write("Choose a network and its settings, press Train, and watch the loss fal
 if message := st.session_state.pop(train_form.FLASH_KEY, None):
     st.info(message, icon=":material/info:")
 
-runs = store().list()
+runs = run_store().list()
 shown = opened(runs)
 drawn = ()
 if runs:

@@ -13,7 +13,7 @@ def test_the_keras_session_patch_still_replaces_what_streamlit_calls():
     original = script_runner._clean_problem_modules  # renamed or gone: this line fails
     assert "clear_session" in inspect.getsource(original)  # what the patch keeps from happening
     assert "_clean_problem_modules" in inspect.getsource(script_runner.ScriptRunner)  # still called
-    from ui.state import keep_keras_session
+    from ui.streamlit_patches import keep_keras_session
 
     try:
         keep_keras_session()

@@ -13,7 +13,7 @@ from nn.data import dataset_info
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.drawings import DrawingsError
 from ui import charts, inside_views
-from ui.state import drawings, model_info, predictor_for, store
+from ui.state import drawings, model_info, model_store, predictor_for
 
 CANVAS = 280
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
@@ -87,7 +87,7 @@ def readable(original):
 
 
 def answer_columns(active: str, image28: np.ndarray, saliency: bool) -> dict:
-    others = [i.name for i in store().list() if i.name != active]
+    others = [i.name for i in model_store().list() if i.name != active]
     extra = st.multiselect("Compare with", others, key="compare_models",
                            placeholder="Add more models to compare")
     names = [active, *extra]

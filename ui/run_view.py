@@ -16,9 +16,8 @@ from nn.errors import DigitLabError
 from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
 from ui import charts
-from ui.runs import NEW, open_run, progress_of, queue_view, scheduler, store, watch_states
-from ui.state import set_active_model
-from ui.state import store as model_store
+from ui.runs import NEW, open_run, progress_of, queue_view, run_store, scheduler, watch_states
+from ui.state import model_store, set_active_model
 
 LIVE_EVERY = 1.0  # seconds between refreshes of a run that is training or next in the queue ...
 WAITING_EVERY = (5.0, 10.0)  # ... second in the queue, or further back (its place changes slowly)
@@ -86,7 +85,7 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
     else:
         st.progress(p.fraction, text=progress_line(p, not state.active))
     if state.training and st.button("Stop", key="train_stop", icon=":material/stop_circle:", type="primary"):
-        store().stop(run.id)
+        run_store().stop(run.id)
         st.toast("Stopping at the next batch…")
 
 
@@ -99,7 +98,7 @@ def _waiting(run: Run) -> None:
         st.progress(0.0, text=f"Waiting: number {position} in the queue, {len(view.training)} "
                               f"training now · starts in about {format_duration(seconds)}")
     if st.button("Cancel", key="train_cancel", icon=":material/cancel:"):
-        if store().stop(run.id) == "cancelled":
+        if run_store().stop(run.id) == "cancelled":
             open_run(NEW)
             st.rerun(scope="app")
 
@@ -126,13 +125,13 @@ def _result(run: Run, status: dict) -> None:
     elif state is RunState.INTERRUPTED:
         st.warning(f"This run was {status.get('message')}.", icon=":material/pause_circle:")
         if st.button("Resume", key="train_resume", type="primary", icon=":material/play_arrow:"):
-            store().resume(run.id)
+            run_store().resume(run.id)
             scheduler().wake()
             st.rerun()
     else:
         _save_form(run, status)
     if st.button("Delete this run", key="delete_run", icon=":material/delete:"):
-        store().delete(run.id)
+        run_store().delete(run.id)
         open_run(None)
         st.rerun()
 
@@ -152,10 +151,10 @@ def _save_form(run: Run, status: dict) -> None:
         st.info(f"Saved as **{saved[-1]}** and made the active model.")
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Name", store().default_model_name(run, model_store()), key="save_name")
+    name = c1.text_input("Name", run_store().default_model_name(run, model_store()), key="save_name")
     if c2.button("Save model", key="save_model", type="primary", icon=":material/save:"):
         try:
-            info = store().save_as_model(run.id, name.strip(), model_store())
+            info = run_store().save_as_model(run.id, name.strip(), model_store())
         except DigitLabError as e:
             st.error(str(e))
         else:

@@ -14,7 +14,7 @@ OPEN_KEY = "open_run"  # the run the Train page shows; "new" for the form
 NEW = "new"
 
 
-def store() -> RunStore:
+def run_store() -> RunStore:
     return RunStore(current())
 
 
@@ -62,5 +62,5 @@ def states(runs: list[Run]) -> tuple:
 def watch_states(drawn: tuple) -> None:
     """Rerun the page when the person's runs are no longer what it shows (one started, ended,
     was submitted in another tab or is gone)."""
-    if states(store().list()) != drawn:
+    if states(run_store().list()) != drawn:
         st.rerun(scope="app")

@@ -11,35 +11,11 @@ ACTIVE_KEY = "active_model"
 PENDING_KEY = "active_model_next"  # set by pages; applied before the sidebar widget exists
 
 
-def run_through_app() -> None:
-    """Make sure app.py (navigation, sidebar, layout) runs, whichever URL was opened first.
-
-    Streamlit starts in its legacy mode when a pages/ folder exists and only switches to
-    st.navigation once app.py has run; a first request for /train would run this page alone.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the legacy mode
-        return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
-def keep_keras_session() -> None:
-    """Stop Streamlit from clearing Keras' session after every script run.
-
-    Streamlit calls `keras.backend.clear_session()` after each rerun, which also empties
-    TensorFlow's kernel cache: the cached predictors of the Draw page then slow down. We use no
-    matplotlib, the other module it cleans. tests/test_app.py fails the day Streamlit renames
-    what this replaces.
-    """
-    from streamlit.runtime.scriptrunner import script_runner
-
-    script_runner._clean_problem_modules = lambda: None
 
 
-def store() -> ModelStore:
+def model_store() -> ModelStore:
     """The session's saved models (and the bundled ones)."""
     return current().models()
 
@@ -56,7 +32,7 @@ def model_label(info: ModelInfo) -> str:
 
 def active_model_name() -> str | None:
     """The session's active model: chosen in the sidebar, default the bundled best MNIST CNN."""
-    names = [info.name for info in store().list()]
+    names = [info.name for info in model_store().list()]
     if PENDING_KEY in st.session_state:
         st.session_state[ACTIVE_KEY] = st.session_state.pop(PENDING_KEY)
     current_name = st.session_state.get(ACTIVE_KEY)
@@ -77,7 +53,7 @@ def set_active_model(name: str) -> None:
 
 
 def sidebar_model_picker() -> None:
-    infos = {info.name: info for info in store().list()}
+    infos = {info.name: info for info in model_store().list()}
     with st.sidebar:
         st.markdown("### Active model")
         if not infos:
@@ -92,7 +68,7 @@ def predictor_for(name: str):
     """A stored model's predictor, shared by every session; reloaded only when its file changes."""
     from nn import inference
 
-    path = store().get(name).path
+    path = model_store().get(name).path
     if inference.is_loaded(path):
         return inference.predictor_for_file(path)
     with st.spinner("Loading the model…"):
@@ -101,7 +77,7 @@ def predictor_for(name: str):
 
 def model_info(name: str) -> ModelInfo | None:
     try:
-        return store().get(name)
+        return model_store().get(name)
     except StoreError:
         return None
 
@@ -138,7 +114,7 @@ def _predictions(name: str, path: str, mtime: float, split: str, dataset_name: s
 
 
 def predictions_for(name: str, split: str):
-    info = store().get(name)
+    info = model_store().get(name)
     mine = split == MY_DRAWINGS
     return _predictions(name, str(info.path), info.path.stat().st_mtime, split, info.dataset,
                         current().id if mine else "", drawings().count(info.dataset) if mine else 0)

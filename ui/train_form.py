@@ -18,9 +18,8 @@ from nn.kinds import registry as kinds
 from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, validate_spec
 from nn.presets import PRESETS
 from nn.progress import format_duration
-from ui.runs import open_run, scheduler, store
-from ui.state import drawings
-from ui.state import store as model_store
+from ui.runs import open_run, run_store, scheduler
+from ui.state import drawings, model_store
 
 CUSTOM_DENSE, CUSTOM_CNN = "custom dense", "custom CNN"
 FLASH_KEY = "train_flash"  # a message for the next run of the page (runs removed to make room)
@@ -44,7 +43,7 @@ def submit(source, dataset: str, config: TrainConfig, with_drawings: bool = Fals
     page does, so the page is drawn once, with the run, instead of a second time after a rerun
     (under a class's load the page's drawing costs the browser more than the server's work)."""
     try:
-        submitted = store().submit(source, dataset, config, with_drawings)
+        submitted = run_store().submit(source, dataset, config, with_drawings)
     except (DigitLabError, ValueError) as e:
         st.session_state[ERROR_KEY] = str(e)
         return
