@@ -25,7 +25,7 @@ from nn.storage.drawings import DrawingStore
 from nn.storage.paths import REPO_ROOT
 from nn.storage.saved_models import ModelStore, StoreError
 from nn.storage.workspaces import LOCAL_WORKSPACE
-from tests.test_runs import wait_for
+from tests.runs.test_runs import wait_for
 
 SAVE_MODELS = """
 import sys
