@@ -71,7 +71,7 @@ PRESETS = {
                "Neural networks lecture, second Keras CNN", "adam", 1e-3, 64, 5),
         # cnn-fast's shape, wider (32/64 filters, a dense layer of 256 and dropout), trained for
         # ten augmented epochs: 99.60-99.70% in 90 s, where the former four-conv cnn-best took 14
-        # minutes for 99.63% (README: what we tried).
+        # minutes for 99.63% (docs/recipes.md: what we tried).
         Preset("cnn-best", "Ours: two 5x5 conv layers (32, 64 filters) with batch norm, dense 256, "
                "augmentation, warm-up + cosine LR", "Digit Lab", "adam", 5e-3, 256, 10, augment=True,
                lr_schedule="cosine", warmup=0.2,
