@@ -1,4 +1,4 @@
-"""Training settings: one typed, checked config for every trainer, and every limit in one place.
+"""Training settings: one typed, checked config for every trainer, checked against nn.limits.
 
 Forms, the command line and the trainers all read their bounds from here.
 """
@@ -11,31 +11,21 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from nn.errors import DigitLabError
+from nn.limits import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_LEARNING_RATE,
+    MAX_TREES,
+    MAX_VALIDATION_SPLIT,
+    MIN_SUBSET,
+)
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")  # names keras.optimizers.get() resolves
 LR_SCHEDULES = ("constant", "cosine")
 
-# --- limits ------------------------------------------------------------------------------------
-MAX_EPOCHS = 500
-MAX_BATCH_SIZE = 8192
-MAX_LEARNING_RATE = 100.0
-MAX_VALIDATION_SPLIT = 0.5
-MIN_SUBSET = 10  # fewer training images than this teach nothing
-MIN_CALIBRATION_IMAGES = 500  # held-out images needed to fit a Keras model's temperature
+# The data sets' sizes.
 TRAIN_IMAGES = 60_000  # both data sets have 60,000 training images ...
 TEST_IMAGES = 10_000  # ... and 10,000 test images
-MAX_TREES = 200  # the random forest's largest size: its file grows by about 0.2 MB a tree
-
-# Fine-tuning a saved model on one's own drawings.
-FINE_TUNE_MAX_EPOCHS = 50
-FINE_TUNE_LEARNING_RATES = (1e-5, 0.1)  # the form's range
-FINE_TUNE_REPEAT = 20  # each drawing is shown this many times per epoch ...
-FINE_TUNE_REPLAY = 6_000  # ... mixed with this many of the data set's own images
-
-# Runs and the queue.
-MAX_RUNS_PER_WORKSPACE = 50  # older finished runs are removed beyond this
-GB_PER_TRAINING = 1.0  # a training process's memory, with TensorFlow (bench: queue)
-
 
 class ConfigError(DigitLabError, ValueError):
     """A training config that cannot be used; the message lists every problem."""

@@ -16,12 +16,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nn.errors import DigitLabError
+from nn.limits import IMAGE_FILE_BYTES, IMAGE_PIXELS
 
 BOX = 20  # MNIST fits each digit in a 20x20 box ...
 SIZE = 28  # ... inside a 28x28 image
 CENTRE = 14.0  # where MNIST's centres of mass sit (mean over its test set: 13.99, 14.00)
-MAX_PIXELS = 40_000_000  # larger images are refused (decompression bombs)
-MAX_FILE_BYTES = 20 * 1024 * 1024
 WORK_SIDE = 512  # larger images are shrunk to this first: plenty for a 20 px digit
 INK_THRESHOLD = 0.15  # share of the ink range below which a pixel is paper, not ink
 MIN_CONTRAST = 0.1  # less difference than this between paper and ink means no digit
@@ -47,16 +46,17 @@ def open_image(source: str | Path | bytes) -> Image.Image:
     data = Path(source).read_bytes() if not isinstance(source, bytes) else source
     if len(data) == 0:
         raise ImageError("the file is empty")
-    if len(data) > MAX_FILE_BYTES:
-        raise ImageError(f"the file is {len(data) / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+    if len(data) > IMAGE_FILE_BYTES:
+        raise ImageError(f"the file is {len(data) / 2**20:.1f} MB; "
+                         f"the limit is {IMAGE_FILE_BYTES // 2**20} MB")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
+            if image.width * image.height > IMAGE_PIXELS:
                 raise ImageError(
                     f"the image is {image.width}x{image.height} pixels; the limit is "
-                    f"{MAX_PIXELS // 1_000_000} million pixels")
+                    f"{IMAGE_PIXELS // 1_000_000} million pixels")
             image.seek(0)  # animated images: the first frame
             image.load()
     except ImageError:

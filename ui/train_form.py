@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn import config as limits
+from nn import limits
 from nn.config import OPTIMIZERS, TRAIN_IMAGES, TrainConfig
 from nn.data import DATASETS
 from nn.errors import DigitLabError

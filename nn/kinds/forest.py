@@ -20,6 +20,7 @@ import numpy as np
 from nn.config import TrainConfig
 from nn.errors import ModelLoadError
 from nn.kinds.kind import Kind, Predicting, unit_scaled
+from nn.limits import FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES
 from nn.progress import LiveMetrics, TrainResult
 from nn.storage.files import ArchiveError, zip_entries
 
@@ -27,8 +28,6 @@ SUFFIX = ".skops"
 TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)
 TRAIN_SAMPLE = 5_000  # training images scored after each step, for the training-accuracy curve
 EPSILON = 1e-7  # as Keras clips probabilities in its cross-entropy
-MAX_FILE_BYTES = 60 * 1024 * 1024  # about 1.4 MB unpacked, 0.2 MB packed per full-depth tree
-MAX_UNPACKED_BYTES = 320 * 1024 * 1024
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]  # besides the types skops trusts by default
 # Training cost on the 2-core reference machine: seconds per tree and training image.
 TREE_IMAGE_SECONDS = 2.5e-6
@@ -182,7 +181,7 @@ class ForestKind(Kind):
 
         path = Path(path)
         try:
-            zip_entries(path, MAX_FILE_BYTES, MAX_UNPACKED_BYTES, "a Digit Lab random forest (.skops)")
+            zip_entries(path, FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES, "a Digit Lab random forest (.skops)")
             untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
             if untrusted:
                 raise ModelLoadError(f"{path.name} holds types that are not a random forest: "

@@ -28,6 +28,7 @@ import numpy as np
 from nn.config import ConfigError, TrainConfig
 from nn.errors import ModelLoadError
 from nn.kinds.kind import Kind, LayerOutput, Predicting, unit_scaled
+from nn.limits import NUMPY_FILE_BYTES, NUMPY_MAX_HIDDEN
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 from nn.storage.files import ArchiveError, zip_entries
 
@@ -35,8 +36,6 @@ SUFFIX = ".npmlp"
 FORMAT = "digitlab-numpy-mlp"
 FORMAT_VERSION = 1
 INPUTS, OUTPUTS = 28 * 28, 10
-MAX_HIDDEN = 4096
-MAX_FILE_BYTES = 50 * 1024 * 1024  # as for .keras files
 SQUARED_ERROR_OF_ZEROS = 1.0  # the loss of a network that outputs all zeros: the "guessing" level
 SHOW_WEIGHTS_EVERY = 0.25  # seconds between hidden-weight pictures sent to the page
 TEST_BATCH = 2048
@@ -148,9 +147,9 @@ def flat(x: np.ndarray, dtype=np.float32, size: int = INPUTS) -> np.ndarray:
 def load(path) -> NumpyMLP:
     """Read a .npmlp file, refusing anything but the two expected, finite weight arrays."""
     path = Path(path)
-    limit = (INPUTS + OUTPUTS) * MAX_HIDDEN * 8 + 4096  # float64 weights of the largest network
+    limit = (INPUTS + OUTPUTS) * NUMPY_MAX_HIDDEN * 8 + 4096  # float64 weights of the largest network
     try:
-        entries = zip_entries(path, MAX_FILE_BYTES, limit,
+        entries = zip_entries(path, NUMPY_FILE_BYTES, limit,
                               "a Digit Lab NumPy model (.npmlp files are zip archives)")
     except ArchiveError as e:
         raise NumpyModelError(str(e)) from None

@@ -26,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nn.config import GB_PER_TRAINING, TRAIN_IMAGES
+from nn.config import TRAIN_IMAGES
+from nn.limits import GB_PER_TRAINING
 from nn.runs.store import Run, RunState, RunStore
 from nn.storage.workspaces import every_workspace
 

@@ -18,9 +18,10 @@ from enum import StrEnum
 from pathlib import Path
 
 from nn import data
-from nn.config import MAX_RUNS_PER_WORKSPACE, TRAIN_IMAGES, ConfigError, TrainConfig
+from nn.config import TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
+from nn.limits import MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
     CHECKPOINT_FILE,

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from nn.errors import DigitLabError
+from nn.limits import FINE_TUNE_REPEAT, FINE_TUNE_REPLAY
 from nn.storage.files import write_atomic
 from nn.storage.paths import drawings_dir
 
@@ -104,7 +105,8 @@ class DrawingStore:
         return n
 
 
-def with_drawings(base, drawings: LabelledDrawings, repeat: int = 20, replay: int = 6000):
+def with_drawings(base, drawings: LabelledDrawings, repeat: int = FINE_TUNE_REPEAT,
+                  replay: int = FINE_TUNE_REPLAY):
     """A data set for fine-tuning on the user's drawings (nn.data.Dataset).
 
     Each drawing appears `repeat` times so that a handful of them count, mixed with `replay`

@@ -18,12 +18,10 @@ from nn.config import TEST_IMAGES, TrainConfig
 from nn.errors import ModelLoadError
 from nn.kinds.keras.plans import describe
 from nn.kinds.kind import Kind, LayerOutput, Predicting
+from nn.limits import KERAS_FILE_BYTES, KERAS_UNPACKED_BYTES
 from nn.presets import ModelSource, plan_of
 from nn.progress import CHANCE_LOSS
 from nn.storage.files import ArchiveError, zip_entries
-
-MAX_MODEL_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
 
 # Training cost on the 2-core reference machine, fitted to every preset at batch 32, 64-128 and
 # 256 (within 25%, but for cnn-1 at small batches; bench.run "Time estimates" checks it): a fixed
@@ -39,7 +37,7 @@ START_SECONDS = 2.0  # building the model and tracing its first step
 def check_archive(path: Path) -> None:
     """Refuse what is not a plausible .keras archive before Keras reads any of it."""
     try:
-        names = zip_entries(path, MAX_MODEL_BYTES, MAX_UNPACKED_BYTES,
+        names = zip_entries(path, KERAS_FILE_BYTES, KERAS_UNPACKED_BYTES,
                             "a Keras model file (.keras files are zip archives)")
     except ArchiveError as e:
         raise ModelLoadError(str(e)) from None

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from nn.limits import MAX_CONV_BLOCKS, MAX_DENSE_LAYERS, MAX_FILTERS, MAX_UNITS
+
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu")
-MAX_DENSE_LAYERS = 8
-MAX_CONV_BLOCKS = 4
-MAX_UNITS = 4096
-MAX_FILTERS = 512
 KERNEL_SIZES = (1, 3, 5, 7)
 
 

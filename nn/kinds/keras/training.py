@@ -17,10 +17,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nn.config import MIN_CALIBRATION_IMAGES, TrainConfig
+from nn.config import TrainConfig
 from nn.data import Dataset, training_split
 from nn.kinds.keras.augment import Augmenter
 from nn.kinds.keras.calibration import expected_calibration_error, fit_temperature, tempered
+from nn.limits import MIN_CALIBRATION_IMAGES
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 
 # Keras' global random seed is process-wide; build one model at a time so that two builds in

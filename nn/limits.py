@@ -1,0 +1,44 @@
+"""Every limit of Digit Lab, in one place: what a person may ask for (training settings, custom
+networks, runs) and what a file may be (uploaded models and images), so that the forms, the
+command line and the checks all read the same numbers."""
+
+# --- training -------------------------------------------------------------------------------------
+MAX_EPOCHS = 500
+MAX_BATCH_SIZE = 8192
+MAX_LEARNING_RATE = 100.0
+MAX_VALIDATION_SPLIT = 0.5
+MIN_SUBSET = 10  # fewer training images than this teach nothing
+MIN_CALIBRATION_IMAGES = 500  # held-out images needed to fit a Keras model's temperature
+MAX_TREES = 200  # the random forest's largest size: its file grows by about 0.2 MB a tree
+
+# Fine-tuning a saved model on one's own drawings.
+FINE_TUNE_MAX_EPOCHS = 50
+FINE_TUNE_LEARNING_RATES = (1e-5, 0.1)  # the form's range
+FINE_TUNE_REPEAT = 20  # each drawing is shown this many times per epoch ...
+FINE_TUNE_REPLAY = 6_000  # ... mixed with this many of the data set's own images
+
+# Runs and the queue.
+MAX_RUNS_PER_WORKSPACE = 50  # older finished runs are removed beyond this
+GB_PER_TRAINING = 1.0  # a training process's memory, with TensorFlow (bench: queue)
+
+# --- the random forest's .skops files -------------------------------------------------------------
+FOREST_FILE_BYTES = 60 * 1024 * 1024  # about 1.4 MB unpacked, 0.2 MB packed per full-depth tree
+FOREST_UNPACKED_BYTES = 320 * 1024 * 1024
+
+# --- the NumPy network ----------------------------------------------------------------------------
+NUMPY_MAX_HIDDEN = 4096
+NUMPY_FILE_BYTES = 50 * 1024 * 1024  # as for .keras files
+
+# --- .keras files ---------------------------------------------------------------------------------
+KERAS_FILE_BYTES = 50 * 1024 * 1024  # a .keras file larger than this is refused
+KERAS_UNPACKED_BYTES = 200 * 1024 * 1024  # zip bombs: the archive's declared unpacked size
+
+# --- custom Keras networks (the Train form's builder) ---------------------------------------------
+MAX_DENSE_LAYERS = 8
+MAX_CONV_BLOCKS = 4
+MAX_UNITS = 4096
+MAX_FILTERS = 512
+
+# --- images drawn or uploaded ---------------------------------------------------------------------
+IMAGE_PIXELS = 40_000_000  # larger images are refused (decompression bombs)
+IMAGE_FILE_BYTES = 20 * 1024 * 1024
