@@ -22,7 +22,7 @@ from unittest import mock
 
 from nn.config import TrainConfig
 from nn.runs.queue import Scheduler
-from nn.runs.store import RunState
+from nn.runs.store import RunState, RunStore
 from nn.storage.workspaces import Workspace
 
 CONFIG = TrainConfig(epochs=1, batch_size=32)  # dense-128's defaults, one epoch
@@ -47,7 +47,8 @@ def throughput(root: Path, runs: int, slots: int) -> dict:
     scheduler = warm_scheduler(root, slots)
     try:
         start = time.monotonic()
-        submitted = [Workspace(f"s{i}").runs().submit("dense-128", "mnist", CONFIG).run for i in range(runs)]
+        submitted = [RunStore(Workspace(f"s{i}")).submit("dense-128", "mnist", CONFIG).run
+                     for i in range(runs)]
         scheduler.wake()
         until(lambda: all(not r.state.active for r in submitted))
         seconds = time.monotonic() - start
@@ -65,7 +66,7 @@ def first_batch(root: Path, repeat: int = 3) -> dict:
     try:
         times = []
         for i in range(repeat):
-            run = Workspace(f"first{i}").runs().submit("dense-128", "mnist", CONFIG).run
+            run = RunStore(Workspace(f"first{i}")).submit("dense-128", "mnist", CONFIG).run
             scheduler.wake()
             times.append(until(lambda run=run: run.counters().get("batch", 0) > 0, timeout=120))
             until(lambda run=run: not run.state.active)
