@@ -104,11 +104,9 @@ def cmd_train(args) -> int:
     from nn.runs.store import RunState, RunStore
 
     spec = preset(args.preset)
-    config = TrainConfig.for_preset(
-        spec, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        subset=args.subset, seed=args.seed, validation_split=args.validation_split,
-        per_sample=args.per_sample or None, trees=args.trees, augment=args.augment,
-    )
+    declared = {setting.name: getattr(args, setting.name) for setting in declared_settings()}
+    config = TrainConfig.for_preset(spec, subset=args.subset, seed=args.seed,
+                                    validation_split=args.validation_split, **declared)
     store, runs = args.workspace.models(), RunStore(args.workspace)
     name = args.name or store.unique_name(f"{args.preset}-{args.dataset}")
     if any(info.name == name for info in store.list()):
@@ -337,22 +335,41 @@ def _workspace(text: str) -> Workspace:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def declared_settings() -> list:
+    """The training settings the kinds declare (nn.kinds.kind.Setting), each once."""
+    from nn.kinds.registry import all_kinds
+
+    settings = {}
+    for kind in all_kinds().values():
+        for setting in kind.settings:
+            settings.setdefault(setting.name, setting)
+    return list(settings.values())
+
+
+def setting_argument(setting) -> dict:
+    """argparse's options for one declared setting; None (not given) keeps the preset's value."""
+    from nn.kinds.registry import all_kinds
+
+    owners = [name for name, kind in all_kinds().items() if setting in kind.settings]
+    only = "" if len(owners) == len(all_kinds()) else f"{', '.join(owners)} only: "
+    options = {"help": only + setting.help}
+    if setting.type is bool:
+        return {**options, "action": argparse.BooleanOptionalAction}
+    if setting.choices:
+        return {**options, "choices": list(setting.choices)}
+    return {**options, "type": _positive_float if setting.type is float else _positive_int}
+
+
 def _train_parser(sub, datasets: list[str]) -> None:
     from nn.presets import PRESETS
 
     p = sub.add_parser("train", help="train a preset and save it to the store")
     p.add_argument("--preset", required=True, choices=list(PRESETS))
     p.add_argument("--dataset", default="mnist", choices=datasets)
-    p.add_argument("--epochs", type=_positive_int)
-    p.add_argument("--batch-size", type=_positive_int)
-    p.add_argument("--learning-rate", type=_positive_float)
+    for setting in declared_settings():  # each kind's own settings (default: the preset's)
+        p.add_argument(setting.flag, **setting_argument(setting))
     p.add_argument("--subset", type=_positive_int, help="train on the first N training images")
     p.add_argument("--validation-split", type=float, help="share held out for validation (0 to 0.5)")
-    p.add_argument("--per-sample", action="store_true",
-                   help="numpy-mlp only: update after every image, as its tutorial does")
-    p.add_argument("--trees", type=_positive_int, help="random-forest only: how many trees")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction,
-                   help="shift, turn and stretch the images while training (default: the preset's)")
     p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--name", help="store name (default: PRESET-DATASET, numbered if taken)")
     p.add_argument("--json", action="store_true")

@@ -32,10 +32,11 @@ class Preset:
     name: str
     description: str  # one line, for people
     source: str  # the tutorial it comes from
-    optimizer: str  # "adam", "sgd" or "rmsprop"
-    learning_rate: float
-    batch_size: int
-    epochs: int
+    # The training settings' defaults; a kind without them (the forest) leaves them as they are.
+    optimizer: str = "adam"  # "adam", "sgd" or "rmsprop"
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    epochs: int = 1
     augment: bool = False  # train with data augmentation by default
     lr_schedule: str = "constant"  # or "cosine" (warm-up then cosine decay)
     warmup: float = 0.1  # cosine: the share of all steps that warms the learning rate up
@@ -89,7 +90,7 @@ PRESETS = {
                "sgd", 0.005, 32, 350, subset=1000, validation_split=0.0, kind="numpy"),
         Preset("random-forest", "Not a neural network: 100 decision trees that vote, each grown on a "
                "random sample of the images (scikit-learn)", "\"Neural network in practice\": "
-               "try RandomForestClassifier instead", "sgd", 0.1, 32, 1, kind="forest"),
+               "try RandomForestClassifier instead", kind="forest"),
     )
 }
 

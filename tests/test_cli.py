@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -160,3 +161,15 @@ def test_the_random_forest_trains_through_the_cli_with_its_own_settings(tmp_path
     assert evaluated["accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-4)
     refused = run_cli("train", "--preset", "random-forest", "--epochs", "3", models_dir=tmp_path, check=False)
     assert refused.returncode == 2 and "grown in one pass" in refused.stderr
+
+
+def test_train_takes_the_settings_each_kind_declares_and_nothing_else(tmp_path):
+    from nn.kinds.registry import all_kinds
+
+    help_text = run_cli("train", "--help", models_dir=tmp_path).stdout
+    declared = {setting.flag for kind in all_kinds().values() for setting in kind.settings}
+    assert {"--trees", "--per-sample", "--epochs", "--optimizer"} <= declared
+    offered = set(re.findall(r"^  (--[a-z-]+)", help_text, re.M))
+    assert declared <= offered
+    assert offered - declared == {"--preset", "--dataset", "--subset", "--validation-split",
+                                  "--seed", "--name", "--json"}

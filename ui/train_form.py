@@ -6,16 +6,19 @@ reference machine (nn.kinds.registry): nothing is built or trained in the server
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from nn import limits
-from nn.config import OPTIMIZERS, TRAIN_IMAGES, TrainConfig
+from nn.config import TRAIN_IMAGES, TrainConfig
 from nn.data import DATASETS
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, validate_spec
+from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
 from nn.progress import format_duration
 from ui.runs import open_run, run_store, scheduler
@@ -155,47 +158,42 @@ def explain_numpy_mlp() -> None:
         icon=":material/school:")
 
 
-def settings_form(kind: kinds.Kind) -> TrainConfig:
-    """The training settings this kind of model has, within nn.config's limits."""
+def settings_form(kind: Kind) -> TrainConfig:
+    """The training settings this kind of model declares, then the data settings every kind has."""
     if "train_epochs" not in st.session_state:
         apply_preset_defaults()
-    has = set(kind.settings)
     s = st.session_state
-    c1, c2, c3, c4 = st.columns(4)
-    if "epochs" in has:
-        c1.number_input("Epochs", 1, limits.MAX_EPOCHS, step=1, key="train_epochs")
-        c2.number_input("Batch size", 1, limits.MAX_BATCH_SIZE, step=1, key="train_batch")
-        c4.number_input("Learning rate", 0.0, limits.MAX_LEARNING_RATE, format="%.5f", step=0.0001,
-                        key="train_lr")
-    if "optimizer" in has:
-        c3.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
-    if "trees" in has:
-        c1.number_input("Trees", 1, limits.MAX_TREES, step=10, key="train_trees")
-    c1, c2, c3, c4 = st.columns(4)
+    columns = st.columns(4)
+    for i, setting in enumerate(kind.settings):
+        setting_widget(columns[i % 4], setting)
+    c1, c2, c3, _ = st.columns(4)
     c1.number_input(f"Training images (0 = all {TRAIN_IMAGES:,})", 0, TRAIN_IMAGES, step=1000,
                     key="train_subset")
     c2.slider("Validation split", 0.0, limits.MAX_VALIDATION_SPLIT, step=0.05, key="train_val")
     c3.number_input("Seed", min_value=0, step=1, key="train_seed")
-    if "per_sample" in has:
-        c4.toggle("Update after every image", key="train_per_sample",
-                  help="The tutorial's own loop: exact, about 10x slower than updating once per "
-                       "batch with the batch's summed gradients")
-    if "augment" in has:
-        c4.toggle("Augmentation", key="train_augment",
-                  help="Random changes of the images while training (shift, rotation, zoom and "
-                       "stroke thickness for digits; mirroring, shift and erasing for clothing)")
     preset = PRESETS.get(s.train_model)
+    chosen = {setting.name: setting.type(s[SETTING_KEYS[setting.name]]) for setting in kind.settings}
     defaults = TrainConfig.for_preset(preset) if preset else TrainConfig()
-    return TrainConfig(
-        epochs=int(s.train_epochs) if "epochs" in has else defaults.epochs, batch_size=int(s.train_batch),
-        optimizer=s.train_optimizer if "optimizer" in has else defaults.optimizer,
-        learning_rate=float(s.train_lr), validation_split=float(s.train_val), seed=int(s.train_seed),
-        augment="augment" in has and bool(s.train_augment), subset=int(s.train_subset) or None,
-        lr_schedule=defaults.lr_schedule, per_sample="per_sample" in has and bool(s.train_per_sample),
-        trees=int(s.get("train_trees", defaults.trees)))
+    return replace(defaults, **chosen, validation_split=float(s.train_val), seed=int(s.train_seed),
+                   subset=int(s.train_subset) or None)
 
 
-def show_summary(kind: kinds.Kind, source, config: TrainConfig) -> None:
+def setting_widget(column, setting: Setting) -> None:
+    """One declared setting as a widget, within its range."""
+    key = SETTING_KEYS[setting.name]
+    if setting.type is bool:
+        column.toggle(setting.label, key=key, help=setting.help)
+    elif setting.choices:
+        column.selectbox(setting.label, setting.choices, key=key, help=setting.help)
+    elif setting.type is float:
+        column.number_input(setting.label, float(setting.low), float(setting.high), step=setting.step,
+                            format="%.5f", key=key, help=setting.help)
+    else:
+        column.number_input(setting.label, int(setting.low), int(setting.high), step=int(setting.step),
+                            key=key, help=setting.help)
+
+
+def show_summary(kind: Kind, source, config: TrainConfig) -> None:
     rows = kind.describe(source)
     seconds = kind.estimate_seconds(source, config, TRAIN_IMAGES)
     table = pd.DataFrame(rows).rename(columns={"macs": "multiply-adds per image"})

@@ -19,12 +19,13 @@ import numpy as np
 
 from nn.config import TrainConfig
 from nn.errors import ModelLoadError
-from nn.kinds.kind import Kind, Predicting, unit_scaled
-from nn.limits import FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES
+from nn.kinds.kind import Kind, Predicting, Setting, unit_scaled
+from nn.limits import FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES, MAX_TREES
 from nn.progress import LiveMetrics, TrainResult
 from nn.storage.files import ArchiveError, zip_entries
 
 SUFFIX = ".skops"
+TREES = Setting("trees", "Trees", int, 1, MAX_TREES, 10, help="how many trees it grows")
 TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)
 TRAIN_SAMPLE = 5_000  # training images scored after each step, for the training-accuracy curve
 EPSILON = 1e-7  # as Keras clips probabilities in its cross-entropy
@@ -136,7 +137,7 @@ class ForestKind(Kind):
     name = "forest"
     suffix = SUFFIX
     file_title = "a Digit Lab random forest (.skops)"
-    settings = ("trees", "subset", "validation_split", "seed")
+    settings = (TREES,)
     chance_loss = math.inf  # a forest's loss falls as it grows; there is nothing to diverge
 
     def build(self, source, seed: int):

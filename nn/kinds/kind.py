@@ -13,10 +13,43 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.config import TrainConfig
+from nn.config import OPTIMIZERS, TrainConfig
 from nn.errors import DigitLabError
+from nn.limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LEARNING_RATE
 from nn.preprocess import to_mnist
 from nn.presets import ModelSource
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A training setting a kind has: a TrainConfig field, how people see it, and its range.
+
+    The Train form and the command line are built from the settings the kinds declare; the data
+    settings every kind has (training images, validation split, seed) are not declared."""
+
+    name: str  # the TrainConfig field
+    label: str  # for people
+    type: type = int  # int, float, bool or str (one of `choices`)
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    help: str = ""  # one line: what it does
+
+    @property
+    def flag(self) -> str:
+        """Its option on the command line."""
+        return "--" + self.name.replace("_", "-")
+
+
+EPOCHS = Setting("epochs", "Epochs", int, 1, MAX_EPOCHS, 1, help="passes over the training images")
+BATCH_SIZE = Setting("batch_size", "Batch size", int, 1, MAX_BATCH_SIZE, 1, help="images per step")
+OPTIMIZER = Setting("optimizer", "Optimizer", str, choices=OPTIMIZERS, help="how the weights move")
+LEARNING_RATE = Setting("learning_rate", "Learning rate", float, 0.0, MAX_LEARNING_RATE, 0.0001,
+                        help="how far each step moves the weights")
+AUGMENT = Setting("augment", "Augmentation", bool,
+                  help="Random changes of the images while training (shift, rotation, zoom and stroke "
+                       "thickness for digits; mirroring, shift and erasing for clothing)")
 
 
 class Kind:
@@ -26,9 +59,9 @@ class Kind:
     suffix: str = ""  # its model files end in this
     file_title: str = ""  # what its files are, for people
     fine_tunable: bool = False  # can start from a saved model's weights
-    # Which training settings mean something for it (the Train form shows only these).
-    settings: tuple[str, ...] = ("epochs", "batch_size", "optimizer", "learning_rate", "subset",
-                                 "validation_split", "seed", "augment")
+    # The training settings it has, besides the data settings every kind has: the Train form and
+    # the command line show only these.
+    settings: tuple[Setting, ...] = (EPOCHS, BATCH_SIZE, OPTIMIZER, LEARNING_RATE, AUGMENT)
     chance_loss: float = 0.0  # its loss when it guesses; divergence is measured against it
 
     # --- before training ---------------------------------------------------------------------
