@@ -183,11 +183,6 @@ def bundled_models() -> list[dict]:
 # --- report ---------------------------------------------------------------------------------------
 
 
-
-
-
-
-
 def machine() -> str:
     import keras
     import tensorflow as tf

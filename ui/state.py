@@ -11,10 +11,6 @@ ACTIVE_KEY = "active_model"
 PENDING_KEY = "active_model_next"  # set by pages; applied before the sidebar widget exists
 
 
-
-
-
-
 def model_store() -> ModelStore:
     """The session's saved models (and the bundled ones)."""
     return current().models()

@@ -75,11 +75,6 @@ def write_json(path: Path, data, sync: bool = True) -> None:
 # --- locks ---------------------------------------------------------------------------------------
 
 
-
-
-
-
-
 # --- progress: the writer (in the training process) and the reader (anyone) --------------------------
 
 def append_lines(path: Path, rows: list[dict]) -> None:

@@ -78,7 +78,6 @@ class Workspace:
         return DrawingStore(self.drawings_dir)
 
 
-
 LOCAL_WORKSPACE = Workspace(LOCAL)
 
 

@@ -20,8 +20,6 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu")
 KERNEL_SIZES = (1, 3, 5, 7)
 
 
-
-
 # --- layers of a plan ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -221,21 +219,6 @@ def spec_from_dict(data: dict) -> ModelSpec:
 
 
 # --- presets ---------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --- describing a plan without TensorFlow ------------------------------------------------------------
