@@ -15,7 +15,6 @@ from nn.limits import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_LEARNING_RATE,
-    MAX_TREES,
     MAX_VALIDATION_SPLIT,
     MIN_SUBSET,
 )
@@ -46,8 +45,9 @@ class TrainConfig:
     beta_1: float = 0.9  # Adam only: how much of the past gradients each step keeps ...
     beta_2: float = 0.999  # ... and of their squares
     label_smoothing: float = 0.0  # 0 for plain cross-entropy
-    per_sample: bool = False  # NumPy network only: update after every image, as its tutorial does
-    trees: int = 100  # random forest only: how many trees it grows
+    # The settings of one kind (declared and checked by it: nn.kinds.numpy_net, nn.kinds.forest).
+    per_sample: bool = False  # NumPy network: update after every image, as its tutorial does
+    trees: int = 100  # random forest: how many trees it grows
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
@@ -106,12 +106,10 @@ class TrainConfig:
             p.append(f"warm-up must be a share of the steps in [0, 1), got {self.warmup!r}")
         if not all(is_number(b) and 0 <= b < 1 for b in (self.beta_1, self.beta_2)):
             p.append(f"Adam's betas must be in [0, 1), got {self.beta_1!r} and {self.beta_2!r}")
-        if not isinstance(self.per_sample, bool) or not isinstance(self.augment, bool):
-            p.append("augment and per_sample must be true or false")
+        if not isinstance(self.augment, bool):
+            p.append(f"augment must be true or false, got {self.augment!r}")
         if not is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
             p.append(f"label smoothing must be in [0, 1), got {self.label_smoothing!r}")
-        if not is_int(self.trees) or not 1 <= self.trees <= MAX_TREES:
-            p.append(f"trees must be a whole number from 1 to {MAX_TREES}, got {self.trees!r}")
         if self.subset is not None:
             if not is_int(self.subset) or self.subset < MIN_SUBSET:
                 p.append(f"subset must be a whole number of at least {MIN_SUBSET} images, "

@@ -49,8 +49,7 @@ def show(run: Run, drawn: tuple) -> None:
 def details(run: Run, status: dict) -> str:
     c = run.spec.config
     when = datetime.fromtimestamp(run.spec.created).strftime("%d %b %H:%M")
-    settings = {"forest": f"{c.trees} trees"}.get(run.kind.name) or (
-        f"{c.epochs} epochs · batch {c.batch_size} · {c.optimizer} {c.learning_rate:g}")
+    settings = run.kind.settings_line(c)
     images = f"{c.subset:,} images" if c.subset else "all images"
     where = f" · trained on {status['executed_on']}" if status.get("executed_on") else ""
     return f"Run {run.id} · submitted {when} · {settings} · {images} · seed {c.seed}{where}"

@@ -153,12 +153,15 @@ class ForestKind(Kind):
         return config.trees * config.training_images(train_size) * TREE_IMAGE_SECONDS + FINAL_SECONDS
 
     def config_problems(self, config: TrainConfig) -> list[str]:
-        problems = []
+        problems = super().config_problems(config)
         if config.epochs != 1:
             problems.append("a random forest is grown in one pass: epochs must be 1")
         if config.augment or config.per_sample:
             problems.append("the random forest trains without augmentation or per-image updates")
         return problems
+
+    def settings_line(self, config: TrainConfig) -> str:
+        return f"{config.trees} trees"
 
     def new_recorder(self, config: TrainConfig, train_images: int, stop_flag) -> LiveMetrics:
         steps = math.ceil(config.trees / TREES_PER_STEP)

@@ -8,6 +8,7 @@ types or file suffixes (nn.kinds.registry finds the kind of a preset, a source o
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,22 @@ class Setting:
         """Its option on the command line."""
         return "--" + self.name.replace("_", "-")
 
+    def problem(self, value) -> str | None:
+        """Why `value` is not a value of this setting, as a sentence for people; None when it is."""
+        words = self.name.replace("_", " ")
+        if self.type is bool:
+            return None if isinstance(value, bool) else f"{words} must be true or false, got {value!r}"
+        if self.type is str:
+            return None if value in self.choices else (
+                f"{words} must be one of {', '.join(self.choices)}, got {value!r}")
+        whole = self.type is int
+        numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        if (numeric and (not whole or float(value).is_integer()) and math.isfinite(value)
+                and (self.low is None or value >= self.low) and (self.high is None or value <= self.high)):
+            return None
+        what = "a whole number" if whole else "a number"
+        return f"{words} must be {what} from {self.low:g} to {self.high:g}, got {value!r}"
+
 
 EPOCHS = Setting("epochs", "Epochs", int, 1, MAX_EPOCHS, 1, help="passes over the training images")
 BATCH_SIZE = Setting("batch_size", "Batch size", int, 1, MAX_BATCH_SIZE, 1, help="images per step")
@@ -50,6 +67,8 @@ LEARNING_RATE = Setting("learning_rate", "Learning rate", float, 0.0, MAX_LEARNI
 AUGMENT = Setting("augment", "Augmentation", bool,
                   help="Random changes of the images while training (shift, rotation, zoom and stroke "
                        "thickness for digits; mirroring, shift and erasing for clothing)")
+# The settings more than one kind has; TrainConfig.problems checks them for every kind.
+SHARED = (EPOCHS, BATCH_SIZE, OPTIMIZER, LEARNING_RATE, AUGMENT)
 
 
 class Kind:
@@ -61,7 +80,7 @@ class Kind:
     fine_tunable: bool = False  # can start from a saved model's weights
     # The training settings it has, besides the data settings every kind has: the Train form and
     # the command line show only these.
-    settings: tuple[Setting, ...] = (EPOCHS, BATCH_SIZE, OPTIMIZER, LEARNING_RATE, AUGMENT)
+    settings: tuple[Setting, ...] = SHARED
     chance_loss: float = 0.0  # its loss when it guesses; divergence is measured against it
 
     # --- before training ---------------------------------------------------------------------
@@ -77,8 +96,14 @@ class Kind:
         raise NotImplementedError
 
     def config_problems(self, config: TrainConfig) -> list[str]:
-        """Settings this kind does not have, as sentences for people."""
-        return []
+        """Settings this kind does not have, or values out of its settings' ranges, for people."""
+        own = [s for s in self.settings if s not in SHARED]  # TrainConfig checks the shared ones
+        return [p for s in own if (p := s.problem(getattr(config, s.name))) is not None]
+
+    def settings_line(self, config: TrainConfig) -> str:
+        """Its training settings in a few words, for a run's details."""
+        return (f"{config.epochs} epochs · batch {config.batch_size} · {config.optimizer} "
+                f"{config.learning_rate:g}")
 
     # --- training ------------------------------------------------------------------------------
     def new_recorder(self, config: TrainConfig, train_images: int, stop_flag):

@@ -335,7 +335,7 @@ class NumpyKind(Kind):
         return config.epochs * (config.training_images(train_size) * per_image + EPOCH_SECONDS)
 
     def config_problems(self, config: TrainConfig) -> list[str]:
-        return config_problems(config)
+        return super().config_problems(config) + config_problems(config)
 
     def new_recorder(self, config: TrainConfig, train_images: int, stop_flag) -> LiveMetrics:
         steps = math.ceil(train_images / config.batch_size)
