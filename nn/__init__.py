@@ -5,4 +5,6 @@ Nothing here imports Streamlit; the app's pages and the `python -m nn` command l
 
 import os
 
+__version__ = "2026.11.1"  # a Ray cluster's nodes must run this same version (nn.runs.remote)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from nn.config import TRAIN_IMAGES
 from nn.limits import GB_PER_TRAINING
+from nn.runs import cluster
 from nn.runs.store import Run, RunState, RunStore
 from nn.storage.workspaces import every_workspace
 
@@ -68,9 +69,12 @@ def default_max_trainings() -> int:
     return max(1, min(cores, int((memory_gb - 2) / GB_PER_TRAINING)))
 
 
-def max_trainings() -> int:
-    """DIGITLAB_MAX_TRAININGS, or the default for this machine (default_max_trainings)."""
+def max_trainings(runs_root: Path | None = None) -> int:
+    """DIGITLAB_MAX_TRAININGS, or the default: for this machine (default_max_trainings), or with
+    Ray, what the cluster holds as its drivers last read it (1 until one has)."""
     value = os.environ.get("DIGITLAB_MAX_TRAININGS", "").strip()
+    if not value and cluster.ray_address():
+        return (runs_root and cluster.recorded_slots(runs_root)) or 1
     if not value:
         return default_max_trainings()
     if not value.isdigit() or int(value) < 1:
@@ -217,21 +221,20 @@ def look(runs_root: Path, slots: int | None = None, waiting: Run | None = None) 
         view = _looks.get(root)
         if view is None or time.time() - view.taken > LOOK_CACHE_SECONDS or (
                 waiting is not None and not view.knows(waiting)):
-            view = _looks[root] = scan(root, slots or max_trainings())
+            view = _looks[root] = scan(root, slots or max_trainings(root))
         return view
 
 
 # --- the scheduler --------------------------------------------------------------------------------
 
 class WorkerProcess:
-    """The scheduler's end of one worker process (nn.runs.worker.main)."""
+    """The scheduler's end of one worker process (nn.runs.worker.main), or of a Ray driver process
+    in its place (nn.runs.ray_driver.main)."""
 
     def __init__(self, runs_root: Path, slots: int, warm: bool):
-        from nn.runs import worker
-
         self.conn, child = _SPAWN.Pipe()
-        self.process = _SPAWN.Process(target=worker.main, args=(child, str(runs_root), slots, warm),
-                                      name="digitlab-worker", daemon=True)
+        self.process = _SPAWN.Process(target=cluster.run_trainings, name="digitlab-worker", daemon=True,
+                                      args=(child, str(runs_root), slots, warm))
         self.process.start()
         child.close()  # only the worker holds that end: EOF then means it has gone
         self.ready, self.claimed = False, False
@@ -300,7 +303,8 @@ class Scheduler:
     def __init__(self, runs_root: Path, slots: int | None = None,
                  only: Callable[[Run], bool] | None = None, keep_warm: bool = True, tick: float = 0.5):
         self.runs_root = Path(runs_root)
-        self.slots = slots or max_trainings()
+        self.slots = slots or max_trainings(self.runs_root)
+        self.slots_from_cluster = slots is None and cluster.ray_address() is not None
         self.only, self.keep_warm, self.tick = only, keep_warm, tick
         self.workers: list[WorkerProcess] = []
         self._wake_read, self._wake_write = os.pipe()  # wake() writes a byte: the loop looks at once
@@ -354,6 +358,8 @@ class Scheduler:
     def step(self) -> None:
         """One look at the queue: start what can start, keep a spare worker ready."""
         self._reap()
+        if self.slots_from_cluster:  # as the last driver to connect found the cluster
+            self.slots = max_trainings(self.runs_root)
         view = scan(self.runs_root, self.slots)
         training = {run.folder for run in view.training}
         # Given to a worker and not (yet, or any more) shown as training: its slot is taken too.

@@ -192,10 +192,11 @@ class Run:
         return read_json(self.folder / SAVED_FILE, [])
 
 
-def interrupted_message(epoch: int) -> str:
+def interrupted_message(epoch: int, why: str = "its training process ended (a server restart or a crash)"
+                        ) -> str:
     kept = (f"the weights of epoch {epoch} are kept: resume to go on from there" if epoch
             else "no epoch had finished: resume to start it again")
-    return f"interrupted: its training process ended (a server restart or a crash); {kept}"
+    return f"interrupted: {why}; {kept}"
 
 
 def new_run_id() -> str:

@@ -164,14 +164,16 @@ class Checkpointer:
         self.last = time.monotonic()
 
 
-def training_data(run: Run) -> data_module.Dataset:
+def training_data(run: Run, drawings=None) -> data_module.Dataset:
+    """The run's data set, with the person's drawings mixed in when it fine-tunes on them (those
+    given, on a cluster node, or else those in their workspace)."""
     spec = run.spec
     images = dataset(spec.dataset)
     if not spec.with_drawings:
         return images
     from nn.storage.drawings import with_drawings
 
-    return with_drawings(images, Workspace(spec.workspace).drawings().load(spec.dataset))
+    return with_drawings(images, drawings or Workspace(spec.workspace).drawings().load(spec.dataset))
 
 
 def _start_model(run: Run, kind: kinds.Kind, recorder):
@@ -190,15 +192,17 @@ def _start_model(run: Run, kind: kinds.Kind, recorder):
     return kind.load_checkpoint(run.folder / pointer["file"]), epoch
 
 
-def execute(run: Run, executed_on: str | None = None, alongside: int = 1) -> None:
+def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawings=None,
+            **status) -> None:
     """Train `run` to its end, whatever happens; the caller holds its claim. `alongside`: how many
-    runs train at once with it (itself included), for the queue's estimates."""
+    runs train at once with it (itself included), for the queue's estimates; `status`: more to
+    record in its state."""
     spec, started = run.spec, time.time()
     run.write_status(state=RunState.PREPARING, message=f"loading {spec.dataset}", started_at=started,
-                     executed_on=executed_on or where(), alongside=alongside)
+                     executed_on=executed_on or where(), alongside=alongside, **status)
     try:
         kind = kinds.of_source(spec.source)
-        images = training_data(run)
+        images = training_data(run, drawings)
         spec.config.check(train_size=len(images.x_train))
         run.write_status(message="building the model")
         stop = threading.Event()

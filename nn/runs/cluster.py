@@ -1,0 +1,73 @@
+"""Where runs execute: in this machine's worker processes (nn.runs.worker), or on a Ray cluster
+when DIGITLAB_RAY_ADDRESS names one (nn.runs.ray_driver, nn.runs.remote).
+
+Nothing here imports Ray: without the variable, Ray is neither imported nor started. With it, the
+app's server still never connects to the cluster itself (a Ray driver that loses its cluster for
+60 s exits, and must not take the web server with it): the scheduler starts driver processes in
+place of workers, and they connect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from nn.errors import DigitLabError
+
+ADDRESS_VARIABLE = "DIGITLAB_RAY_ADDRESS"  # host:port of the cluster's head
+CPUS_VARIABLE = "DIGITLAB_RAY_CPUS_PER_RUN"
+DEFAULT_CPUS_PER_RUN = 2
+SLOTS_FILE = "cluster.json"  # in the runs folder's .slots: how many runs the cluster holds at once
+
+
+class ClusterError(DigitLabError):
+    """The cluster cannot train a run: a wrong setting, a node of another version."""
+
+
+def ray_address() -> str | None:
+    return os.environ.get(ADDRESS_VARIABLE, "").strip() or None
+
+
+def cpus_per_run() -> float:
+    value = os.environ.get(CPUS_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_CPUS_PER_RUN
+    try:
+        cpus = float(value)
+    except ValueError:
+        cpus = 0
+    if not cpus > 0:
+        raise ClusterError(f"{CPUS_VARIABLE} must be a number of CPUs above 0, not {value!r}")
+    return cpus
+
+
+def slots_for(cluster_cpus: float) -> int:
+    """How many runs a cluster of `cluster_cpus` CPUs trains at once."""
+    return max(1, int(cluster_cpus // cpus_per_run()))
+
+
+def record_slots(runs_root: Path, slots: int) -> None:
+    """What a driver read from the cluster, for every process that shows the queue."""
+    folder = Path(runs_root) / ".slots"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SLOTS_FILE).write_text(json.dumps({"slots": slots}))
+
+
+def recorded_slots(runs_root: Path) -> int | None:
+    try:
+        return int(json.loads((Path(runs_root) / ".slots" / SLOTS_FILE).read_text())["slots"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_trainings(conn, runs_root: str, slots: int, warm: bool = True) -> None:
+    """The process the scheduler starts to train runs: a local worker, or a Ray driver."""
+    if ray_address():
+        from nn.runs import ray_driver
+
+        ray_driver.main(conn, runs_root, slots, warm)
+    else:
+        from nn.runs import worker
+
+        worker.main(conn, runs_root, slots, warm)

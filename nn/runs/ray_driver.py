@@ -1,0 +1,169 @@
+"""A Ray driver process: what the scheduler starts in place of a local worker when runs execute on
+a Ray cluster (DIGITLAB_RAY_ADDRESS).
+
+It speaks the worker's protocol with the scheduler (nn.runs.worker.main) and claims a run exactly
+as a worker does (the run's lock and a training slot), but trains nothing itself and never imports
+TensorFlow: it submits one task per run (nn.runs.remote.train_run, reserving
+DIGITLAB_RAY_CPUS_PER_RUN CPUs, never retried: an interrupted run resumes from its checkpoint
+instead) and writes what the task streams back into the run's folder (nn.runs.mirror).
+
+- Stop: the person's Stop is forwarded to the task, which ends its training as a local run does
+  and sends its weights; a task that does not answer within STOP_GRACE seconds is cancelled.
+- A lost node or a lost cluster makes the run interrupted, with the last checkpoint that arrived;
+  Resume sends it to a new task, on any node.
+- How many runs train at once: the cluster's CPUs divided by the CPUs per run, read when the driver
+  connects (DIGITLAB_MAX_TRAININGS still overrides it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import ray
+import ray.exceptions
+
+import nn
+from nn.errors import DigitLabError
+from nn.runs import cluster
+from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
+from nn.runs.mirror import apply
+from nn.runs.remote import RunSignals, files_base_name, train_run
+from nn.runs.store import Run, RunState, interrupted_message
+from nn.runs.worker import _messages_until_parent_goes, claim
+
+STOP_GRACE = 30.0  # seconds a task has to answer Stop before it is cancelled
+LOOK_FOR_STOP_EVERY = 0.2
+
+
+def connect() -> int:
+    """Join the cluster as a driver; returns how many runs it trains at once."""
+    ray.init(address=cluster.ray_address(), logging_level=logging.WARNING, log_to_driver=False,
+             namespace="digitlab")
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Ray's handler prints a stack for a plain exit
+    slots = cluster.slots_for(ray.cluster_resources().get("CPU", 0))
+    override = os.environ.get("DIGITLAB_MAX_TRAININGS", "").strip()
+    return int(override) if override.isdigit() and int(override) > 0 else slots
+
+
+def files_to_send(run: Run) -> dict[str, bytes]:
+    """What the task needs besides the run's spec: its state, the checkpoint it resumes from with
+    the metrics so far, the model it fine-tunes."""
+    files = {STATE_FILE: (run.folder / STATE_FILE).read_bytes()}
+    pointer = run.checkpoint() if run.status().get("resumed") else None
+    if pointer:
+        for name in (CHECKPOINT_FILE, pointer["file"], EPOCHS_FILE, BATCHES_FILE):
+            if (run.folder / name).exists():
+                files[name] = (run.folder / name).read_bytes()
+    source = run.spec.source
+    if isinstance(source, Path):
+        files[files_base_name(run.spec.to_dict())] = source.read_bytes()
+    return files
+
+
+def drawings_to_send(run: Run):
+    if not run.spec.with_drawings:
+        return None
+    from nn.storage.workspaces import Workspace
+
+    return Workspace(run.spec.workspace).drawings().load(run.spec.dataset)
+
+
+class StopForwarder(threading.Thread):
+    """Passes the person's Stop on to the task; cancels a task that does not answer in time, or
+    that has not started yet (a run still waiting for the cluster has nothing to keep)."""
+
+    def __init__(self, run: Run, signals, stream):
+        super().__init__(name="digitlab-stop-forwarder", daemon=True)
+        self.training, self.signals, self.stream = run, signals, stream
+        self.done, self.started = threading.Event(), threading.Event()
+        self.cancelled: str | None = None
+
+    def run(self) -> None:
+        asked = None
+        while not self.done.wait(LOOK_FOR_STOP_EVERY):
+            if not self.training.stop_requested:
+                continue
+            if asked is None:
+                asked = time.monotonic()
+                self.signals.request_stop.remote()
+            if not self.started.is_set():
+                self.cancelled = "stopped before the cluster started it"
+            elif time.monotonic() - asked > STOP_GRACE:
+                self.cancelled = f"its cluster node did not answer Stop within {STOP_GRACE:.0f} s"
+            if self.cancelled:
+                ray.cancel(self.stream, force=True)
+                return
+
+
+def drive(run: Run, alongside: int) -> None:
+    """Train `run` on the cluster to its end, whatever happens; the caller holds its claim."""
+    cpus = cluster.cpus_per_run()
+    run.write_status(state=RunState.PREPARING, started_at=time.time(), alongside=alongside,
+                     executed_on=None, message=f"waiting for the cluster to have {cpus:g} CPUs free")
+    forwarder = None
+    try:
+        signals = RunSignals.remote()
+        stream = train_run.options(num_cpus=cpus).remote(
+            run.spec.to_dict(), files_to_send(run), signals, nn.__version__, alongside,
+            drawings_to_send(run))
+        forwarder = StopForwarder(run, signals, stream)
+        forwarder.start()
+        for ref in stream:
+            forwarder.started.set()
+            apply(run.folder, ray.get(ref))
+    except ray.exceptions.TaskCancelledError:
+        _end_without_model(run, forwarder.cancelled if forwarder else "cancelled")
+    except ray.exceptions.RayTaskError as e:  # the task raised: ours, or a library's
+        cause = e.cause if isinstance(e.cause, Exception) else e
+        message = str(cause) if isinstance(cause, DigitLabError) else (
+            f"training failed on the cluster: {type(cause).__name__}: {cause}")
+        run.write_status(state=RunState.FAILED, message=message, ended_at=time.time())
+    except (ray.exceptions.RayError, ConnectionError) as e:  # a node, a worker or the cluster lost
+        run.write_status(state=RunState.INTERRUPTED, ended_at=time.time(), message=interrupted_message(
+            run.checkpoint_epoch(), f"the cluster lost the node training it ({type(e).__name__})"))
+    except (DigitLabError, OSError) as e:
+        run.write_status(state=RunState.FAILED, message=f"could not send the run to the cluster: {e}",
+                         ended_at=time.time())
+    finally:
+        if forwarder is not None:
+            forwarder.done.set()
+    if run.status().get("state") in (RunState.PREPARING, RunState.RUNNING):
+        run.write_status(state=RunState.FAILED, ended_at=time.time(),
+                         message="the cluster ended the run without a result")
+
+
+def _end_without_model(run: Run, why: str) -> None:
+    if why.startswith("stopped before"):
+        run.write_status(state=RunState.FAILED, message=why, ended_at=time.time())
+    else:
+        run.write_status(state=RunState.INTERRUPTED, ended_at=time.time(),
+                         message=interrupted_message(run.checkpoint_epoch(), why))
+
+
+def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
+    """A driver process: connect, then drive each run it is given and can claim (the messages of
+    nn.runs.worker.main; "ready" also says how many runs the cluster holds at once)."""
+    slots = connect()
+    cluster.record_slots(Path(runs_root), slots)
+    inbox = _messages_until_parent_goes(conn)
+    conn.send(("ready", slots))
+    while True:
+        message = inbox.get()
+        if message[0] == "quit":
+            return
+        run = Run(Path(message[1]))
+        taken = claim(run, Path(runs_root), slots)
+        if taken is None:
+            conn.send(("declined", message[1]))
+            continue
+        conn.send(("claimed", message[1]))
+        try:
+            drive(run, alongside=message[2])
+        finally:
+            taken.release()
+        conn.send(("done", message[1]))

@@ -1,0 +1,113 @@
+"""The Ray task that trains one run on a node of the cluster (nn.runs.ray_driver submits it).
+
+It trains with the code that trains local runs (nn.runs.worker.execute), into a folder of its own
+on the node, and streams what changes there back to the driver (a Ray streaming generator: each
+`yield` is one batch of nn.runs.mirror changes: metrics, checkpoints, the final model and state).
+A Stop reaches it through a small actor it looks at; it then ends its training as a local run does.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import ray
+
+import nn
+from nn.runs.cluster import ClusterError
+from nn.runs.files import STOP_FILE, write_json
+from nn.runs.mirror import FolderChanges
+from nn.runs.store import Run
+from nn.runs.worker import FLUSH_EVERY, execute
+from nn.storage.locks import Lock
+
+LOOK_FOR_STOP_EVERY = 0.5  # seconds between asks of the driver's RunSignals
+
+
+@ray.remote(num_cpus=0)
+class RunSignals:
+    """What the driver tells a run's task while it trains: for now, only Stop."""
+
+    def __init__(self):
+        self.stop = False
+
+    def request_stop(self) -> None:
+        self.stop = True
+
+    def stop_requested(self) -> bool:
+        return self.stop
+
+
+def node_name() -> str:
+    """Where this task runs, for people: the node's host name and Ray's id of the node."""
+    return f"{socket.gethostname()}, Ray node {ray.get_runtime_context().get_node_id()[:12]}"
+
+
+def _use_the_cpus_reserved() -> None:
+    """Ray sets OMP_NUM_THREADS from num_cpus, not TensorFlow's own pools: without this a run
+    would use every core of the node, whatever it reserved."""
+    import tensorflow as tf
+
+    cpus = max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)))
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(cpus)
+        tf.config.threading.set_inter_op_parallelism_threads(cpus)
+    except RuntimeError:
+        pass  # set by this process's first run already (a worker trains run after run)
+
+
+def _unpack(folder: Path, spec: dict, files: dict[str, bytes]) -> Run:
+    for name, data in files.items():
+        if "/" in name or name.startswith("."):
+            raise ClusterError(f"a run's file may not be called {name!r}")
+        (folder / name).write_bytes(data)
+    if "fine_tune" in spec["source"]:  # the model it starts from came along as a file
+        spec = {**spec, "source": {"fine_tune": str(folder / files_base_name(spec))}}
+    write_json(folder / "run.json", spec)
+    return Run(folder)
+
+
+def files_base_name(spec: dict) -> str:
+    """The name of the model file a fine-tuning run starts from, among the files sent with it."""
+    return "base" + Path(spec["source"]["fine_tune"]).suffix
+
+
+@ray.remote(max_retries=0)
+def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str, alongside: int,
+              drawings=None):
+    """Train the run `spec` (RunSpec.to_dict) from `files` (its state, and a checkpoint to resume
+    from or a model to fine-tune); yields lists of folder changes until it has ended."""
+    if server_version != nn.__version__:
+        raise ClusterError(f"this cluster node runs Digit Lab {nn.__version__} and the server runs "
+                           f"{server_version}: install the same version on every node")
+    _use_the_cpus_reserved()
+    top = Path(tempfile.mkdtemp(prefix="digitlab-run-"))
+    try:
+        folder = top / spec["id"]
+        folder.mkdir()
+        run = Run(_unpack(folder, spec, files).folder)
+        lock = Lock(run.lock_path)
+        lock.acquire()  # this node's copy is being trained (Run.status() checks)
+        changes = FolderChanges(folder)
+        trainer = threading.Thread(target=execute, name="digitlab-train", daemon=True,
+                                   args=(run, node_name(), alongside, drawings),
+                                   kwargs={"ray_node": ray.get_runtime_context().get_node_id()})
+        trainer.start()
+        asked = 0.0
+        while trainer.is_alive():
+            trainer.join(FLUSH_EVERY)
+            if time.monotonic() - asked > LOOK_FOR_STOP_EVERY and not (folder / STOP_FILE).exists():
+                asked = time.monotonic()
+                if ray.get(signals.stop_requested.remote()):
+                    (folder / STOP_FILE).touch()
+            batch = changes.collect()
+            if batch:
+                yield batch
+        yield changes.collect()
+        lock.release()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
