@@ -62,13 +62,19 @@ class Cluster:
         return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token, "PYTHONPATH": str(REPO)}
 
 
+def _node_env(cluster: Cluster) -> dict:
+    env = {**os.environ, **cluster._ray_env()}
+    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # harness.ray_node sets it for the node's processes
+    return env
+
+
 def _start_node(cluster: Cluster, name: str, args: list[str]) -> Node:
     log = cluster.folder / f"{name}.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "harness.ray_node", "start", "--block", "--node-ip-address=127.0.0.1",
              "--disable-usage-stats", f"--object-store-memory={OBJECT_STORE_BYTES}", *args],
-            cwd=REPO, env={**os.environ, **cluster._ray_env()}, stdout=out, stderr=subprocess.STDOUT,
+            cwd=REPO, env=_node_env(cluster), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
     node = Node(process, log)
     deadline = time.monotonic() + START_TIMEOUT

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import ray
 import ray.exceptions
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import nn
 from nn.errors import DigitLabError
@@ -107,7 +108,8 @@ def drive(run: Run, alongside: int) -> None:
                      executed_on=None, message=f"waiting for the cluster to have {cpus:g} CPUs free")
     forwarder = None
     try:
-        signals = RunSignals.remote()
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+        signals = RunSignals.options(scheduling_strategy=here).remote()  # lives and dies with this driver
         stream = train_run.options(num_cpus=cpus).remote(
             run.spec.to_dict(), files_to_send(run), signals, nn.__version__, alongside,
             drawings_to_send(run))

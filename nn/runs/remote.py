@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import ray
+import ray.exceptions
 
 import nn
 from nn.runs.cluster import ClusterError
@@ -26,6 +27,7 @@ from nn.runs.worker import FLUSH_EVERY, execute
 from nn.storage.locks import Lock
 
 LOOK_FOR_STOP_EVERY = 0.5  # seconds between asks of the driver's RunSignals
+ASK_TIMEOUT = 5.0
 
 
 @ray.remote(num_cpus=0)
@@ -40,6 +42,15 @@ class RunSignals:
 
     def stop_requested(self) -> bool:
         return self.stop
+
+
+def stop_requested(signals) -> bool:
+    """Whether the driver passed on a Stop. The actor lives on the driver's node: if it is gone,
+    so is the driver, and the run ends with it; until then, it trains on."""
+    try:
+        return ray.get(signals.stop_requested.remote(), timeout=ASK_TIMEOUT)
+    except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+        return False
 
 
 def node_name() -> str:
@@ -102,7 +113,7 @@ def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str,
             trainer.join(FLUSH_EVERY)
             if time.monotonic() - asked > LOOK_FOR_STOP_EVERY and not (folder / STOP_FILE).exists():
                 asked = time.monotonic()
-                if ray.get(signals.stop_requested.remote()):
+                if stop_requested(signals):
                     (folder / STOP_FILE).touch()
             batch = changes.collect()
             if batch:
