@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/setup.sh
-ensure_venv requirements-dev.txt
+ensure_venv requirements-dev.txt requirements-cluster.txt
 ensure_debian chromium dataset-fashion-mnist
 ensure_data
 say "ruff"
