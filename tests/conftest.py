@@ -31,6 +31,19 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory):
+    """A real Ray cluster on loopback (harness.ray_cluster): a head and two worker nodes of 2 CPUs,
+    shared by one module's tests and stopped at its end, whatever happens."""
+    from harness.ray_cluster import start_cluster, stop_cluster
+
+    cluster = start_cluster(tmp_path_factory.mktemp("ray"), worker_nodes=2, cpus=2)
+    try:
+        yield cluster
+    finally:
+        stop_cluster(cluster)
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path, monkeypatch):
     """Every test saves models and drawings into its own folders, never the user's."""

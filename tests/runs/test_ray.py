@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import nn
-from harness.ray_cluster import add_node, start_cluster, stop_cluster
+from harness.ray_cluster import add_node, stop_node
 from harness.server import process_tree
 from nn.config import TrainConfig
 from nn.runs import cluster as cluster_settings
@@ -29,15 +29,6 @@ from tests.runs.test_runs import ended, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # a cluster to start, and about 100 s of training for the module
-
-
-@pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
-    cluster = start_cluster(tmp_path_factory.mktemp("ray"), worker_nodes=2, cpus=2)
-    try:
-        yield cluster
-    finally:
-        stop_cluster(cluster)
 
 
 @pytest.fixture
@@ -166,7 +157,5 @@ def test_a_lost_node_interrupts_the_run_and_it_resumes_on_another(scheduler, on_
         assert [row["epoch"] for row in run.history()] == list(range(1, 9))
         assert status["resumed"] == 1 and run.model_path.exists()
     finally:
-        from harness.ray_cluster import stop_node
-
         stop_node(node)
         add_node(on_cluster)  # the module's cluster has two worker nodes again

@@ -1,0 +1,43 @@
+"""Choosing where runs execute (nn.runs.cluster), without a cluster: Ray stays out of every
+process unless DIGITLAB_RAY_ADDRESS is set, and the settings are checked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nn.runs import cluster, queue
+
+
+def test_the_server_and_the_command_line_never_import_ray(tmp_path):
+    """Only driver processes do, and only with DIGITLAB_RAY_ADDRESS (nn.runs.cluster.run_trainings)."""
+    script = ("import sys, server, nn.cli, nn.runs.queue, nn.runs.worker, ui.runs\n"
+              "from nn.runs import queue\n"
+              "queue.Scheduler(sys.argv[1], slots=1, keep_warm=True).start().close()\n"
+              "print('ray' in sys.modules)")
+    env = {"PATH": "/usr/bin:/bin", "DIGITLAB_RUNS_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=str(Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
+
+
+def test_the_cpus_per_run_and_the_slots_a_cluster_holds(monkeypatch, tmp_path):
+    assert cluster.cpus_per_run() == 2 and cluster.slots_for(8) == 4 and cluster.slots_for(1) == 1
+    monkeypatch.setenv("DIGITLAB_RAY_CPUS_PER_RUN", "0")
+    with pytest.raises(cluster.ClusterError, match="must be a number of CPUs above 0, not '0'"):
+        cluster.cpus_per_run()
+    monkeypatch.setenv("DIGITLAB_RAY_CPUS_PER_RUN", "4")
+    assert cluster.slots_for(16) == 4
+
+
+def test_with_ray_the_queue_holds_what_the_cluster_holds(monkeypatch, tmp_path):
+    monkeypatch.delenv("DIGITLAB_MAX_TRAININGS", raising=False)
+    monkeypatch.setenv("DIGITLAB_RAY_ADDRESS", "127.0.0.1:1")
+    assert queue.max_trainings(tmp_path) == 1  # until a driver has read the cluster
+    cluster.record_slots(tmp_path, 6)
+    assert queue.max_trainings(tmp_path) == 6
+    monkeypatch.setenv("DIGITLAB_MAX_TRAININGS", "3")
+    assert queue.max_trainings(tmp_path) == 3  # still overrides it
