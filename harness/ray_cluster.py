@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,7 @@ class Cluster:
     folder: Path
     port: int
     token: str
+    ray_temp: Path
     head: Node | None = None
     workers: list[Node] = field(default_factory=list)
 
@@ -62,19 +65,19 @@ class Cluster:
         return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token, "PYTHONPATH": str(REPO)}
 
 
-def _node_env(cluster: Cluster) -> dict:
-    env = {**os.environ, **cluster._ray_env()}
+def _node_env(cluster: Cluster, extra: dict | None = None) -> dict:
+    env = {**os.environ, **cluster._ray_env(), **(extra or {})}
     env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # harness.ray_node sets it for the node's processes
     return env
 
 
-def _start_node(cluster: Cluster, name: str, args: list[str]) -> Node:
+def _start_node(cluster: Cluster, name: str, args: list[str], env: dict | None = None) -> Node:
     log = cluster.folder / f"{name}.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "harness.ray_node", "start", "--block", "--node-ip-address=127.0.0.1",
              "--disable-usage-stats", f"--object-store-memory={OBJECT_STORE_BYTES}", *args],
-            cwd=REPO, env=_node_env(cluster), stdout=out, stderr=subprocess.STDOUT,
+            cwd=REPO, env=_node_env(cluster, env), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
     node = Node(process, log)
     deadline = time.monotonic() + START_TIMEOUT
@@ -90,11 +93,12 @@ def start_cluster(folder: Path, worker_nodes: int = 2, cpus: int = 2) -> Cluster
     """A head and `worker_nodes` nodes of `cpus` CPUs each; stop_cluster() stops them whatever
     happened."""
     folder.mkdir(parents=True, exist_ok=True)
-    cluster = Cluster(folder, free_port(), secrets.token_hex(16))
+    # Ray's own files: a short path, since its sockets' paths must fit in 107 bytes
+    cluster = Cluster(folder, free_port(), secrets.token_hex(16), Path(tempfile.mkdtemp(prefix="dl-ray-")))
     try:
         cluster.head = _start_node(cluster, "head", [
             "--head", f"--port={cluster.port}", "--num-cpus=0", "--include-dashboard=false",
-            f"--ray-client-server-port={free_port()}", f"--temp-dir={folder / 'ray'}"])
+            f"--ray-client-server-port={free_port()}", f"--temp-dir={cluster.ray_temp}"])
         for _ in range(worker_nodes):
             add_node(cluster, cpus)
     except BaseException:
@@ -103,9 +107,10 @@ def start_cluster(folder: Path, worker_nodes: int = 2, cpus: int = 2) -> Cluster
     return cluster
 
 
-def add_node(cluster: Cluster, cpus: int = 2) -> Node:
+def add_node(cluster: Cluster, cpus: int = 2, env: dict | None = None) -> Node:
+    """A worker node of `cpus` CPUs; `env`: what differs in its environment."""
     node = _start_node(cluster, f"node-{len(cluster.workers) + 1}",
-                       [f"--address={cluster.address}", f"--num-cpus={cpus}"])
+                       [f"--address={cluster.address}", f"--num-cpus={cpus}"], env)
     cluster.workers.append(node)
     return node
 
@@ -130,3 +135,4 @@ def stop_node(node: Node, grace: float = 5.0) -> None:
 def stop_cluster(cluster: Cluster) -> None:
     for node in [*cluster.workers, *([cluster.head] if cluster.head else [])]:
         stop_node(node)
+    shutil.rmtree(cluster.ray_temp, ignore_errors=True)

@@ -29,13 +29,14 @@ import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import nn
+from nn import data
 from nn.errors import DigitLabError
 from nn.runs import cluster
 from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
 from nn.runs.mirror import apply
 from nn.runs.remote import RunSignals, files_base_name, train_run
 from nn.runs.store import Run, RunState, interrupted_message
-from nn.runs.worker import _messages_until_parent_goes, claim
+from nn.runs.worker import claim, messages_until_parent_goes
 
 STOP_GRACE = 30.0  # seconds a task has to answer Stop before it is cancelled
 LOOK_FOR_STOP_EVERY = 0.2
@@ -72,6 +73,16 @@ def drawings_to_send(run: Run):
     from nn.storage.workspaces import Workspace
 
     return Workspace(run.spec.workspace).drawings().load(run.spec.dataset)
+
+
+_sent_data: dict[str, object] = {}  # data set -> its reference in the object store, put once
+
+
+def send_data(signals, name: str) -> None:
+    """The server's copy of a data set, for a node that could not fetch it."""
+    if name not in _sent_data:
+        _sent_data[name] = ray.put(data.fetch(name).read_bytes())
+    signals.give_data.remote(name, [_sent_data[name]])
 
 
 class StopForwarder(threading.Thread):
@@ -117,7 +128,11 @@ def drive(run: Run, alongside: int) -> None:
         forwarder.start()
         for ref in stream:
             forwarder.started.set()
-            apply(run.folder, ray.get(ref))
+            changes = ray.get(ref)
+            if changes and changes[0][0] == "need_data":
+                send_data(signals, changes[0][1])
+            else:
+                apply(run.folder, changes)
     except ray.exceptions.TaskCancelledError:
         _end_without_model(run, forwarder.cancelled if forwarder else "cancelled")
     except ray.exceptions.RayTaskError as e:  # the task raised: ours, or a library's
@@ -152,7 +167,7 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     nn.runs.worker.main; "ready" also says how many runs the cluster holds at once)."""
     slots = connect()
     cluster.record_slots(Path(runs_root), slots)
-    inbox = _messages_until_parent_goes(conn)
+    inbox = messages_until_parent_goes(conn)
     conn.send(("ready", slots))
     while True:
         message = inbox.get()

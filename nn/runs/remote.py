@@ -19,15 +19,17 @@ import ray
 import ray.exceptions
 
 import nn
+from nn import data
 from nn.runs.cluster import ClusterError
 from nn.runs.files import STOP_FILE, write_json
 from nn.runs.mirror import FolderChanges
 from nn.runs.store import Run
-from nn.runs.worker import FLUSH_EVERY, execute
+from nn.runs.worker import FLUSH_EVERY, execute, holds_dataset
 from nn.storage.locks import Lock
 
 LOOK_FOR_STOP_EVERY = 0.5  # seconds between asks of the driver's RunSignals
 ASK_TIMEOUT = 5.0
+DATA_TIMEOUT = 300.0
 
 
 @ray.remote(num_cpus=0)
@@ -36,12 +38,21 @@ class RunSignals:
 
     def __init__(self):
         self.stop = False
+        self.data: dict[str, list] = {}
 
     def request_stop(self) -> None:
         self.stop = True
 
     def stop_requested(self) -> bool:
         return self.stop
+
+    def give_data(self, name: str, refs: list) -> None:
+        """The driver's copy of a data set, for a node that could not fetch it (a reference in a
+        list, so that Ray passes it on without fetching it here)."""
+        self.data[name] = refs
+
+    def data_for(self, name: str) -> list | None:
+        return self.data.get(name)
 
 
 def stop_requested(signals) -> bool:
@@ -72,10 +83,10 @@ def _use_the_cpus_reserved() -> None:
 
 
 def _unpack(folder: Path, spec: dict, files: dict[str, bytes]) -> Run:
-    for name, data in files.items():
+    for name, payload in files.items():
         if "/" in name or name.startswith("."):
             raise ClusterError(f"a run's file may not be called {name!r}")
-        (folder / name).write_bytes(data)
+        (folder / name).write_bytes(payload)
     if "fine_tune" in spec["source"]:  # the model it starts from came along as a file
         spec = {**spec, "source": {"fine_tune": str(folder / files_base_name(spec))}}
     write_json(folder / "run.json", spec)
@@ -87,6 +98,30 @@ def files_base_name(spec: dict) -> str:
     return "base" + Path(spec["source"]["fine_tune"]).suffix
 
 
+def need_data(name: str) -> tuple:
+    """What the task yields when this node cannot get the data set: the driver then sends its own."""
+    return ("need_data", name)
+
+
+def _data_on_this_node(name: str, signals):
+    """Make sure the data set is in this node's cache: its own, fetched as the server fetches it,
+    or else the driver's copy, through Ray's object store (a generator: it may have to ask)."""
+    if holds_dataset(name):  # loaded for an earlier run of this process
+        return
+    try:
+        data.fetch(name)
+        return
+    except data.DataError:
+        pass
+    yield [need_data(name)]
+    deadline = time.monotonic() + DATA_TIMEOUT
+    while (refs := ray.get(signals.data_for.remote(name))) is None:
+        if time.monotonic() > deadline:
+            raise ClusterError(f"this node could not get {name}, and the server did not send it")
+        time.sleep(0.2)
+    data.cache_from_bytes(name, ray.get(refs[0]))
+
+
 @ray.remote(max_retries=0)
 def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str, alongside: int,
               drawings=None):
@@ -96,6 +131,7 @@ def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str,
         raise ClusterError(f"this cluster node runs Digit Lab {nn.__version__} and the server runs "
                            f"{server_version}: install the same version on every node")
     _use_the_cpus_reserved()
+    yield from _data_on_this_node(spec["dataset"], signals)
     top = Path(tempfile.mkdtemp(prefix="digitlab-run-"))
     try:
         folder = top / spec["id"]

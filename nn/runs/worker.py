@@ -59,6 +59,10 @@ def dataset(name: str) -> data_module.Dataset:
     return _datasets[name]
 
 
+def holds_dataset(name: str) -> bool:
+    return name in _datasets
+
+
 def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> None:
     """Import what training needs, load the data and train a tiny network once, before any run
     arrives: a process's first fit also starts TensorFlow's runtime (0.5 s here; dense-128's
@@ -246,7 +250,7 @@ def _finish(run: Run, kind: kinds.Kind, model, result, recorder) -> None:
 
 # --- the worker process ----------------------------------------------------------------------------
 
-def _messages_until_parent_goes(conn) -> messages.Queue:
+def messages_until_parent_goes(conn) -> messages.Queue:
     """The parent's messages, read by a thread. The parent holds the other end of `conn`: reading
     gets EOF the moment it is gone, and the worker then ends at once, also mid-run (the run's lock
     goes with the process: readers see the run interrupted)."""
@@ -278,7 +282,7 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     os.nice(NICENESS)
     if warm:
         warm_up()
-    inbox = _messages_until_parent_goes(conn)
+    inbox = messages_until_parent_goes(conn)
     conn.send(("ready",))
     first_run_mb = None
     while True:

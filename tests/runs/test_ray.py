@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import nn
-from harness.ray_cluster import add_node, stop_node
+from harness.ray_cluster import add_node, start_cluster, stop_cluster, stop_node
 from harness.server import process_tree
 from nn.config import TrainConfig
 from nn.runs import cluster as cluster_settings
@@ -159,3 +159,27 @@ def test_a_lost_node_interrupts_the_run_and_it_resumes_on_another(scheduler, on_
     finally:
         stop_node(node)
         add_node(on_cluster)  # the module's cluster has two worker nodes again
+
+
+def test_a_node_that_cannot_fetch_the_data_gets_the_servers_copy(tmp_path, monkeypatch):
+    """A cluster of its own: one node with an empty data cache and no way to fetch (no internet,
+    no npm on its PATH)."""
+    cluster = start_cluster(tmp_path / "ray", worker_nodes=0)
+    try:
+        node_cache = tmp_path / "node-cache"
+        no_npm = str(Path(sys.executable).parent)
+        add_node(cluster, env={"DIGITLAB_DATA_DIR": str(node_cache), "PATH": no_npm})
+        for name, value in cluster.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
+        s = queue.Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
+        try:
+            config = TrainConfig(epochs=1, subset=1000)
+            run = RunStore(LOCAL_WORKSPACE).submit("sigmoid-10", "mnist", config).run
+            status = wait_for(run, ended, timeout=180)
+        finally:
+            s.close()
+    finally:
+        stop_cluster(cluster)
+    assert status["state"] == "finished", status
+    assert (node_cache / "mnist.npz").exists()  # kept, checked, for the node's next runs
