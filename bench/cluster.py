@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -29,6 +31,7 @@ from pathlib import Path
 from unittest import mock
 
 from bench.queue import CONFIG, until
+from bench.tables import table
 from harness.ray_cluster import start_cluster, stop_cluster
 from harness.server import memory_mb
 from nn.runs.queue import Scheduler
@@ -107,19 +110,37 @@ def measure(runs: int, env: dict) -> dict:
     return figures
 
 
+LOCAL, ON_RAY = "local queue (2 slots)", "Ray cluster (2 nodes x 2 CPUs)"
+
+
+def compare(runs: int = 12) -> dict[str, dict]:
+    """The figures of the local queue and of a two-node cluster started here for them."""
+    with mock.patch.dict(os.environ):
+        os.environ.pop("DIGITLAB_MAX_TRAININGS", None)
+        local = measure(runs, {})
+        with tempfile.TemporaryDirectory() as tmp:
+            cluster = start_cluster(Path(tmp) / "ray", worker_nodes=2, cpus=2)
+            try:
+                on_ray = measure(runs, cluster.env())
+            finally:
+                stop_cluster(cluster)
+    return {LOCAL: local, ON_RAY: on_ray}
+
+
+def table_of(figures: dict[str, dict]) -> str:
+    """One row per measure, a column for each way of running."""
+    measures = list(figures[LOCAL])
+    return table([{"measure": m, **{way: figures[way].get(m) for way in figures}} for m in measures])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=12)
     args = parser.parse_args(argv)
-    os.environ.pop("DIGITLAB_MAX_TRAININGS", None)
-    local = measure(args.runs, {})
-    with tempfile.TemporaryDirectory() as tmp:
-        cluster = start_cluster(Path(tmp) / "ray", worker_nodes=2, cpus=2)
-        try:
-            on_ray = measure(args.runs, cluster.env())
-        finally:
-            stop_cluster(cluster)
-    print(json.dumps({"local queue": local, "Ray cluster (2 nodes x 2 CPUs)": on_ray}, indent=1))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that the cluster is stopped too
+    figures = compare(args.runs)
+    print(json.dumps(figures, indent=1))
+    print(table_of(figures))
     return 0
 
 

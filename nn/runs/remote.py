@@ -69,12 +69,12 @@ def node_name() -> str:
     return f"{socket.gethostname()}, Ray node {ray.get_runtime_context().get_node_id()[:12]}"
 
 
-def _use_the_cpus_reserved() -> None:
+def _use_the_cpus_reserved(cpus: float | None = None) -> None:
     """Ray sets OMP_NUM_THREADS from num_cpus, not TensorFlow's own pools: without this a run
-    would use every core of the node, whatever it reserved."""
+    would use every core of the node, whatever it reserved. Only a process's first call counts."""
     import tensorflow as tf
 
-    cpus = max(1, int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)))
+    cpus = max(1, int(cpus or ray.get_runtime_context().get_assigned_resources().get("CPU", 1)))
     try:
         tf.config.threading.set_intra_op_parallelism_threads(cpus)
         tf.config.threading.set_inter_op_parallelism_threads(cpus)
@@ -120,6 +120,17 @@ def _data_on_this_node(name: str, signals):
             raise ClusterError(f"this node could not get {name}, and the server did not send it")
         time.sleep(0.2)
     data.cache_from_bytes(name, ray.get(refs[0]))
+
+
+@ray.remote(num_cpus=0, max_retries=0)
+def warm_up(cpus_per_run: float) -> None:
+    """Import TensorFlow, load the data and train a tiny network once, in a worker process of the
+    driver's job on one node: the driver's first run there then starts as fast as its next ones
+    (Ray gives a job's next task on a node a worker process the job already has there)."""
+    from nn.runs import worker
+
+    _use_the_cpus_reserved(cpus_per_run)
+    worker.warm_up()
 
 
 @ray.remote(max_retries=0)
