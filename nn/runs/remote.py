@@ -55,13 +55,31 @@ class RunSignals:
         return self.data.get(name)
 
 
-def stop_requested(signals) -> bool:
-    """Whether the driver passed on a Stop. The actor lives on the driver's node: if it is gone,
-    so is the driver, and the run ends with it; until then, it trains on."""
-    try:
-        return ray.get(signals.stop_requested.remote(), timeout=ASK_TIMEOUT)
-    except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
-        return False
+def answer(ref, timeout: float):
+    """The value of `ref`, waited for on a Python future. Not ray.get: a task blocked in ray.get
+    lends its CPUs back to the node, which may start another run on them meanwhile."""
+    return ref.future().result(timeout=timeout)
+
+
+class StopWatch:
+    """Whether the driver passed on a Stop, asked without ever blocking: one question at a time,
+    its answer looked at on the next call. The actor lives on the driver's node: if it is gone, so
+    is the driver, and the run ends with it; until then, it trains on."""
+
+    def __init__(self, signals):
+        self.signals, self.pending = signals, None
+
+    def stop_requested(self) -> bool:
+        if self.pending is None:
+            self.pending = self.signals.stop_requested.remote().future()
+            return False
+        if not self.pending.done():
+            return False
+        pending, self.pending = self.pending, None
+        try:
+            return bool(pending.result())
+        except ray.exceptions.RayError:
+            return False
 
 
 def node_name() -> str:
@@ -115,11 +133,11 @@ def _data_on_this_node(name: str, signals):
         pass
     yield [need_data(name)]
     deadline = time.monotonic() + DATA_TIMEOUT
-    while (refs := ray.get(signals.data_for.remote(name))) is None:
+    while (refs := answer(signals.data_for.remote(name), ASK_TIMEOUT)) is None:
         if time.monotonic() > deadline:
             raise ClusterError(f"this node could not get {name}, and the server did not send it")
         time.sleep(0.2)
-    data.cache_from_bytes(name, ray.get(refs[0]))
+    data.cache_from_bytes(name, answer(refs[0], DATA_TIMEOUT))
 
 
 @ray.remote(num_cpus=0, max_retries=0)
@@ -155,12 +173,12 @@ def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str,
                                    args=(run, node_name(), alongside, drawings),
                                    kwargs={"ray_node": ray.get_runtime_context().get_node_id()})
         trainer.start()
-        asked = 0.0
+        asked, watch = 0.0, StopWatch(signals)
         while trainer.is_alive():
             trainer.join(FLUSH_EVERY)
             if time.monotonic() - asked > LOOK_FOR_STOP_EVERY and not (folder / STOP_FILE).exists():
                 asked = time.monotonic()
-                if stop_requested(signals):
+                if watch.stop_requested():
                     (folder / STOP_FILE).touch()
             batch = changes.collect()
             if batch:

@@ -90,11 +90,16 @@ def test_a_run_waits_while_the_cluster_is_full(on_cluster, monkeypatch):
 
         def two_train_and_one_waits(_) -> bool:
             states = [r.status() for r in runs]
-            return (sum(s["state"] == RunState.RUNNING for s in states) == 2
-                    and sum("waiting for the cluster" in s["message"] for s in states) == 1)
+            training = [s for s in states if s["state"] == RunState.RUNNING]
+            if len(training) == 2 and sum("waiting for the cluster" in s["message"] for s in states) == 1:
+                nodes.extend(s["executed_on"] for s in training)
+                return True
+            return False
 
+        nodes = []
         wait_for(runs[0], two_train_and_one_waits, timeout=180,
                  what="two runs training and the third waiting for the cluster")
+        assert nodes[0] != nodes[1]  # a node's 2 CPUs are one run's: never lent to another
         for run in runs:
             assert wait_for(run, ended, timeout=300)["state"] == "finished", run.status()
     finally:
