@@ -30,6 +30,7 @@ from nn.config import TRAIN_IMAGES
 from nn.limits import GB_PER_TRAINING
 from nn.runs import cluster
 from nn.runs.store import Run, RunState, RunStore
+from nn.storage.locks import locked
 from nn.storage.workspaces import every_workspace
 
 START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
@@ -239,6 +240,7 @@ class WorkerProcess:
         child.close()  # only the worker holds that end: EOF then means it has gone
         self.ready, self.claimed = False, False
         self.assigned: Path | None = None
+        self.problem: str | None = None
 
     def poll(self) -> None:
         try:
@@ -250,6 +252,8 @@ class WorkerProcess:
                     self.claimed = True
                 elif message[0] in ("declined", "done"):  # free for another run
                     self.assigned, self.claimed = None, False
+                elif message[0] == "cannot_start":  # a driver that cannot reach its cluster
+                    self.problem = message[1]
         except (EOFError, OSError):
             pass  # it has gone; the scheduler sees that it is no longer alive
 
@@ -396,9 +400,21 @@ class Scheduler:
             if not worker.alive:
                 if not worker.ready and not worker.claimed:  # died while starting: do not spin
                     self._no_spawn_until = time.monotonic() + RESPAWN_DELAY
+                if worker.problem:
+                    self._tell_the_waiting(worker.problem)
                 worker.process.join(1)
                 worker.conn.close()
                 self.workers.remove(worker)
+
+
+    def _tell_the_waiting(self, problem: str) -> None:
+        """Why nothing starts, in the state of every run waiting (its lock taken for the write)."""
+        for run in scan(self.runs_root, self.slots).waiting:
+            if self.only and not self.only(run):
+                continue
+            with locked(run.lock_path) as got:
+                if got and run.state is RunState.QUEUED:
+                    run.write_status(message=f"waiting: {problem}; it starts once it can")
 
 
 _app_schedulers: dict[Path, Scheduler] = {}

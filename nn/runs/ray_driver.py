@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -41,6 +42,18 @@ from nn.runs.worker import claim, messages_until_parent_goes
 STOP_GRACE = 30.0  # seconds a task has to answer Stop before it is cancelled
 LOOK_FOR_STOP_EVERY = 0.2
 WARM_UP_TIMEOUT = 120.0
+CONNECT_TIMEOUT = 5.0
+
+
+def unreachable(address: str, timeout: float = CONNECT_TIMEOUT) -> str | None:
+    """Why the cluster's head cannot be reached, for people; None when it answers. (ray.init waits
+    minutes for a head that is not there.)"""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as e:
+        return f"the Ray cluster at {address} cannot be reached ({e})"
+    return None
 
 
 def connect() -> int:
@@ -196,7 +209,15 @@ def _end_without_model(run: Run, why: str) -> None:
 def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     """A driver process: connect, then drive each run it is given and can claim (the messages of
     nn.runs.worker.main; "ready" also says how many runs the cluster holds at once)."""
-    slots = connect()
+    problem = unreachable(cluster.ray_address())
+    if problem is None:
+        try:
+            slots = connect()
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            problem = f"could not join the Ray cluster at {cluster.ray_address()}: {e}"
+    if problem:
+        conn.send(("cannot_start", problem))
+        return
     cluster.record_slots(Path(runs_root), slots)
     inbox = messages_until_parent_goes(conn)
     if warm:

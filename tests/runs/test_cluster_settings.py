@@ -41,3 +41,23 @@ def test_with_ray_the_queue_holds_what_the_cluster_holds(monkeypatch, tmp_path):
     assert queue.max_trainings(tmp_path) == 6
     monkeypatch.setenv("DIGITLAB_MAX_TRAININGS", "3")
     assert queue.max_trainings(tmp_path) == 3  # still overrides it
+
+
+def test_a_cluster_that_cannot_be_reached_is_named_in_the_waiting_runs(monkeypatch, tmp_path):
+    from harness.server import free_port
+    from nn.config import TrainConfig
+    from nn.runs.store import RunStore
+    from nn.storage.workspaces import LOCAL_WORKSPACE
+    from tests.runs.test_runs import wait_for
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setenv("DIGITLAB_RAY_ADDRESS", address)
+    monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
+    scheduler = queue.Scheduler(tmp_path / "runs", keep_warm=False, tick=0.2).start()
+    try:
+        run = RunStore(LOCAL_WORKSPACE).submit("sigmoid-10", "mnist", TrainConfig(epochs=1, subset=1000)).run
+        status = wait_for(run, lambda s: "cannot be reached" in s["message"], timeout=60)
+    finally:
+        scheduler.close()
+    assert status["state"] == "queued"
+    assert status["message"].startswith(f"waiting: the Ray cluster at {address} cannot be reached")
