@@ -4,7 +4,7 @@ when DIGITLAB_RAY_ADDRESS names one (nn.runs.ray_driver, nn.runs.remote).
 Nothing here imports Ray: without the variable, Ray is neither imported nor started. With it, the
 app's server still never connects to the cluster itself (a Ray driver that loses its cluster for
 60 s exits, and must not take the web server with it): the scheduler starts driver processes in
-place of workers, and they connect.
+place of workers (nn.runs.queue.run_trainings), and they connect.
 """
 
 from __future__ import annotations
@@ -59,15 +59,3 @@ def recorded_slots(runs_root: Path) -> int | None:
         return int(json.loads((Path(runs_root) / ".slots" / SLOTS_FILE).read_text())["slots"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def run_trainings(conn, runs_root: str, slots: int, warm: bool = True) -> None:
-    """The process the scheduler starts to train runs: a local worker, or a Ray driver."""
-    if ray_address():
-        from nn.runs import ray_driver
-
-        ray_driver.main(conn, runs_root, slots, warm)
-    else:
-        from nn.runs import worker
-
-        worker.main(conn, runs_root, slots, warm)

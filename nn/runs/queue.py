@@ -228,13 +228,26 @@ def look(runs_root: Path, slots: int | None = None, waiting: Run | None = None) 
 
 # --- the scheduler --------------------------------------------------------------------------------
 
+def run_trainings(conn, runs_root: str, slots: int, warm: bool = True) -> None:
+    """The process the scheduler starts to train runs: a local worker, or a Ray driver in its place
+    (only then is Ray imported)."""
+    if cluster.ray_address():
+        from nn.runs import ray_driver
+
+        ray_driver.main(conn, runs_root, slots, warm)
+    else:
+        from nn.runs import worker
+
+        worker.main(conn, runs_root, slots, warm)
+
+
 class WorkerProcess:
     """The scheduler's end of one worker process (nn.runs.worker.main), or of a Ray driver process
     in its place (nn.runs.ray_driver.main)."""
 
     def __init__(self, runs_root: Path, slots: int, warm: bool):
         self.conn, child = _SPAWN.Pipe()
-        self.process = _SPAWN.Process(target=cluster.run_trainings, name="digitlab-worker", daemon=True,
+        self.process = _SPAWN.Process(target=run_trainings, name="digitlab-worker", daemon=True,
                                       args=(child, str(runs_root), slots, warm))
         self.process.start()
         child.close()  # only the worker holds that end: EOF then means it has gone

@@ -13,7 +13,7 @@ from nn.runs import cluster, queue
 
 
 def test_the_server_and_the_command_line_never_import_ray(tmp_path):
-    """Only driver processes do, and only with DIGITLAB_RAY_ADDRESS (nn.runs.cluster.run_trainings)."""
+    """Only driver processes do, and only with DIGITLAB_RAY_ADDRESS (nn.runs.queue.run_trainings)."""
     script = ("import sys, server, nn.cli, nn.runs.queue, nn.runs.worker, ui.runs\n"
               "from nn.runs import queue\n"
               "queue.Scheduler(sys.argv[1], slots=1, keep_warm=True).start().close()\n"
