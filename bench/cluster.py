@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from bench.queue import CONFIG, until
+from bench.queue import CONFIG, first_batch_times, until
 from bench.tables import table
 from harness.ray_cluster import start_cluster, stop_cluster
 from harness.server import memory_mb
@@ -89,13 +89,7 @@ def all_finished(root: Path, runs: int) -> dict:
 def first_batch(root: Path, repeat: int = 4) -> dict:
     scheduler = ready_scheduler(root)
     try:
-        times = []
-        for i in range(repeat):
-            run = RunStore(Workspace(f"first{i}")).submit("dense-128", "mnist", CONFIG).run
-            scheduler.wake()
-            times.append(until(lambda run=run: run.counters().get("batch", 0) > 0, timeout=180))
-            until(lambda run=run: not run.state.active)
-            until(lambda: any(w.ready and w.assigned is None for w in scheduler.workers), timeout=180)
+        times = first_batch_times(scheduler, repeat)
     finally:
         scheduler.close()
     return {"submit to first batch on disk, s (each)": [round(t, 2) for t in times]}

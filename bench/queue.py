@@ -61,16 +61,23 @@ def throughput(root: Path, runs: int, slots: int) -> dict:
             "training time per run, s (median)": round(statistics.median(training), 1)}
 
 
+def first_batch_times(scheduler: Scheduler, repeat: int) -> list[float]:
+    """Seconds from submitting a run to its first batch on disk, one run at a time on a quiet
+    queue, each once a worker (or driver) is ready for it."""
+    times = []
+    for i in range(repeat):
+        run = RunStore(Workspace(f"first{i}")).submit("dense-128", "mnist", CONFIG).run
+        scheduler.wake()
+        times.append(until(lambda run=run: run.counters().get("batch", 0) > 0, timeout=180))
+        until(lambda run=run: not run.state.active)
+        until(lambda: any(w.ready and w.assigned is None for w in scheduler.workers), timeout=180)
+    return times
+
+
 def first_batch(root: Path, repeat: int = 3) -> dict:
     scheduler = warm_scheduler(root, 1)
     try:
-        times = []
-        for i in range(repeat):
-            run = RunStore(Workspace(f"first{i}")).submit("dense-128", "mnist", CONFIG).run
-            scheduler.wake()
-            times.append(until(lambda run=run: run.counters().get("batch", 0) > 0, timeout=120))
-            until(lambda run=run: not run.state.active)
-            until(lambda: any(w.ready and w.assigned is None for w in scheduler.workers), timeout=120)
+        times = first_batch_times(scheduler, repeat)
     finally:
         scheduler.close()
     return {"submit to first batch on disk, s (median / max)": [round(statistics.median(times), 2),

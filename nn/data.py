@@ -283,11 +283,16 @@ def read_cache(info: DatasetInfo) -> dict[str, np.ndarray]:
     path = cache_path(info.name)
     if not path.exists():
         raise DataError(f"{path} not found")
+    return read_npz(info, path, str(path))
+
+
+def read_npz(info: DatasetInfo, path: Path, what: str) -> dict[str, np.ndarray]:
+    """The arrays of a cache file, checked against the data set's SHA-256s."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in SPLIT_FILES if key in npz}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(f"{path} is unreadable: {e}") from None
+        raise DataError(f"{what} is unreadable: {e}") from None
     verify(info, arrays)
     return arrays
 
@@ -307,12 +312,7 @@ def cache_from_bytes(name: str, payload: bytes) -> Path:
     with tempfile.TemporaryDirectory(prefix="digitlab-") as workdir:
         copy = Path(workdir) / f"{name}.npz"
         copy.write_bytes(payload)
-        try:
-            with np.load(copy, allow_pickle=False) as npz:
-                arrays = {key: npz[key] for key in SPLIT_FILES if key in npz}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-            raise DataError(f"the copy of {name} sent to this node is unreadable: {e}") from None
-    verify(info, arrays)
+        arrays = read_npz(info, copy, f"the copy of {name} sent to this node")
     return write_cache(info, arrays)
 
 

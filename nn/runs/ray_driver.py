@@ -37,7 +37,7 @@ from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
 from nn.runs.mirror import apply
 from nn.runs.remote import RunSignals, files_base_name, train_run, warm_up
 from nn.runs.store import Run, RunState, interrupted_message
-from nn.runs.worker import claim, messages_until_parent_goes
+from nn.runs.worker import messages_until_parent_goes, serve
 
 STOP_GRACE = 30.0  # seconds a task has to answer Stop before it is cancelled
 LOOK_FOR_STOP_EVERY = 0.2
@@ -223,18 +223,4 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     if warm:
         warm_a_node()
     conn.send(("ready", slots))
-    while True:
-        message = inbox.get()
-        if message[0] == "quit":
-            return
-        run = Run(Path(message[1]))
-        taken = claim(run, Path(runs_root), slots)
-        if taken is None:
-            conn.send(("declined", message[1]))
-            continue
-        conn.send(("claimed", message[1]))
-        try:
-            drive(run, alongside=message[2])
-        finally:
-            taken.release()
-        conn.send(("done", message[1]))
+    serve(conn, inbox, runs_root, slots, drive)

@@ -285,6 +285,19 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     inbox = messages_until_parent_goes(conn)
     conn.send(("ready",))
     first_run_mb = None
+
+    def retire(run: Run) -> bool:  # after a failure, or once it grew too much
+        nonlocal first_run_mb
+        first_run_mb = first_run_mb or resident_mb()
+        return run.state is RunState.FAILED or resident_mb() - first_run_mb > RETIRE_AFTER_GROWTH_MB
+
+    serve(conn, inbox, runs_root, slots, lambda run, alongside: execute(run, alongside=alongside), retire)
+
+
+def serve(conn, inbox: messages.Queue, runs_root: str, slots: int, train, retire=lambda run: False) -> None:
+    """What every process the scheduler starts does with its messages: for each ("run", folder,
+    alongside), claim the run or decline it, `train(run, alongside)`, and say it is done, unless
+    `retire(run)` ends the process instead; ("quit",) ends it when idle."""
     while True:
         message = inbox.get()
         if message[0] == "quit":
@@ -296,10 +309,9 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
             continue
         conn.send(("claimed", message[1]))
         try:
-            execute(run, alongside=message[2])
+            train(run, message[2])
         finally:
             taken.release()
-        first_run_mb = first_run_mb or resident_mb()
-        if run.state is RunState.FAILED or resident_mb() - first_run_mb > RETIRE_AFTER_GROWTH_MB:
+        if retire(run):
             return
         conn.send(("done", message[1]))
