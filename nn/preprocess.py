@@ -41,6 +41,11 @@ class DotError(EmptyImageError):
 
 # --- reading files -------------------------------------------------------------------------
 
+# What people draw or photograph. Never by the file's contents alone: Pillow would also open, for
+# example, an EPS file named .png (and look for Ghostscript to run it).
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
+
+
 def open_image(source: str | Path | bytes) -> Image.Image:
     """Open an image file or bytes safely: size limits, first frame, EXIF rotation applied."""
     data = Path(source).read_bytes() if not isinstance(source, bytes) else source
@@ -52,7 +57,7 @@ def open_image(source: str | Path | bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
             if image.width * image.height > IMAGE_PIXELS:
                 raise ImageError(
                     f"the image is {image.width}x{image.height} pixels; the limit is "

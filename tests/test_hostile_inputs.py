@@ -17,7 +17,7 @@ from nn import data
 from nn.config import ConfigError, TrainConfig
 from nn.kinds.keras.predictor import Predictor
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
-from nn.storage.saved_models import ModelLoadError, ModelStore, StoreError
+from nn.storage.saved_models import ModelLoadError, ModelStore, StoreError, check_name
 from tests.conftest import digit_canvas
 
 
@@ -73,6 +73,9 @@ def test_exif_rotated_photo_is_turned_upright(seven, bundled):
     (encode(Image.new("RGB", (300, 200), "black"), "JPEG"), "no digit"),
     (encode(Image.new("1", (12_000, 12_000), 0), "PNG"), "too large"),  # a decompression bomb
     (encode(Image.new("1", (8_000, 6_000), 0), "PNG"), "limit is 40 million pixels"),
+    # PostScript named .png: Pillow would open it as EPS and look for Ghostscript to run it
+    (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\nshowpage\n", "not an image"),
+    (encode(Image.new("L", (28, 28), 0), "TIFF"), "not an image"),
 ])
 def test_unusable_images_get_a_specific_error(blob, message):
     with pytest.raises(ImageError, match=message):
@@ -190,3 +193,23 @@ def test_no_reachable_source_names_every_source_tried(tmp_data_dir):
     text = str(failure.value)
     assert "cache:" in text and "Keras download: DNS failed" in text
     assert "Debian package: apt-get failed" in text
+
+
+def test_names_and_tokens_with_a_trailing_newline_are_refused(tmp_path):
+    from nn.storage.workspaces import Workspace, WorkspaceError, is_token, new_token
+
+    token = new_token()
+    assert is_token(token) and not is_token(token + "\n")
+    with pytest.raises(WorkspaceError):
+        Workspace("ann\n")
+    with pytest.raises(StoreError, match="name"):
+        check_name("kept\n")
+
+
+def test_a_torn_line_of_metrics_is_skipped_and_the_rest_still_counts(tmp_path):
+    from nn.runs.files import BATCHES_FILE, ProgressReader, read_lines
+
+    (tmp_path / BATCHES_FILE).write_bytes(b'{"step": 1, "epoch": 1, "loss": 2.0}\n{"step": 2, "epo\n'
+                                          b'{"step": 3, "epoch": 1, "loss": 1.0}\n')
+    assert [row["step"] for row in read_lines(tmp_path / BATCHES_FILE)] == [1, 3]
+    assert len(ProgressReader(tmp_path).read().batches) == 2

@@ -115,7 +115,16 @@ class LineReader:
             return []
         end = chunk.rfind(b"\n") + 1  # a line still being written waits for the next read
         self.offset += end
-        return [json.loads(line) for line in chunk[:end].splitlines() if line.strip()]
+        return [row for line in chunk[:end].splitlines() if line.strip() and (row := _row(line)) is not None]
+
+
+def _row(line: bytes) -> dict | None:
+    """One line's record; None for a line torn by a kill or a full disk (the rest still counts)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) else None
 
 
 class ProgressReader:

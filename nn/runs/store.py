@@ -145,8 +145,12 @@ class Run:
             if got:  # nobody is training it
                 status = read_json(self.folder / STATE_FILE, {})
                 if RunState(status["state"]).training:
-                    status = self.write_status(state=RunState.INTERRUPTED, ended_at=_now(),
-                                               message=interrupted_message(self.checkpoint_epoch()))
+                    interrupted = dict(state=RunState.INTERRUPTED, ended_at=_now(),
+                                       message=interrupted_message(self.checkpoint_epoch()))
+                    try:
+                        status = self.write_status(**interrupted)
+                    except OSError:  # a full disk: say so now, write it when a look can
+                        status = {**status, **interrupted}
         return status
 
     @property

@@ -134,10 +134,17 @@ class Flusher(threading.Thread):
             self.writer.flush()
 
     def run(self) -> None:
+        failing = False
         while not self.done.wait(FLUSH_EVERY):
             if self.stop_file.exists():
                 self.stop.set()
-            self.flush()
+            try:
+                self.flush()
+                failing = False
+            except OSError as e:  # a full disk: keep training and noticing Stop, write when it can
+                if not failing:
+                    print(f"digitlab: cannot write the metrics of {self.writer.folder}: {e}", flush=True)
+                failing = True
 
     def finish(self) -> None:
         self.done.set()

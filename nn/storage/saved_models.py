@@ -73,7 +73,7 @@ def origin(metadata: dict) -> str:
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
         raise StoreError(
             f"invalid model name {name!r}: use 1-64 letters, digits, '-', '_' or '.', "
             "starting with a letter or digit (no paths, no '..')"

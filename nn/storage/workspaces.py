@@ -44,7 +44,7 @@ class Workspace:
     id: str
 
     def __post_init__(self):
-        if not isinstance(self.id, str) or not ID_PATTERN.match(self.id):
+        if not isinstance(self.id, str) or not ID_PATTERN.fullmatch(self.id):
             raise WorkspaceError(f"invalid workspace {self.id!r}: use 1-64 letters, digits, '-' or '_'")
 
     @property
@@ -91,7 +91,7 @@ def new_token() -> str:
 
 
 def is_token(text: str | None) -> bool:
-    return isinstance(text, str) and bool(TOKEN_PATTERN.match(text))
+    return isinstance(text, str) and bool(TOKEN_PATTERN.fullmatch(text))
 
 
 def from_token(token: str) -> Workspace:
@@ -113,5 +113,5 @@ def every_workspace(root: Path) -> list[Workspace]:
     found = [LOCAL_WORKSPACE]
     if others.is_dir():
         found += [Workspace(p.name) for p in sorted(others.iterdir())
-                  if p.is_dir() and ID_PATTERN.match(p.name)]
+                  if p.is_dir() and ID_PATTERN.fullmatch(p.name)]
     return found

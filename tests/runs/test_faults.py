@@ -234,3 +234,25 @@ def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path
     assert status["state"] == "finished", status
     assert [row["epoch"] for row in run.history()] == [1, 2, 3, 4, 5, 6]
     assert status["resumed"] == 1 and run.model_path.exists()
+
+
+def test_the_flusher_survives_a_full_disk_and_stop_still_works(tmp_path):
+    import errno
+    import threading
+
+    from nn.runs.worker import Flusher
+
+    class FullDisk:  # the run's metrics writer, on a disk with no space left
+        folder = tmp_path
+
+        def flush(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    stop = threading.Event()
+    flusher = Flusher(FullDisk(), tmp_path / "stop", stop)
+    flusher.start()
+    time.sleep(0.3)  # a few failed writes
+    (tmp_path / "stop").touch()
+    assert stop.wait(2) and flusher.is_alive()
+    flusher.done.set()
+    flusher.join(2)
