@@ -9,6 +9,7 @@ deletes it.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import time
@@ -21,7 +22,7 @@ from nn import data
 from nn.config import TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.limits import MAX_RUNS_PER_WORKSPACE
+from nn.limits import MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
     CHECKPOINT_FILE,
@@ -37,8 +38,22 @@ from nn.runs.files import (
     read_lines,
     write_json,
 )
+from nn.storage import workspaces
 from nn.storage.locks import locked
 from nn.storage.workspaces import Workspace
+
+
+def runs_per_person() -> int | None:
+    """How many runs one person may have waiting or training at once on a class's server
+    (DIGITLAB_MAX_RUNS_PER_PERSON, default MAX_RUNS_PER_PERSON); None, no bound, on one's own."""
+    if workspaces.mode() != workspaces.PER_USER:
+        return None
+    value = os.environ.get("DIGITLAB_MAX_RUNS_PER_PERSON", "").strip()
+    if not value:
+        return MAX_RUNS_PER_PERSON
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"DIGITLAB_MAX_RUNS_PER_PERSON must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 class RunError(DigitLabError):
@@ -241,6 +256,7 @@ class RunStore:
                with_drawings: bool = False) -> Submitted:
         """Check everything that can be checked now, then queue the run."""
         self.check(source, dataset, config, with_drawings)
+        self.check_room_in_the_queue()
         removed = self._make_room()
         spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings)
         staging = self.root / f".{spec.id}"
@@ -269,6 +285,19 @@ class RunStore:
                 raise RunError(f"the model {source.stem} to start from is gone")
         if with_drawings and not self.workspace.drawings().count(dataset):
             raise RunError("there are no saved drawings to fine-tune on")
+
+    def check_room_in_the_queue(self) -> None:
+        """Raise RunError when this person already has as many runs waiting or training as one
+        person may (runs_per_person)."""
+        bound = runs_per_person()
+        if bound is None:
+            return
+        active = sum(run.state.active for run in self.list())
+        if active >= bound:
+            runs = "run" if bound == 1 else "runs"
+            raise RunError(f"you already have {active} {runs} waiting or training, the most one person "
+                           f"may have at once on this server ({bound}): wait until one ends, or stop "
+                           "one you need less")
 
     def _make_room(self) -> list[str]:
         """Remove old runs beyond the bound: those saved as models first (nothing is lost), then
@@ -305,6 +334,7 @@ class RunStore:
     def resume(self, run_id: str) -> Run:
         """Queue an interrupted run again; it goes on from its last finished epoch."""
         run = self.get(run_id)
+        self.check_room_in_the_queue()
         with locked(run.lock_path) as got:
             if not got or run.state is not RunState.INTERRUPTED:
                 raise RunError(f"only an interrupted run can be resumed; this one is {run.state}")

@@ -274,3 +274,19 @@ def test_a_worker_does_not_run_the_parents_main_script_again(tmp_path, monkeypat
     finally:
         worker.close()
     assert worker.ready and not marker.exists()
+
+
+def test_on_a_class_server_one_person_has_at_most_so_many_runs_at_once(monkeypatch):
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
+    monkeypatch.setenv("DIGITLAB_MAX_RUNS_PER_PERSON", "2")
+    ann = RunStore(Workspace("ann"))
+    first, _ = submit_many("ann", 2)
+    with pytest.raises(RunError, match=r"you already have 2 runs waiting or training, the most one "
+                                       r"person may have at once on this server \(2\)"):
+        submit_many("ann", 1)
+    assert len(ann.list()) == 2  # nothing was queued
+    submit_many("bob", 2)  # everyone has their own
+    assert ann.stop(first.id) == "cancelled"
+    submit_many("ann", 1)  # room again
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "single")
+    submit_many("ann", 3)  # on one's own server: no bound
