@@ -2,7 +2,7 @@
 
   python -m nn data fetch [mnist|fashion-mnist|all]
   python -m nn train --preset NAME [--dataset D] [--epochs N] [--batch-size N] [--learning-rate X]
-                     [--subset N] [--seed N] [--trees N] [--name NAME] [--json]
+                     [--subset N] [--seed N] [--trees N] [--name NAME] [--detach] [--json]
   python -m nn runs [list|stop|resume|delete|save] [ID] [--name NAME] [--json]
   python -m nn evaluate [--model NAME_OR_PATH] [--dataset D] [--json]
   python -m nn predict [--model NAME_OR_PATH] IMAGE... [--json]
@@ -98,6 +98,20 @@ def show_progress(status: dict, p, view) -> None:
         progress_bar(0.0, status.get("message", str(state)))
 
 
+def detached(run, as_json: bool) -> int:
+    """A queued run left to the app server; `nn runs` follows it, `nn runs save` keeps it."""
+    from nn.runs import queue
+    from nn.storage.paths import runs_dir
+
+    if not queue.server_running(runs_dir()):
+        _err("no app server is running for these runs: it starts when one does (./run.sh)")
+    if as_json:
+        print(json.dumps({"run": run.id, "workspace": run.spec.workspace, "state": run.state}))
+    else:
+        print(run.id)
+    return 0
+
+
 def cmd_train(args) -> int:
     from nn.config import TrainConfig
     from nn.presets import preset
@@ -116,6 +130,8 @@ def cmd_train(args) -> int:
         _err(f"removed an old run to stay within the workspace's bound: {note}")
     run = submitted.run
     _err(f"run {run.id}: {run.spec.title}")
+    if args.detach:
+        return detached(run, args.json)
     final = follow(run, show_progress)
     sys.stderr.write("\n")
     if not RunState(final["state"]).has_model:
@@ -372,6 +388,8 @@ def _train_parser(sub, datasets: list[str]) -> None:
     p.add_argument("--validation-split", type=float, help="share held out for validation (0 to 0.5)")
     p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--name", help="store name (default: PRESET-DATASET, numbered if taken)")
+    p.add_argument("--detach", action="store_true",
+                   help="queue the run and return at once with its id (an app server trains it)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_train)
 

@@ -173,3 +173,20 @@ def test_train_takes_the_settings_each_kind_declares_and_nothing_else(tmp_path):
     assert declared <= offered
     assert offered - declared == {"--preset", "--dataset", "--subset", "--validation-split",
                                   "--seed", "--name", "--json"}
+
+
+def test_detach_queues_and_returns_and_a_class_server_bounds_one_persons_runs(tmp_path):
+    env = {**os.environ, "DIGITLAB_MODELS_DIR": str(tmp_path / "models"),
+           "DIGITLAB_RUNS_DIR": str(tmp_path / "runs"), "DIGITLAB_WORKSPACES": "per-user",
+           "DIGITLAB_MAX_RUNS_PER_PERSON": "2"}
+
+    def train():
+        return subprocess.run([sys.executable, "-m", "nn", "--workspace", "ann", "train", "--preset",
+                               "sigmoid-10", "--detach", "--json"], cwd=REPO_ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    rows = [json.loads(train().stdout) for _ in range(2)]
+    assert [row["state"] for row in rows] == ["queued", "queued"] and rows[0]["run"] != rows[1]["run"]
+    refused = train()
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "you already have 2 runs waiting or training" in refused.stderr
