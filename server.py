@@ -64,9 +64,11 @@ def report_configuration() -> None:
 @asynccontextmanager
 async def lifespan(app):
     from nn.runs import queue
+    from nn.storage import workspaces
     from nn.storage.paths import runs_dir
 
     report_configuration()
+    workspaces.keep_private()
     if os.environ.get("DIGITLAB_WARM_UP", "1") != "0":
         threading.Thread(target=warm_up, name="digitlab-warm-up", daemon=True).start()
     queue.app_scheduler(runs_dir())

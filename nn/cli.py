@@ -20,6 +20,7 @@ import time
 
 from nn import data
 from nn.errors import DigitLabError
+from nn.storage import workspaces
 from nn.storage.saved_models import DEFAULT_MODEL
 from nn.storage.workspaces import LOCAL, Workspace, WorkspaceError
 
@@ -445,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        workspaces.keep_private()
         return args.run(args)
     except (DigitLabError, ValueError) as e:  # ours, and a library's refusal of a value
         _err(f"error: {e}")

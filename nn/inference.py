@@ -20,7 +20,9 @@ CACHED_MODELS = 8  # predictors kept in memory per process, the most recently us
 
 
 _predictors: OrderedDict[tuple[str, int], Predicting] = OrderedDict()
-_loading = threading.Lock()  # one load at a time: a second caller waits for the first one's model
+_guard = threading.Lock()  # over the two dicts, never held while a model loads
+_loading: dict[tuple[str, int], threading.Lock] = {}  # one load per file: a second caller of the
+# same file waits for the first one's model, while other people's models load alongside
 
 
 def _key(path: Path) -> tuple[str, int]:
@@ -35,13 +37,22 @@ def predictor_for_file(path: Path) -> Predicting:
     """The predictor of a model file, loaded once per version of the file and kept (in this
     process: every session of the app shares it)."""
     key = _key(path)
-    with _loading:
-        if key not in _predictors:
-            _predictors[key] = of_file(Path(path)).file_predictor(Path(path))
+    with _guard:
+        if key in _predictors:
+            _predictors.move_to_end(key)
+            return _predictors[key]
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:
+        with _guard:
+            if key in _predictors:  # loaded by the caller we waited for
+                return _predictors[key]
+        predictor = of_file(Path(path)).file_predictor(Path(path))
+        with _guard:
+            _predictors[key] = predictor
+            _loading.pop(key, None)
             while len(_predictors) > CACHED_MODELS:
                 _predictors.popitem(last=False)
-        _predictors.move_to_end(key)
-        return _predictors[key]
+            return predictor
 
 
 def warm(path: Path) -> Predicting:

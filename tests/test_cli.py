@@ -190,3 +190,7 @@ def test_detach_queues_and_returns_and_a_class_server_bounds_one_persons_runs(tm
     refused = train()
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "you already have 2 runs waiting or training" in refused.stderr
+    # On a class's server people's files are the server user's alone.
+    folder = next((tmp_path / "runs").rglob(rows[0]["run"]))
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o600}

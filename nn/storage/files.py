@@ -16,6 +16,16 @@ from pathlib import Path
 from nn.errors import DigitLabError
 
 
+def umask() -> int:
+    """This process's umask, read without changing it (os.umask would, for a moment, for every
+    thread)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
 def temp_beside(path: Path, write: Callable[[Path], object]) -> Path:
     """Write through `write(tmp)` to a temp file in `path`'s folder; return it, not yet renamed."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
@@ -25,7 +35,7 @@ def temp_beside(path: Path, write: Callable[[Path], object]) -> Path:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; these are ordinary user files
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes files private; these are ordinary files
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

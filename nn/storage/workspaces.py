@@ -39,6 +39,13 @@ def mode() -> str:
     return value
 
 
+def keep_private() -> None:
+    """On a class's server, files and folders this process creates are for the server's user only
+    (0600/0700): people's drawings and models are nobody else's on the machine either."""
+    if mode() == PER_USER:
+        os.umask(0o077)
+
+
 @dataclass(frozen=True)
 class Workspace:
     id: str
