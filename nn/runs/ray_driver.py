@@ -36,7 +36,7 @@ from nn.runs import cluster
 from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
 from nn.runs.mirror import apply
 from nn.runs.remote import RunSignals, files_base_name, train_run, warm_up
-from nn.runs.store import Run, RunState, interrupted_message
+from nn.runs.store import Run, RunState, interrupted_message, run_time_limit
 from nn.runs.worker import messages_until_parent_goes, serve
 
 STOP_GRACE = 30.0  # seconds a task has to answer Stop before it is cancelled
@@ -165,7 +165,7 @@ def drive(run: Run, alongside: int) -> None:
         signals = RunSignals.options(scheduling_strategy=here).remote()  # lives and dies with this driver
         stream = train_run.options(num_cpus=cpus, scheduling_strategy=where_to_train()).remote(
             run.spec.to_dict(), files_to_send(run), signals, nn.__version__, alongside,
-            drawings_to_send(run))
+            drawings_to_send(run), run_time_limit())
         forwarder = StopForwarder(run, signals, stream)
         forwarder.start()
         for ref in stream:

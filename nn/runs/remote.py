@@ -153,7 +153,7 @@ def warm_up(cpus_per_run: float) -> None:
 
 @ray.remote(max_retries=0)
 def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str, alongside: int,
-              drawings=None):
+              drawings=None, time_limit: float | None = None):
     """Train the run `spec` (RunSpec.to_dict) from `files` (its state, and a checkpoint to resume
     from or a model to fine-tune); yields lists of folder changes until it has ended."""
     if server_version != nn.__version__:
@@ -171,7 +171,8 @@ def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str,
         changes = FolderChanges(folder)
         trainer = threading.Thread(target=execute, name="digitlab-train", daemon=True,
                                    args=(run, node_name(), alongside, drawings),
-                                   kwargs={"ray_node": ray.get_runtime_context().get_node_id()})
+                                   kwargs={"ray_node": ray.get_runtime_context().get_node_id(),
+                                           "time_limit": time_limit})
         trainer.start()
         asked, watch = 0.0, StopWatch(signals)
         while trainer.is_alive():

@@ -22,7 +22,7 @@ from nn import data
 from nn.config import TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.limits import MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
+from nn.limits import MAX_RUN_MINUTES, MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
     CHECKPOINT_FILE,
@@ -54,6 +54,21 @@ def runs_per_person() -> int | None:
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"DIGITLAB_MAX_RUNS_PER_PERSON must be a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+def run_time_limit() -> float | None:
+    """The longest a run may train on a class's server, in seconds (DIGITLAB_MAX_RUN_MINUTES,
+    default MAX_RUN_MINUTES); it is then stopped with its weights kept. None on one's own."""
+    if workspaces.mode() != workspaces.PER_USER:
+        return None
+    value = os.environ.get("DIGITLAB_MAX_RUN_MINUTES", "").strip()
+    try:
+        minutes = float(value) if value else MAX_RUN_MINUTES
+    except ValueError:
+        minutes = 0
+    if not minutes > 0:
+        raise ValueError(f"DIGITLAB_MAX_RUN_MINUTES must be a number of minutes above 0, not {value!r}")
+    return minutes * 60
 
 
 class RunError(DigitLabError):

@@ -39,7 +39,7 @@ from nn.runs.files import (
     rewrite_lines,
     write_json,
 )
-from nn.runs.store import Run, RunState
+from nn.runs.store import Run, RunState, run_time_limit
 from nn.storage.files import temp_beside, write_atomic
 from nn.storage.locks import Lock
 from nn.storage.workspaces import Workspace
@@ -121,11 +121,14 @@ def where() -> str:
 
 
 class Flusher(threading.Thread):
-    """Copies new metrics to disk every FLUSH_EVERY seconds and notices stop requests."""
+    """Copies new metrics to disk every FLUSH_EVERY seconds, notices stop requests, and stops a run
+    that has trained for `time_limit` seconds."""
 
-    def __init__(self, writer: ProgressWriter, stop_file: Path, stop: threading.Event):
+    def __init__(self, writer: ProgressWriter, stop_file: Path, stop: threading.Event,
+                 time_limit: float | None = None):
         super().__init__(name="digitlab-flusher", daemon=True)
         self.writer, self.stop_file, self.stop = writer, stop_file, stop
+        self.time_limit, self.timed_out = time_limit, False
         self.done = threading.Event()
         self.lock = threading.Lock()
 
@@ -137,6 +140,9 @@ class Flusher(threading.Thread):
         failing = False
         while not self.done.wait(FLUSH_EVERY):
             if self.stop_file.exists():
+                self.stop.set()
+            if self.time_limit and self.writer.recorder.progress.elapsed >= self.time_limit:
+                self.timed_out = True
                 self.stop.set()
             try:
                 self.flush()
@@ -204,10 +210,10 @@ def _start_model(run: Run, kind: kinds.Kind, recorder):
 
 
 def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawings=None,
-            **status) -> None:
+            time_limit: float | None = None, **status) -> None:
     """Train `run` to its end, whatever happens; the caller holds its claim. `alongside`: how many
-    runs train at once with it (itself included), for the queue's estimates; `status`: more to
-    record in its state."""
+    runs train at once with it (itself included), for the queue's estimates; `time_limit`: the
+    seconds it may train (nn.runs.store.run_time_limit); `status`: more to record in its state."""
     spec, started = run.spec, time.time()
     run.write_status(state=RunState.PREPARING, message=f"loading {spec.dataset}", started_at=started,
                      executed_on=executed_on or where(), alongside=alongside, **status)
@@ -220,7 +226,8 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
         recorder = kind.new_recorder(spec.config, spec.config.training_images(len(images.x_train)), stop)
         model, initial_epoch = _start_model(run, kind, recorder)
         flusher = Flusher(ProgressWriter(run.folder, recorder, len(recorder.progress.batches),
-                                         len(recorder.progress.history)), run.folder / STOP_FILE, stop)
+                                         len(recorder.progress.history)), run.folder / STOP_FILE, stop,
+                          time_limit)
         run.write_status(state=RunState.RUNNING, message="training")
         flusher.start()
         try:
@@ -229,7 +236,7 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
         finally:
             flusher.finish()
         write_atomic(run.model_path, lambda p: kind.save(model, p))
-        _finish(run, kind, model, result, recorder)
+        _finish(run, kind, model, result, recorder, flusher.timed_out and time_limit)
     except (DigitLabError, ValueError) as e:  # ours, and a library's refusal of a value
         run.write_status(state=RunState.FAILED, message=str(e), ended_at=time.time())
     except Exception as e:  # noqa: BLE001 - a run must end with a message, never hang
@@ -238,13 +245,17 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
                          ended_at=time.time())
 
 
-def _finish(run: Run, kind: kinds.Kind, model, result, recorder) -> None:
+def _finish(run: Run, kind: kinds.Kind, model, result, recorder, time_limit: float | None = None) -> None:
     pointer = run.checkpoint()
     if pointer:  # the final model replaces the last checkpoint
         (run.folder / pointer["file"]).unlink(missing_ok=True)
         (run.folder / CHECKPOINT_FILE).unlink(missing_ok=True)
     p = recorder.progress
-    if result.stopped:
+    if result.stopped and time_limit:
+        message = (f"stopped at epoch {p.current_epoch}, batch {p.batch}, after {time_limit / 60:g} "
+                   "minutes, the longest a run may train on this server; the weights learned so far "
+                   "are kept")
+    elif result.stopped:
         message = (f"stopped at epoch {p.current_epoch}, batch {p.batch}; "
                    "the weights learned so far are kept")
     else:
@@ -298,7 +309,10 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
         first_run_mb = first_run_mb or resident_mb()
         return run.state is RunState.FAILED or resident_mb() - first_run_mb > RETIRE_AFTER_GROWTH_MB
 
-    serve(conn, inbox, runs_root, slots, lambda run, alongside: execute(run, alongside=alongside), retire)
+    def train(run: Run, alongside: int) -> None:
+        execute(run, alongside=alongside, time_limit=run_time_limit())
+
+    serve(conn, inbox, runs_root, slots, train, retire)
 
 
 def serve(conn, inbox: messages.Queue, runs_root: str, slots: int, train, retire=lambda run: False) -> None:
