@@ -21,6 +21,8 @@ FINE_TUNE_REPLAY = 6_000  # ... mixed with this many of the data set's own image
 MAX_RUNS_PER_WORKSPACE = 50  # older finished runs are removed beyond this
 MAX_RUNS_PER_PERSON = 3  # a class server: runs waiting or training at once (DIGITLAB_MAX_RUNS_PER_PERSON)
 MAX_RUN_MINUTES = 30  # a class server: the longest a run trains (DIGITLAB_MAX_RUN_MINUTES); then it stops
+MAX_MODEL_PARAMS = 2_000_000  # a class server: the largest network a run may train (the largest
+# preset has 607,394); DIGITLAB_MAX_MODEL_PARAMS
 GB_PER_TRAINING = 1.0  # a training process's memory, with TensorFlow (bench: queue)
 
 # --- the random forest's .skops files -------------------------------------------------------------

@@ -22,7 +22,7 @@ from nn import data
 from nn.config import TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.limits import MAX_RUN_MINUTES, MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
+from nn.limits import MAX_MODEL_PARAMS, MAX_RUN_MINUTES, MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
     CHECKPOINT_FILE,
@@ -53,6 +53,19 @@ def runs_per_person() -> int | None:
         return MAX_RUNS_PER_PERSON
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"DIGITLAB_MAX_RUNS_PER_PERSON must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def model_params_limit() -> int | None:
+    """The most parameters a network may have on a class's server (DIGITLAB_MAX_MODEL_PARAMS,
+    default MAX_MODEL_PARAMS); None on one's own."""
+    if workspaces.mode() != workspaces.PER_USER:
+        return None
+    value = os.environ.get("DIGITLAB_MAX_MODEL_PARAMS", "").strip()
+    if not value:
+        return MAX_MODEL_PARAMS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"DIGITLAB_MAX_MODEL_PARAMS must be a whole number of at least 1, not {value!r}")
     return int(value)
 
 
@@ -293,6 +306,7 @@ class RunStore:
             problems += validate_spec(source)
         if problems:
             raise ConfigError("; ".join(problems))
+        self.check_size(kind, source)
         if isinstance(source, Path):
             if not kind.fine_tunable:
                 raise RunError(f"{source.stem} cannot be fine-tuned: only Keras networks can")
@@ -300,6 +314,17 @@ class RunStore:
                 raise RunError(f"the model {source.stem} to start from is gone")
         if with_drawings and not self.workspace.drawings().count(dataset):
             raise RunError("there are no saved drawings to fine-tune on")
+
+    @staticmethod
+    def check_size(kind: kinds.Kind, source: ModelSource) -> None:
+        """Raise RunError for a network larger than a class's server trains (model_params_limit)."""
+        bound = model_params_limit()
+        if bound is None or isinstance(source, Path):  # a fine-tuned model's size was checked on upload
+            return
+        params = sum(row.get("params") or 0 for row in kind.describe(source))
+        if params > bound:
+            raise RunError(f"this network has {params:,} parameters; the most a run may train on this "
+                           f"server is {bound:,}: use fewer or smaller layers")
 
     def check_room_in_the_queue(self) -> None:
         """Raise RunError when this person already has as many runs waiting or training as one

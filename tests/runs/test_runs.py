@@ -302,3 +302,16 @@ def test_on_a_class_server_a_run_stops_at_the_longest_it_may_train_and_keeps_its
     assert status["state"] == "stopped", status
     assert "after 0.05 minutes, the longest a run may train on this server" in status["message"]
     assert 3 <= run.counters()["elapsed"] < 10 and run.model_path.exists()
+
+
+def test_on_a_class_server_a_network_larger_than_the_bound_is_refused(monkeypatch):
+    from nn.kinds.keras.plans import DenseSpec
+
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
+    store = RunStore(Workspace("ann"))
+    huge = DenseSpec(hidden=(4096,) * 8)  # a 483 MB file
+    with pytest.raises(RunError, match=r"this network has 120,725,514 parameters; the most a run may "
+                                       r"train on this server is 2,000,000: use fewer or smaller layers"):
+        store.submit(huge, "mnist", small())
+    assert store.list() == []
+    store.submit("cnn-1", "mnist", small())  # the largest preset trains
