@@ -88,20 +88,29 @@ def every_run(runs_root: Path) -> list[Run]:
 
 
 def fair_order(queued: list[tuple[Run, dict]], training: Counter,
-               last_started: dict[str, float]) -> list[Run]:
+               last_started: dict[str, float], appeared: dict[str, float] | None = None) -> list[Run]:
     """Queued runs (with their status) in the order they will start: round robin over workspaces.
 
     The next run comes from the workspace with the fewest runs training, and among those the one
-    whose last run started longest ago; each workspace's own runs keep their order.
+    whose last run started longest ago; each workspace's own runs keep their order. A workspace
+    that `appeared` (its first run) after someone's waiting run was queued, while that someone has
+    nothing training, comes after that run: new workspaces cost nothing to make, and ten of them
+    must not push an earlier person back by ten runs.
     """
+    appeared = appeared or {}
     by_workspace: dict[str, list[tuple[Run, dict]]] = {}
     for run, status in sorted(queued, key=lambda rs: (rs[1].get("queued_at", 0), rs[0].id)):
         by_workspace.setdefault(run.spec.workspace, []).append((run, status))
     turns = {ws: [training[ws], last_started.get(ws, 0.0)] for ws in by_workspace}
     later = time.time() + 1e9  # picks made here count as later than any real start
     order = []
+    def waits_for_an_earlier_person(w: str) -> bool:
+        return any(turns[u][0] == 0 and by_workspace[u][0][1].get("queued_at", 0) < appeared.get(w, 0)
+                   for u in by_workspace if u != w)
+
     while by_workspace:
-        ws = min(by_workspace, key=lambda w: (*turns[w], by_workspace[w][0][1].get("queued_at", 0)))
+        eligible = [w for w in by_workspace if not waits_for_an_earlier_person(w)] or list(by_workspace)
+        ws = min(eligible, key=lambda w: (*turns[w], by_workspace[w][0][1].get("queued_at", 0)))
         order.append(by_workspace[ws].pop(0)[0])
         turns[ws] = [turns[ws][0] + 1, later + len(order)]
         if not by_workspace[ws]:
@@ -188,8 +197,10 @@ class QueueView:
 
 def scan(runs_root: Path, slots: int) -> QueueView:
     """Read every run's state (which also marks dead runs as interrupted) and order the queue."""
-    queued, training, finished, last_started = [], [], [], {}
+    queued, training, finished, last_started, appeared = [], [], [], {}, {}
     for run in every_run(runs_root):
+        workspace = run.spec.workspace
+        appeared[workspace] = min(appeared.get(workspace, run.spec.created), run.spec.created)
         status = run.status()
         if not status:
             continue
@@ -200,9 +211,8 @@ def scan(runs_root: Path, slots: int) -> QueueView:
             training.append((run, status))
         elif state is RunState.FINISHED and status.get("started_at") and status.get("ended_at"):
             finished.append((run, status))
-        workspace = run.spec.workspace
         last_started[workspace] = max(last_started.get(workspace, 0.0), status.get("started_at") or 0.0)
-    waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started)
+    waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started, appeared)
     pace = recent_pace(finished, training) * max(1, min(slots, len(training) + len(waiting)))
     starts = start_times([estimated_seconds(run, pace) for run in waiting],
                          [remaining_seconds(run, status, pace) for run, status in training], slots)

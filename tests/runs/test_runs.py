@@ -315,3 +315,18 @@ def test_on_a_class_server_a_network_larger_than_the_bound_is_refused(monkeypatc
         store.submit(huge, "mnist", small())
     assert store.list() == []
     store.submit("cnn-1", "mnist", small())  # the largest preset trains
+
+
+def test_ten_fresh_workspaces_cannot_push_back_an_earlier_persons_run(monkeypatch):
+    """New workspaces cost nothing (a new ?workspace= token each): one person with ten of them
+    must not jump a run queued before they appeared."""
+    earlier = submit_many("victim", 1)[0]  # trained a while ago: newcomers have started nothing
+    earlier.write_status(state=RunState.FINISHED, started_at=time.time(), ended_at=time.time())
+    victim = submit_many("victim", 1)[0]
+    time.sleep(0.01)
+    for i in range(10):
+        submit_many(f"fresh-{i}", 1)
+    waiting = queue.scan(runs_dir(), slots=1).waiting
+    assert waiting[0] == victim, [run.spec.workspace for run in waiting]
+    # The newcomers still take turns with everyone once that run is on its way.
+    assert {run.spec.workspace for run in waiting[1:]} == {f"fresh-{i}" for i in range(10)}
