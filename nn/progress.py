@@ -23,6 +23,9 @@ CHANCE_LOSS = math.log(10)  # cross-entropy of guessing uniformly over 10 classe
 DIVERGENCE_FACTOR = 3
 DIVERGENCE_BATCHES = 20
 EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy")
+# Per-batch rows a run keeps at most: past it, neighbours are merged two by two and later batches
+# are kept in groups as large, so that a long run's charts, files and reads cost what a short one's do.
+MAX_BATCH_POINTS = 10_000
 
 
 class TrainingDiverged(DigitLabError, RuntimeError):
@@ -93,12 +96,17 @@ class LiveMetrics:
         self._previous = {}
         self._started = self._epoch_start = time.monotonic()
         self._elapsed_before = 0.0  # training seconds of the run before it was resumed
+        self.stride = 1  # batches per kept row (doubles each time the rows are thinned)
+        self.thinned = 0  # how many times the rows were thinned: writers then rewrite them all
+        self._group: list[dict] = []  # batches of the row being gathered
 
     def resume_from(self, history: list[dict], batches: list[dict], elapsed: float) -> None:
         """Continue a run that stopped after len(history) complete epochs."""
         with self.lock:
             self.progress.history = list(history)
             self.progress.batches = [b for b in batches if b["epoch"] <= len(history)]
+            rows = self.progress.batches
+            self.stride = max(1, rows[-1]["step"] - rows[-2]["step"]) if len(rows) > 1 else 1
             self.progress.epoch = len(history)
             self.progress.elapsed = self._elapsed_before = elapsed
 
@@ -135,8 +143,8 @@ class LiveMetrics:
             p = self.progress
             p.batch = batch + 1
             p.elapsed = self._elapsed_before + now - self._started
-            p.batches.append({"step": p.epoch * p.batches_per_epoch + batch + 1, "epoch": p.epoch + 1,
-                              "loss": loss, "accuracy": accuracy})
+            self._keep({"step": p.epoch * p.batches_per_epoch + batch + 1, "epoch": p.epoch + 1,
+                        "loss": loss, "accuracy": accuracy}, last_of_epoch=p.batch == p.batches_per_epoch)
             p.samples_per_second = seen / max(now - self._epoch_start, 1e-9)
         running = loss if running_loss is None else running_loss
         if not math.isfinite(running) or (
@@ -150,6 +158,20 @@ class LiveMetrics:
             self.halt = True
         if self.stop_requested.is_set():
             self.halt = True
+
+    def _keep(self, row: dict, last_of_epoch: bool) -> None:
+        """Add a batch's row, gathered with the next ones into one while the rows are thinned;
+        the caller holds the lock."""
+        self._group.append(row)
+        if len(self._group) < self.stride and not last_of_epoch:
+            return
+        self.progress.batches.append(merged(self._group))
+        self._group = []
+        if len(self.progress.batches) > MAX_BATCH_POINTS:
+            rows = self.progress.batches
+            self.progress.batches = [merged(rows[i:i + 2]) for i in range(0, len(rows), 2)]
+            self.stride *= 2
+            self.thinned += 1
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -172,11 +194,14 @@ class LiveMetrics:
             self.progress.hidden_weights = np.array(weights, dtype=np.float32)
             self.hidden_version += 1
 
-    def changes_since(self, batches: int, epochs: int) -> tuple[dict, list[dict], list[dict]]:
-        """(counters, new batch rows, new epoch rows) since a reader had that many rows."""
+    def changes_since(self, batches: int, epochs: int, thinned: int = 0
+                      ) -> tuple[dict, list[dict], list[dict], int]:
+        """(counters, new batch rows, new epoch rows, times thinned) since a reader had that many
+        rows, after the rows were thinned that many times; all the batch rows if thinned since."""
         with self.lock:
             p = self.progress
-            return p.counters(), p.batches[batches:], p.history[epochs:]
+            new = p.batches if thinned != self.thinned else p.batches[batches:]
+            return p.counters(), list(new), p.history[epochs:], self.thinned
 
     def snapshot(self) -> Progress:
         """A copy that the reader may keep while training goes on."""
@@ -184,6 +209,15 @@ class LiveMetrics:
             p = self.progress
             return Progress(**{**p.counters(), "batches": list(p.batches), "history": list(p.history),
                                "hidden_weights": p.hidden_weights})
+
+
+def merged(rows: list[dict]) -> dict:
+    """Consecutive batches' rows as one: their mean loss and accuracy, at the last one's step."""
+    if len(rows) == 1:
+        return rows[0]
+    return {"step": rows[-1]["step"], "epoch": rows[-1]["epoch"],
+            "loss": sum(r["loss"] for r in rows) / len(rows),
+            "accuracy": sum(r["accuracy"] for r in rows) / len(rows)}
 
 
 def format_duration(seconds: float | None, missing: str = "–") -> str:

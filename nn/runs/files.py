@@ -164,11 +164,17 @@ class ProgressWriter:
     def __init__(self, folder: Path, recorder, resumed_batches: int = 0, resumed_epochs: int = 0):
         self.folder, self.recorder = folder, recorder
         self.batches, self.epochs = resumed_batches, resumed_epochs
+        self.thinned = recorder.thinned
         self.hidden_version = 0
 
     def flush(self) -> None:
-        counters, batches, epochs = self.recorder.changes_since(self.batches, self.epochs)
-        append_lines(self.folder / BATCHES_FILE, batches)
+        counters, batches, epochs, thinned = self.recorder.changes_since(self.batches, self.epochs,
+                                                                         self.thinned)
+        if thinned != self.thinned:  # the rows were merged: the file is written anew, readers reread
+            rewrite_lines(self.folder / BATCHES_FILE, batches)
+            self.thinned, self.batches = thinned, 0
+        else:
+            append_lines(self.folder / BATCHES_FILE, batches)
         append_lines(self.folder / EPOCHS_FILE, epochs)
         self.batches += len(batches)
         self.epochs += len(epochs)

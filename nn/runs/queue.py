@@ -93,9 +93,9 @@ def fair_order(queued: list[tuple[Run, dict]], training: Counter,
 
     The next run comes from the workspace with the fewest runs training, and among those the one
     whose last run started longest ago; each workspace's own runs keep their order. A workspace
-    that `appeared` (its first run) after someone's waiting run was queued, while that someone has
-    nothing training, comes after that run: new workspaces cost nothing to make, and ten of them
-    must not push an earlier person back by ten runs.
+    that `appeared` (its first run) after someone's waiting run was queued comes after that run,
+    while that someone has nothing training and has had nothing started since: new workspaces cost
+    nothing to make, and ten of them must not push an earlier person back by ten runs.
     """
     appeared = appeared or {}
     by_workspace: dict[str, list[tuple[Run, dict]]] = {}
@@ -105,8 +105,10 @@ def fair_order(queued: list[tuple[Run, dict]], training: Counter,
     later = time.time() + 1e9  # picks made here count as later than any real start
     order = []
     def waits_for_an_earlier_person(w: str) -> bool:
-        return any(turns[u][0] == 0 and by_workspace[u][0][1].get("queued_at", 0) < appeared.get(w, 0)
-                   for u in by_workspace if u != w)
+        """Whether someone idle, unserved since `w` appeared, has a run that waited from before."""
+        since = appeared.get(w, 0)
+        return any(turns[u][0] == 0 and turns[u][1] < since
+                   and by_workspace[u][0][1].get("queued_at", 0) < since for u in by_workspace if u != w)
 
     while by_workspace:
         eligible = [w for w in by_workspace if not waits_for_an_earlier_person(w)] or list(by_workspace)

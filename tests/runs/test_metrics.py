@@ -1,0 +1,46 @@
+"""A run's per-batch metrics stay bounded: a long run keeps at most MAX_BATCH_POINTS rows in the
+recorder, on disk and in every reader, each the mean of the batches it stands for."""
+
+from __future__ import annotations
+
+import threading
+
+from nn.progress import MAX_BATCH_POINTS, LiveMetrics
+from nn.runs.files import BATCHES_FILE, ProgressReader, ProgressWriter, read_lines
+
+
+def test_a_long_run_keeps_at_most_so_many_rows_and_each_is_a_mean(tmp_path):
+    epochs, per_epoch = 5, 9_000  # 45,000 batches
+    recorder = LiveMetrics(epochs, per_epoch, per_epoch * 10, 10, stop_flag=threading.Event())
+    writer, reader = ProgressWriter(tmp_path, recorder), ProgressReader(tmp_path)
+    losses = []
+    for epoch in range(epochs):
+        recorder.on_epoch_begin(epoch)
+        for batch in range(per_epoch):
+            loss = 2.0 / (1 + epoch * per_epoch + batch)  # a falling loss
+            losses.append(loss)
+            recorder.record_batch(batch, loss, 0.5, (batch + 1) * 10)
+            if batch % 3_000 == 0:
+                writer.flush()
+                reader.read()
+        recorder.on_epoch_end(epoch, {"loss": 0.1, "accuracy": 0.5})
+    writer.flush()
+    rows = recorder.progress.batches
+    assert MAX_BATCH_POINTS // 2 <= len(rows) <= MAX_BATCH_POINTS
+    steps = [row["step"] for row in rows]
+    assert steps == sorted(steps) and steps[-1] == epochs * per_epoch
+    assert read_lines(tmp_path / BATCHES_FILE) == rows  # the file was rewritten, not appended to
+    assert reader.read().batches == rows  # and a reader that followed along has the same
+    # Each row is the mean of its batches: the rows' mean, weighted by what they stand for, is
+    # the mean of every batch's loss.
+    weights = [b - a for a, b in zip([0, *steps], steps)]
+    weighted = sum(w * row["loss"] for w, row in zip(weights, rows)) / sum(weights)
+    assert abs(weighted - sum(losses) / len(losses)) < 1e-3 * sum(losses) / len(losses)
+
+
+def test_a_short_run_keeps_every_batch():
+    recorder = LiveMetrics(1, 100, 1000, 10)
+    recorder.on_epoch_begin(0)
+    for batch in range(100):
+        recorder.record_batch(batch, 1.0, 0.5, (batch + 1) * 10)
+    assert [row["step"] for row in recorder.progress.batches] == list(range(1, 101))
