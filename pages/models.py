@@ -62,7 +62,8 @@ def upload_form() -> None:
             path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
             path.write_bytes(upload.getvalue())
             try:
-                info = model_store().import_file(path, name.strip(), {"dataset": dataset})
+                with st.spinner("Trying the file in a separate process before keeping it…"):
+                    info = model_store().import_file(path, name.strip(), {"dataset": dataset})
             except StoreError as e:
                 st.error(f"Not added: {e}")
                 return

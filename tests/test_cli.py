@@ -172,7 +172,7 @@ def test_train_takes_the_settings_each_kind_declares_and_nothing_else(tmp_path):
     offered = set(re.findall(r"^  (--[a-z-]+)", help_text, re.M))
     assert declared <= offered
     assert offered - declared == {"--preset", "--dataset", "--subset", "--validation-split",
-                                  "--seed", "--name", "--json"}
+                                  "--seed", "--name", "--detach", "--json"}
 
 
 def test_detach_queues_and_returns_and_a_class_server_bounds_one_persons_runs(tmp_path):

@@ -25,6 +25,8 @@ from nn.progress import LiveMetrics, TrainResult
 from nn.storage.files import ArchiveError, zip_entries
 
 SUFFIX = ".skops"
+MAX_TREE_NODES = 200_000  # a full-depth tree on 60,000 images has about 40,000
+MAX_TREE_DEPTH = 100  # the preset's full-depth trees are about 40 levels deep
 TREES = Setting("trees", "Trees", int, 1, MAX_TREES, 10, help="how many trees it grows")
 TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)
 TRAIN_SAMPLE = 5_000  # training images scored after each step, for the training-accuracy curve
@@ -131,6 +133,36 @@ def _check_forest(model, name: str) -> None:
     classes = [int(c) for c in getattr(model, "classes_", [])]
     if getattr(model, "n_features_in_", None) != 28 * 28 or classes != list(range(10)):
         raise ModelLoadError(f"{name} is not a forest over 28x28 images with 10 classes")
+    for i, estimator in enumerate(getattr(model, "estimators_", [])):
+        problem = tree_problem(estimator.tree_)
+        if problem:
+            raise ModelLoadError(f"{name} is not a sound random forest: tree {i + 1} {problem}")
+
+
+def tree_problem(tree) -> str | None:
+    """What is wrong with a decision tree's structure, which scikit-learn's prediction trusts (a
+    child outside the tree reads memory at random and can crash the process; a node that is its own
+    child loops for ever); None when it is sound."""
+    n = int(tree.node_count)
+    left, right, feature = (np.asarray(a) for a in (tree.children_left, tree.children_right, tree.feature))
+    if not 0 < n <= MAX_TREE_NODES or not len(left) == len(right) == len(feature) == n:
+        return f"has {n:,} nodes (at most {MAX_TREE_NODES:,}, all with two children or none)"
+    leaf = left == -1
+    if (leaf != (right == -1)).any():
+        return "has a node with one child"
+    nodes = np.arange(n)
+    if ((~leaf) & ((left <= nodes) | (left >= n) | (right <= nodes) | (right >= n))).any():
+        return "has a node whose children do not come after it within the tree"
+    if ((~leaf) & ((feature < 0) | (feature >= 28 * 28))).any():
+        return "splits on a pixel that a 28x28 image does not have"
+    frontier, levels = np.array([0]), 0
+    while frontier.size:  # level by level from the root; children come after parents, so it ends
+        inner = frontier[~leaf[frontier]]
+        frontier = np.unique(np.concatenate([left[inner], right[inner]]))
+        levels += bool(frontier.size)
+        if levels > MAX_TREE_DEPTH:
+            return f"is more than {MAX_TREE_DEPTH} levels deep"
+    return None
 
 
 class ForestKind(Kind):

@@ -20,6 +20,7 @@ from nn.errors import ModelLoadError, StoreError
 from nn.kinds import registry as kinds
 from nn.storage.files import temp_beside
 from nn.storage.paths import bundled_models_dir, models_dir
+from nn.storage.trial import try_model_file
 
 __all__ = ["DEFAULT_MODEL", "ModelInfo", "ModelLoadError", "ModelStore", "StoreError", "check_name"]
 
@@ -140,6 +141,7 @@ class ModelStore:
             return self.get(DEFAULT_MODEL)
         candidate = Path(name_or_path)
         if candidate.suffix in kinds.model_suffixes() and candidate.exists():
+            try_model_file(candidate)  # any file: tried in a process of its own first
             return ModelInfo(candidate.stem, candidate, self._read_metadata(candidate))
         return self.get(str(name_or_path))
 
@@ -214,6 +216,7 @@ class ModelStore:
         """Validate an uploaded model file (safe mode, shapes) and store it under `name`."""
         check_name(name)
         kind = kinds.of_file(Path(source))
+        try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
         model = kind.load(Path(source))
         meta = {"dataset": "mnist", "uploaded": True, **(metadata or {})}
         meta.setdefault("params", kind.params(model))

@@ -7,9 +7,11 @@ runs), and checks the model reads 28x28 images and returns 10 classes.
 
 from __future__ import annotations
 
+import io
 import math
 import sys
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +47,27 @@ def check_archive(path: Path) -> None:
         raise ModelLoadError(
             f"{path.name} is a zip archive but not a Keras model "
             "(it lacks config.json or model.weights.h5)")
+    declared = declared_weight_bytes(path)
+    if declared > KERAS_UNPACKED_BYTES:
+        raise ModelLoadError(f"{path.name} declares {declared / 2**20:,.0f} MB of weights; the limit is "
+                             f"{KERAS_UNPACKED_BYTES // 2**20} MB")
+
+
+def declared_weight_bytes(path: Path) -> int:
+    """The size its weights file says its arrays have, read from the HDF5 metadata alone: a few
+    KB of file can declare gigabytes that Keras would allocate before reading a byte of them."""
+    import h5py
+
+    with zipfile.ZipFile(path) as archive:
+        weights = archive.read("model.weights.h5")  # within the archive's checked size
+    sizes = []
+    try:
+        with h5py.File(io.BytesIO(weights), "r") as f:
+            f.visititems(lambda _, item: sizes.append(item.size * item.dtype.itemsize)
+                         if isinstance(item, h5py.Dataset) else None)
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"{path.name}: its weights file is unreadable ({e})") from None
+    return int(sum(sizes))
 
 
 def check_io_shapes(model) -> None:
