@@ -90,3 +90,18 @@ def test_a_network_whose_answer_needs_more_memory_than_allowed_is_refused_by_its
                                              r"of memory"):
         ModelStore(tmp_path / "store").import_file(tmp_path / "greedy.keras", "greedy")
     assert time.monotonic() - started < 130
+
+
+def test_the_command_line_refuses_them_too(forest, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from nn.storage.paths import REPO_ROOT
+
+    path = broken_forest(forest, tmp_path, lambda t: t.children_left.__setitem__(0, 10**6))
+    out = subprocess.run([sys.executable, "-m", "nn", "evaluate", "--model", str(path)], cwd=REPO_ROOT,
+                         env={**os.environ, "DIGITLAB_MODELS_DIR": str(tmp_path / "store")},
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "bad.skops is not a sound random forest: tree 1 has a node whose children" in out.stderr
