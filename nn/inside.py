@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +27,13 @@ from nn.storage.files import write_atomic
 from nn.storage.paths import inside_cache_dir
 
 NEIGHBOURS = 8
+MAX_FEATURES = 1024  # wider last layers are averaged down to this: an index stays under 125 MB
+FEATURE_BATCH_BYTES = 256 * 2**20  # features computed this much at a time, however wide
+KEPT_IN_MEMORY = 6  # indexes and maps, the most recently used
 MAP_IMAGES = 1500  # dots on the map: enough to see the clusters, few enough for t-SNE in a second
 PLACE_FROM = 5  # a drawing lands at the mean position of its nearest dots on the map
 
-_memory: dict[tuple[str, str], object] = {}  # (kind of cache, key) -> array, once read
+_memory: OrderedDict[tuple[str, str], object] = OrderedDict()  # (kind of cache, key) -> value
 _building: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -97,12 +101,15 @@ def _hash(path: str, mtime_ns: int, size: int) -> str:
 def _cached(kind: str, key: str, compute, save, load):
     """From memory, else from disk, else computed once (other callers wait) and kept in both."""
     memo = (kind, key)
-    if memo in _memory:
-        return _memory[memo]
     with _guard:
+        if memo in _memory:
+            _memory.move_to_end(memo)
+            return _memory[memo]
         lock = _building.setdefault(f"{kind}/{key}", threading.Lock())
     with lock:
-        if memo not in _memory:
+        with _guard:
+            value = _memory.get(memo)
+        if value is None:
             path = inside_cache_dir() / f"{key}.{kind}.npz"
             try:
                 value = load(np.load(path))
@@ -110,8 +117,33 @@ def _cached(kind: str, key: str, compute, save, load):
                 value = compute()
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, lambda tmp: save(tmp, value))
+        with _guard:
             _memory[memo] = value
-    return _memory[memo]
+            _memory.move_to_end(memo)
+            while len(_memory) > KEPT_IN_MEMORY:
+                _memory.popitem(last=False)
+    return value
+
+
+def features(predictor: Predicting, images: np.ndarray) -> np.ndarray:
+    """The last hidden layer's features of `images` (scaled to [0, 1]), at most MAX_FEATURES wide
+    (wider ones averaged down, see reduce), computed a bounded amount of memory at a time."""
+    images = np.asarray(images, dtype=np.float32)
+    width = int(predictor.features(images[:1])[0].size)  # one image, to know how many fit
+    step = max(1, FEATURE_BATCH_BYTES // (4 * max(width, 1)))
+    return np.concatenate([reduce(predictor.features(images[i:i + step]))
+                           for i in range(0, max(len(images), 1), step)])[:len(images)]
+
+
+def reduce(rows: np.ndarray, width: int = MAX_FEATURES) -> np.ndarray:
+    """Rows wider than `width` as `width` means of neighbouring features (a flattened wide
+    convolution has hundreds of thousands: 60,000 of them would need about 96 GB)."""
+    rows = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+    if rows.shape[1] <= width:
+        return rows
+    group = -(-rows.shape[1] // width)  # ceil: every group but maybe the last has this many
+    padded = np.pad(rows, ((0, 0), (0, group * width - rows.shape[1])), constant_values=np.nan)
+    return np.nanmean(padded.reshape(len(rows), width, group), axis=2)
 
 
 @dataclass(frozen=True)
@@ -136,7 +168,7 @@ def index(predictor: Predicting, key: str, x_train: np.ndarray) -> Index:
     """The training images' features, computed once per model file (kept as float16 on disk:
     60,000 x 128 is 15 MB)."""
     def compute():
-        return Index.of(predictor.features(x_train.astype(np.float32) / 255.0).astype(np.float16))
+        return Index.of(features(predictor, x_train.astype(np.float32) / 255.0).astype(np.float16))
 
     def save(tmp, value: Index):
         with open(tmp, "wb") as f:
@@ -148,7 +180,8 @@ def index(predictor: Predicting, key: str, x_train: np.ndarray) -> Index:
 def neighbours(predictor: Predicting, key: str, x_train: np.ndarray, y_train: np.ndarray,
                image28: np.ndarray, k: int = NEIGHBOURS) -> list[Neighbour]:
     """The `k` training images nearest to the drawing in the last hidden layer, nearest first."""
-    distances = index(predictor, key, x_train).distances(predictor.features(image28.reshape(1, 28, 28)))
+    drawing = reduce(predictor.features(image28.reshape(1, 28, 28)))
+    distances = index(predictor, key, x_train).distances(drawing)
     nearest = np.argpartition(distances, k)[:k] if k < len(distances) else np.arange(len(distances))
     nearest = nearest[np.argsort(distances[nearest], kind="stable")]
     return [Neighbour(int(i), int(y_train[i]), float(distances[i])) for i in nearest]
@@ -174,10 +207,10 @@ def test_map(predictor: Predicting, key: str, x_test: np.ndarray, y_test: np.nda
 
     def compute():
         scaled = x.astype(np.float32) / 255.0
-        features = predictor.features(scaled)
+        rows = features(predictor, scaled)
         answers = predictor.probabilities(scaled).argmax(axis=1)
-        return Map(project(features).astype(np.float32), y.astype(np.int64), answers.astype(np.int64),
-                   features.astype(np.float16))
+        return Map(project(rows).astype(np.float32), y.astype(np.int64), answers.astype(np.int64),
+                   rows.astype(np.float16))
 
     def save(tmp, m: Map):
         with open(tmp, "wb") as f:
@@ -191,6 +224,6 @@ def test_map(predictor: Predicting, key: str, x_test: np.ndarray, y_test: np.nda
 
 def place(m: Map, features: np.ndarray) -> np.ndarray:
     """Where a drawing with these features lands on the map: among the dots most like it."""
-    distances = Index.of(m.features).distances(features)
+    distances = Index.of(m.features).distances(reduce(np.asarray(features).reshape(1, -1)))
     nearest = np.argsort(distances, kind="stable")[:PLACE_FROM]
     return m.xy[nearest].mean(axis=0)
