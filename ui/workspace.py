@@ -30,7 +30,7 @@ def current() -> Workspace:
             _ask_to_log_in()
         return workspaces.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
     token = st.session_state.get(TOKEN_KEY) or st.query_params.get(TOKEN_PARAM)
-    if not workspaces.is_token(token):
+    if not workspaces.is_issued(token):  # made up, mistyped, or not this server's
         token = workspaces.new_token()
     st.session_state[TOKEN_KEY] = token
     if st.query_params.get(TOKEN_PARAM) != token:  # page links drop it: put it back

@@ -9,7 +9,9 @@ read back from a folder listing. Bundled models are shared and read-only.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -92,9 +94,51 @@ def _hashed(prefix: str, text: str) -> Workspace:
     return Workspace(f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:32]}")
 
 
+SECRET_FILE = ".workspace-secret"  # in the runs folder, which every server of a class shares
+RANDOM_PART = 22  # characters: secrets.token_urlsafe(16), 128 random bits
+SIGNATURE_PART = 16  # characters of the server's HMAC of the random part
+
+
 def new_token() -> str:
-    """An unguessable token (128 random bits) for a person without a login."""
-    return secrets.token_urlsafe(16)
+    """An unguessable token for a person without a login (128 random bits), signed by the server:
+    only the server makes workspaces, so a made-up string is not one."""
+    random_part = secrets.token_urlsafe(16)
+    return random_part + _signature(random_part)
+
+
+def is_issued(token: str | None) -> bool:
+    """Whether the server issued `token`: its signature checks out, or (a token from before they
+    were signed) its workspace already exists."""
+    if not is_token(token):
+        return False
+    if len(token) == RANDOM_PART + SIGNATURE_PART:
+        return hmac.compare_digest(token[RANDOM_PART:], _signature(token[:RANDOM_PART]))
+    workspace = from_token(token)
+    roots = (paths.runs_dir(), paths.models_dir(), paths.drawings_dir())
+    return len(token) == RANDOM_PART and any(workspace.folder(root).is_dir() for root in roots)
+
+
+def _signature(random_part: str) -> str:
+    digest = hmac.new(_secret(), random_part.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:SIGNATURE_PART]
+
+
+def _secret() -> bytes:
+    """The servers' signing key, made by the first one that needs it (readable by it alone)."""
+    path = paths.runs_dir() / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{SECRET_FILE}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # whole or not at all; if another server was first, its key stands
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_bytes()
 
 
 def is_token(text: str | None) -> bool:
