@@ -5,33 +5,19 @@ from outside is also tried once in a process of its own with memory and CPU-time
 
 from __future__ import annotations
 
-import io
 import time
-import zipfile
 
-import h5py
 import pytest
-from sklearn.ensemble import RandomForestClassifier
 
+from bench.attacks import broken_forest, greedy_network, small_forest, weights_declared_but_not_written
 from nn.kinds import registry as kinds
 from nn.storage.saved_models import ModelLoadError, ModelStore
 from nn.storage.trial import try_model_file
 
 
 @pytest.fixture(scope="module")
-def forest(mnist):
-    model = RandomForestClassifier(n_estimators=2, max_depth=6, random_state=0)
-    return model.fit(mnist.x_train[:2000].reshape(-1, 784), mnist.y_train[:2000])
-
-
-def broken_forest(forest, tmp_path, break_it) -> object:
-    import copy
-
-    bad = copy.deepcopy(forest)
-    break_it(bad.estimators_[0].tree_)
-    path = tmp_path / "bad.skops"
-    kinds.named("forest").save(bad, path)
-    return path
+def forest():
+    return small_forest()
 
 
 @pytest.mark.parametrize("break_it, why", [
@@ -40,7 +26,7 @@ def broken_forest(forest, tmp_path, break_it) -> object:
     (lambda t: t.feature.__setitem__(0, 5000), "splits on a pixel"),
 ])
 def test_a_forest_with_broken_trees_is_refused(forest, tmp_path, break_it, why):
-    path = broken_forest(forest, tmp_path, break_it)
+    path = broken_forest(forest, tmp_path / "bad.skops", break_it)
     started = time.monotonic()
     with pytest.raises(ModelLoadError, match=f"is not a sound random forest: tree 1 .*{why}"):
         ModelStore(tmp_path / "store").import_file(path, "bad")
@@ -49,18 +35,7 @@ def test_a_forest_with_broken_trees_is_refused(forest, tmp_path, break_it, why):
 
 
 def test_a_keras_file_declaring_gigabytes_of_weights_is_refused_at_once(tmp_path):
-    import keras
-
-    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
-    model.save(tmp_path / "small.keras")
-    weights = io.BytesIO()
-    with h5py.File(weights, "w") as f:  # 1.9 GB declared, nothing written: a few KB of file
-        f.create_dataset("layers/dense/vars/0", shape=(500_000_000,), dtype="float32")
-    with zipfile.ZipFile(tmp_path / "small.keras") as src, \
-            zipfile.ZipFile(tmp_path / "bomb.keras", "w") as out:
-        out.writestr("config.json", src.read("config.json"))
-        out.writestr("metadata.json", src.read("metadata.json"))
-        out.writestr("model.weights.h5", weights.getvalue())
+    weights_declared_but_not_written(tmp_path / "bomb.keras")  # 1.9 GB declared, nothing written
     assert (tmp_path / "bomb.keras").stat().st_size < 100_000
     started = time.monotonic()
     with pytest.raises(ModelLoadError, match=r"declares 1,907 MB of weights; the limit is 200 MB"):
@@ -79,12 +54,7 @@ def test_a_sound_file_passes_its_trial_and_is_stored(forest, tmp_path):
 def test_a_network_whose_answer_needs_more_memory_than_allowed_is_refused_by_its_trial(tmp_path):
     """A small, valid file (a few KB of weights) whose one answer needs about 8 GB: every check of
     the file passes, and only running it tells. Its trial's process runs out; this one does not."""
-    import keras
-
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(64, 1),
-                              keras.layers.UpSampling2D(200), keras.layers.GlobalAveragePooling2D(),
-                              keras.layers.Dense(10)])
-    model.save(tmp_path / "greedy.keras")
+    greedy_network(tmp_path / "greedy.keras")
     started = time.monotonic()
     with pytest.raises(ModelLoadError, match=r"greedy.keras was refused: trying it needed more than 4 GB "
                                              r"of memory"):
@@ -99,7 +69,7 @@ def test_the_command_line_refuses_them_too(forest, tmp_path):
 
     from nn.storage.paths import REPO_ROOT
 
-    path = broken_forest(forest, tmp_path, lambda t: t.children_left.__setitem__(0, 10**6))
+    path = broken_forest(forest, tmp_path / "bad.skops", lambda t: t.children_left.__setitem__(0, 10**6))
     out = subprocess.run([sys.executable, "-m", "nn", "evaluate", "--model", str(path)], cwd=REPO_ROOT,
                          env={**os.environ, "DIGITLAB_MODELS_DIR": str(tmp_path / "store")},
                          capture_output=True, text=True, timeout=180)
