@@ -23,6 +23,7 @@ MAX_RUNS_PER_PERSON = 3  # a class server: runs waiting or training at once (DIG
 MAX_RUN_MINUTES = 30  # a class server: the longest a run trains (DIGITLAB_MAX_RUN_MINUTES); then it stops
 MAX_MODEL_PARAMS = 2_000_000  # a class server: the largest network a run may train (the largest
 # preset has 607,394); DIGITLAB_MAX_MODEL_PARAMS
+MAX_WORKSPACE_MB = 500  # a class server: one person's models, runs and drawings (DIGITLAB_MAX_WORKSPACE_MB)
 GB_PER_TRAINING = 1.0  # a training process's memory, with TensorFlow (bench: queue)
 
 # --- the random forest's .skops files -------------------------------------------------------------

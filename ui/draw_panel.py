@@ -12,6 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from nn.data import dataset_info
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.drawings import DrawingsError
+from nn.storage.workspaces import WorkspaceError
 from ui import charts, inside_views
 from ui.state import drawings, model_info, model_store, predictor_for
 
@@ -135,5 +136,5 @@ def teach(original, image28: np.ndarray, active: str, prediction) -> None:
                                predicted=prediction.label, model=active)
                 st.success(f"Saved as a {right_label}. The Evaluate page can score models on "
                            "your drawings.")
-            except DrawingsError as e:
+            except (DrawingsError, WorkspaceError) as e:
                 st.error(str(e))

@@ -285,6 +285,7 @@ class RunStore:
         """Check everything that can be checked now, then queue the run."""
         self.check(source, dataset, config, with_drawings)
         self.check_room_in_the_queue()
+        self.workspace.check_room()
         removed = self._make_room()
         spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings)
         staging = self.root / f".{spec.id}"

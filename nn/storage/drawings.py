@@ -46,14 +46,17 @@ def _png(array: np.ndarray) -> bytes:
 
 
 class DrawingStore:
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, room=None):
         self.root = Path(root) if root is not None else drawings_dir()
+        self.room = room  # raises when its owner may keep no more (nn.storage.workspaces.Workspace)
 
     def add(self, original: np.ndarray, image28: np.ndarray, label: int, dataset: str = "mnist",
             predicted: int | None = None, model: str | None = None) -> str:
         """Save one labelled drawing; returns its id."""
         if not 0 <= int(label) <= 9:
             raise DrawingsError(f"label must be 0-9, got {label}")
+        if self.room:
+            self.room()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]

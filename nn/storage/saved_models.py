@@ -95,8 +95,10 @@ def _versions() -> dict:
 
 
 class ModelStore:
-    def __init__(self, root: Path | None = None, bundled_root: Path | None | str = "default"):
+    def __init__(self, root: Path | None = None, bundled_root: Path | None | str = "default",
+                 room=None):
         self.root = Path(root) if root is not None else models_dir()
+        self.room = room  # raises when its owner may keep no more (nn.storage.workspaces.Workspace)
         if bundled_root == "default":
             bundled_root = bundled_models_dir()
         self.bundled_root = Path(bundled_root) if bundled_root is not None else None
@@ -176,6 +178,8 @@ class ModelStore:
         the same moment cannot both win; the metadata is then renamed into place.
         """
         check_name(name)
+        if self.room:
+            self.room()
         if self.bundled_root and self._taken(self.bundled_root, name) and \
                 self.bundled_root.resolve() != self.root.resolve():
             raise StoreError(f"{name!r} is the name of a bundled model; choose another name")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nn.errors import DigitLabError
+from nn.limits import MAX_WORKSPACE_MB
 from nn.storage import paths
 
 LOCAL = "local"
@@ -79,12 +80,34 @@ class Workspace:
     def models(self):
         from nn.storage.saved_models import ModelStore
 
-        return ModelStore(self.models_dir)
+        return ModelStore(self.models_dir, room=self.check_room)
 
     def drawings(self):
         from nn.storage.drawings import DrawingStore
 
-        return DrawingStore(self.drawings_dir)
+        return DrawingStore(self.drawings_dir, room=self.check_room)
+
+    def disk_mb(self) -> float:
+        """What this person keeps: their models, runs and drawings."""
+        folders = (self.models_dir, self.runs_dir, self.drawings_dir)
+        return sum(f.stat().st_size for folder in folders if folder.is_dir()
+                   for f in folder.rglob("*") if f.is_file()) / 2**20
+
+    def check_room(self) -> None:
+        """Raise WorkspaceError when this person keeps as much as one may on a class's server
+        (DIGITLAB_MAX_WORKSPACE_MB, default MAX_WORKSPACE_MB); nothing on one's own."""
+        if self.is_local or mode() != PER_USER:
+            return
+        value = os.environ.get("DIGITLAB_MAX_WORKSPACE_MB", "").strip()
+        if value and (not value.isdigit() or int(value) < 1):
+            raise WorkspaceError(f"DIGITLAB_MAX_WORKSPACE_MB must be a whole number of at least 1, "
+                                 f"not {value!r}")
+        bound = int(value) if value else MAX_WORKSPACE_MB
+        used = self.disk_mb()
+        if used >= bound:
+            raise WorkspaceError(f"your models, runs and drawings take {used:,.0f} MB, the most one person "
+                                 f"may keep on this server ({bound:,} MB): delete models or runs you no "
+                                 "longer need")
 
 
 LOCAL_WORKSPACE = Workspace(LOCAL)

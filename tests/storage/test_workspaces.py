@@ -21,3 +21,29 @@ def test_only_tokens_the_server_issued_are_workspaces(tmp_path, monkeypatch):
     assert workspaces.is_issued(legacy)
     monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "another-class"))
     assert not workspaces.is_issued(token)  # another server's secret
+
+
+def test_on_a_class_server_a_full_workspace_keeps_nothing_more(tmp_path, monkeypatch):
+    import numpy as np
+    import pytest
+
+    from nn.config import TrainConfig
+    from nn.runs.store import RunStore
+
+    for what in ("runs", "models", "drawings"):
+        monkeypatch.setenv(f"DIGITLAB_{what.upper()}_DIR", str(tmp_path / what))
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
+    monkeypatch.setenv("DIGITLAB_MAX_WORKSPACE_MB", "1")
+    ann, bob = workspaces.Workspace("ann"), workspaces.Workspace("bob")
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    ann.drawings().add(drawing, np.zeros((28, 28), np.uint8), 3)  # room yet
+    ann.runs_dir.mkdir(parents=True)
+    (ann.runs_dir / "big").write_bytes(b"x" * 2**20)  # a run's files: 1 MB
+    full = r"your models, runs and drawings take 1 MB, the most one person may keep on this server \(1 MB\)"
+    with pytest.raises(workspaces.WorkspaceError, match=full):
+        ann.drawings().add(drawing, np.zeros((28, 28), np.uint8), 3)
+    with pytest.raises(workspaces.WorkspaceError, match=full):
+        RunStore(ann).submit("sigmoid-10", "mnist", TrainConfig(epochs=1))
+    with pytest.raises(workspaces.WorkspaceError, match=full):
+        ann.models().save_file(tmp_path / "any.keras", "kept")
+    assert bob.drawings().add(drawing, np.zeros((28, 28), np.uint8), 3)  # others are not touched
