@@ -123,6 +123,11 @@ class Kind:
         """Write the trained model, as people will load and use it."""
         raise NotImplementedError
 
+    def check_file(self, path: Path) -> None:
+        """Refuse (ModelLoadError) a file of this kind that is not sound, with what can be seen
+        without running any of its model code; nn.storage.trial then tries the rest in a process
+        of its own."""
+
     def load(self, path: Path):
         """Read a model file safely (no code from the file runs); raises ModelLoadError."""
         raise NotImplementedError

@@ -354,6 +354,9 @@ class NumpyKind(Kind):
     def load(self, path: Path) -> NumpyMLP:
         return load(path)
 
+    def check_file(self, path: Path) -> None:
+        load(path)  # two arrays, read without pickle and checked
+
     def params(self, model: NumpyMLP) -> int:
         return model.count_params()
 

@@ -28,8 +28,12 @@ _tried: dict[tuple[str, int, int], dict] = {}  # (path, size, mtime) -> what the
 
 
 def try_model_file(path: Path) -> dict:
-    """What the trial found ({"kind", "params"}), or ModelLoadError with one sentence why not."""
+    """What the trial found ({"kind", "params"}), or ModelLoadError with one sentence why not. The
+    kind's own checks of the file come first, here: they cost milliseconds and run none of it."""
+    from nn.kinds import registry as kinds
+
     path = Path(path)
+    kinds.of_file(path).check_file(path)
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _tried:

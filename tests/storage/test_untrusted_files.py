@@ -51,6 +51,7 @@ def test_a_sound_file_passes_its_trial_and_is_stored(forest, tmp_path):
     assert info.name == "good" and info.path.exists()
 
 
+@pytest.mark.slow  # its trial fills 4 GB of address space before it is refused
 def test_a_network_whose_answer_needs_more_memory_than_allowed_is_refused_by_its_trial(tmp_path):
     """A small, valid file (a few KB of weights) whose one answer needs about 8 GB: every check of
     the file passes, and only running it tells. Its trial's process runs out; this one does not."""

@@ -250,6 +250,9 @@ class KerasKind(Kind):
     def load(self, path: Path):
         return _load(Path(path), with_optimizer=False)
 
+    def check_file(self, path: Path) -> None:
+        check_archive(Path(path))  # loading it would build its layers: that is the trial's job
+
     def save_checkpoint(self, model, path: Path) -> None:
         model.save(path)  # with the optimizer: its moments, step count and schedule
 
