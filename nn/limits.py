@@ -1,6 +1,9 @@
 """Every limit of Digit Lab, in one place: what a person may ask for (training settings, custom
 networks, runs) and what a file may be (uploaded models and images), so that the forms, the
-command line and the checks all read the same numbers."""
+command line and the checks all read the same numbers; and `setting`, which reads a variable
+that changes one of them on a server."""
+
+import os
 
 # --- training -------------------------------------------------------------------------------------
 MAX_EPOCHS = 500
@@ -47,3 +50,17 @@ MAX_FILTERS = 512
 # --- images drawn or uploaded ---------------------------------------------------------------------
 IMAGE_PIXELS = 40_000_000  # larger images are refused (decompression bombs)
 IMAGE_FILE_BYTES = 20 * 1024 * 1024
+
+
+def setting(variable: str, default: float, number: type = int, error: type = ValueError) -> float:
+    """The environment's value of `variable` (a number above 0), or `default` when it is unset."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    try:
+        chosen = number(value)
+    except ValueError:
+        chosen = 0
+    if not chosen > 0:
+        raise error(f"{variable} must be a number above 0, not {value!r}")
+    return chosen

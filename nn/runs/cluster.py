@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from nn.errors import DigitLabError
+from nn.limits import setting
 
 ADDRESS_VARIABLE = "DIGITLAB_RAY_ADDRESS"  # host:port of the cluster's head
 CPUS_VARIABLE = "DIGITLAB_RAY_CPUS_PER_RUN"
@@ -30,16 +31,7 @@ def ray_address() -> str | None:
 
 
 def cpus_per_run() -> float:
-    value = os.environ.get(CPUS_VARIABLE, "").strip()
-    if not value:
-        return DEFAULT_CPUS_PER_RUN
-    try:
-        cpus = float(value)
-    except ValueError:
-        cpus = 0
-    if not cpus > 0:
-        raise ClusterError(f"{CPUS_VARIABLE} must be a number of CPUs above 0, not {value!r}")
-    return cpus
+    return setting(CPUS_VARIABLE, DEFAULT_CPUS_PER_RUN, float, ClusterError)
 
 
 def slots_for(cluster_cpus: float) -> int:

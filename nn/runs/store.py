@@ -9,7 +9,6 @@ deletes it.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import time
@@ -44,44 +43,20 @@ from nn.storage.workspaces import Workspace
 
 
 def runs_per_person() -> int | None:
-    """How many runs one person may have waiting or training at once on a class's server
-    (DIGITLAB_MAX_RUNS_PER_PERSON, default MAX_RUNS_PER_PERSON); None, no bound, on one's own."""
-    if workspaces.mode() != workspaces.PER_USER:
-        return None
-    value = os.environ.get("DIGITLAB_MAX_RUNS_PER_PERSON", "").strip()
-    if not value:
-        return MAX_RUNS_PER_PERSON
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"DIGITLAB_MAX_RUNS_PER_PERSON must be a whole number of at least 1, not {value!r}")
-    return int(value)
+    """How many runs one person may have waiting or training at once on a class's server."""
+    return workspaces.class_limit("DIGITLAB_MAX_RUNS_PER_PERSON", MAX_RUNS_PER_PERSON)
 
 
 def model_params_limit() -> int | None:
-    """The most parameters a network may have on a class's server (DIGITLAB_MAX_MODEL_PARAMS,
-    default MAX_MODEL_PARAMS); None on one's own."""
-    if workspaces.mode() != workspaces.PER_USER:
-        return None
-    value = os.environ.get("DIGITLAB_MAX_MODEL_PARAMS", "").strip()
-    if not value:
-        return MAX_MODEL_PARAMS
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"DIGITLAB_MAX_MODEL_PARAMS must be a whole number of at least 1, not {value!r}")
-    return int(value)
+    """The most parameters a network may have on a class's server."""
+    return workspaces.class_limit("DIGITLAB_MAX_MODEL_PARAMS", MAX_MODEL_PARAMS)
 
 
 def run_time_limit() -> float | None:
-    """The longest a run may train on a class's server, in seconds (DIGITLAB_MAX_RUN_MINUTES,
-    default MAX_RUN_MINUTES); it is then stopped with its weights kept. None on one's own."""
-    if workspaces.mode() != workspaces.PER_USER:
-        return None
-    value = os.environ.get("DIGITLAB_MAX_RUN_MINUTES", "").strip()
-    try:
-        minutes = float(value) if value else MAX_RUN_MINUTES
-    except ValueError:
-        minutes = 0
-    if not minutes > 0:
-        raise ValueError(f"DIGITLAB_MAX_RUN_MINUTES must be a number of minutes above 0, not {value!r}")
-    return minutes * 60
+    """The longest a run may train on a class's server, in seconds; it is then stopped with its
+    weights kept."""
+    minutes = workspaces.class_limit("DIGITLAB_MAX_RUN_MINUTES", MAX_RUN_MINUTES, float)
+    return None if minutes is None else minutes * 60
 
 
 class RunError(DigitLabError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nn.errors import DigitLabError
-from nn.limits import MAX_WORKSPACE_MB
+from nn.limits import MAX_WORKSPACE_MB, setting
 from nn.storage import paths
 
 LOCAL = "local"
@@ -47,6 +47,12 @@ def keep_private() -> None:
     (0600/0700): people's drawings and models are nobody else's on the machine either."""
     if mode() == PER_USER:
         os.umask(0o077)
+
+
+def class_limit(variable: str, default: float, number: type = int) -> float | None:
+    """A limit per person on a class's server: the variable's value (a number above 0), or
+    `default`; None, no limit, on one's own (single mode)."""
+    return setting(variable, default, number, WorkspaceError) if mode() == PER_USER else None
 
 
 @dataclass(frozen=True)
@@ -96,13 +102,9 @@ class Workspace:
     def check_room(self) -> None:
         """Raise WorkspaceError when this person keeps as much as one may on a class's server
         (DIGITLAB_MAX_WORKSPACE_MB, default MAX_WORKSPACE_MB); nothing on one's own."""
-        if self.is_local or mode() != PER_USER:
+        bound = class_limit("DIGITLAB_MAX_WORKSPACE_MB", MAX_WORKSPACE_MB)
+        if self.is_local or bound is None:
             return
-        value = os.environ.get("DIGITLAB_MAX_WORKSPACE_MB", "").strip()
-        if value and (not value.isdigit() or int(value) < 1):
-            raise WorkspaceError(f"DIGITLAB_MAX_WORKSPACE_MB must be a whole number of at least 1, "
-                                 f"not {value!r}")
-        bound = int(value) if value else MAX_WORKSPACE_MB
         used = self.disk_mb()
         if used >= bound:
             raise WorkspaceError(f"your models, runs and drawings take {used:,.0f} MB, the most one person "

@@ -27,7 +27,7 @@ def test_the_server_and_the_command_line_never_import_ray(tmp_path):
 def test_the_cpus_per_run_and_the_slots_a_cluster_holds(monkeypatch, tmp_path):
     assert cluster.cpus_per_run() == 2 and cluster.slots_for(8) == 4 and cluster.slots_for(1) == 1
     monkeypatch.setenv("DIGITLAB_RAY_CPUS_PER_RUN", "0")
-    with pytest.raises(cluster.ClusterError, match="must be a number of CPUs above 0, not '0'"):
+    with pytest.raises(cluster.ClusterError, match="RAY_CPUS_PER_RUN must be a number above 0, not '0'"):
         cluster.cpus_per_run()
     monkeypatch.setenv("DIGITLAB_RAY_CPUS_PER_RUN", "4")
     assert cluster.slots_for(16) == 4
