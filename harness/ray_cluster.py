@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.server import free_port, process_tree, tail
+from harness.server import free_port, process_tree, signals_held, tail
 
 REPO = Path(__file__).resolve().parents[1]
 OBJECT_STORE_BYTES = 100_000_000  # Ray's default is 30% of the machine's memory, per node
@@ -133,6 +133,7 @@ def stop_node(node: Node, grace: float = 5.0) -> None:
 
 
 def stop_cluster(cluster: Cluster) -> None:
-    for node in [*cluster.workers, *([cluster.head] if cluster.head else [])]:
-        stop_node(node)
+    with signals_held():
+        for node in [*cluster.workers, *([cluster.head] if cluster.head else [])]:
+            stop_node(node)
     shutil.rmtree(cluster.ray_temp, ignore_errors=True)

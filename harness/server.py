@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,8 +87,25 @@ def start_app(folder: Path, env: dict | None = None, secrets: Path | None = None
     return app
 
 
+@contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM wait until the block has run: stopping what a test started is not cut
+    short by the signal that ends the test run."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
 def stop_app(app: App) -> None:
     """Stop the server and everything it started (its training workers), also when it hangs."""
+    with signals_held():
+        _stop_app(app)
+
+
+def _stop_app(app: App) -> None:
     try:
         os.killpg(app.process.pid, signal.SIGTERM)
         app.process.wait(20)

@@ -9,6 +9,17 @@ import pytest
 from nn import data
 
 
+def pytest_configure(config):
+    """A terminated test run (SIGTERM: a timeout, a CI cancel) ends as Ctrl-C does, so that
+    fixtures still stop the servers and Ray clusters they started."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 @pytest.fixture(scope="session")
 def mnist() -> data.Dataset:
     return data.load("mnist")
