@@ -50,6 +50,8 @@ MAX_FILTERS = 512
 # --- images drawn or uploaded ---------------------------------------------------------------------
 IMAGE_PIXELS = 40_000_000  # larger images are refused (decompression bombs)
 IMAGE_FILE_BYTES = 20 * 1024 * 1024
+ORIGINAL_SIDE = 280  # a saved drawing's original is kept at most this size (the canvas's): a photo
+# of 40 million pixels would otherwise be kept whole, in the person's disk quota
 
 
 def setting(variable: str, default: float, number: type = int, error: type = ValueError) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from nn.errors import DigitLabError
-from nn.limits import FINE_TUNE_REPEAT, FINE_TUNE_REPLAY
+from nn.limits import FINE_TUNE_REPEAT, FINE_TUNE_REPLAY, ORIGINAL_SIDE
 from nn.storage.files import write_atomic
 from nn.storage.paths import drawings_dir
 
@@ -39,9 +39,13 @@ def _write_atomic(path: Path, payload: bytes) -> None:
     write_atomic(path, lambda tmp: tmp.write_bytes(payload))
 
 
-def _png(array: np.ndarray) -> bytes:
+def _png(array: np.ndarray, longest: int | None = None) -> bytes:
+    """PNG bytes of the image, no more than `longest` pixels on its longer side when given."""
+    image = Image.fromarray(array)
+    if longest:
+        image.thumbnail((longest, longest), Image.Resampling.LANCZOS)  # only ever makes it smaller
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -60,7 +64,8 @@ class DrawingStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
-            _write_atomic(self.root / f"{drawing_id}.png", _png(np.asarray(original, dtype=np.uint8)))
+            _write_atomic(self.root / f"{drawing_id}.png",
+                          _png(np.asarray(original, dtype=np.uint8), ORIGINAL_SIDE))
             small = np.clip(np.round(np.asarray(image28) * 255), 0, 255).astype(np.uint8)
             _write_atomic(self.root / f"{drawing_id}-28.png", _png(small))
             record = {"id": drawing_id, "label": int(label), "dataset": dataset,

@@ -36,6 +36,16 @@ def test_drawings_round_trip_with_their_labels(tmp_path, mnist):
     assert drawings.count("mnist") == 3 and drawings.count("fashion-mnist") == 0
 
 
+def test_a_big_photo_is_kept_no_larger_than_the_canvas(tmp_path, mnist):
+    from PIL import Image
+
+    photo = np.asarray(Image.fromarray(digit_canvas(mnist.x_test[0], rgba=False)).resize((4000, 3000)))
+    drawing_id = DrawingStore(tmp_path).add(np.stack([photo] * 3, axis=-1), to_mnist(photo), 7)
+    with Image.open(tmp_path / f"{drawing_id}.png") as kept:
+        assert kept.size == (280, 210)  # its shape kept, a 280-pixel canvas's size
+    assert DrawingStore(tmp_path).load().y.tolist() == [7]
+
+
 def test_incomplete_or_broken_entries_are_skipped(tmp_path, mnist):
     drawings = DrawingStore(tmp_path)
     c = digit_canvas(mnist.x_test[0])
