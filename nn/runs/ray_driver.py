@@ -32,6 +32,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 import nn
 from nn import data
 from nn.errors import DigitLabError
+from nn.limits import setting
 from nn.runs import cluster
 from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
 from nn.runs.mirror import apply
@@ -61,9 +62,7 @@ def connect() -> int:
     ray.init(address=cluster.ray_address(), logging_level=logging.WARNING, log_to_driver=False,
              namespace="digitlab")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Ray's handler prints a stack for a plain exit
-    slots = cluster.slots_for(ray.cluster_resources().get("CPU", 0))
-    override = os.environ.get("DIGITLAB_MAX_TRAININGS", "").strip()
-    return int(override) if override.isdigit() and int(override) > 0 else slots
+    return setting("DIGITLAB_MAX_TRAININGS", cluster.slots_for(ray.cluster_resources().get("CPU", 0)))
 
 
 def files_to_send(run: Run) -> dict[str, bytes]:
