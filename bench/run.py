@@ -201,7 +201,7 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
 
         with sync_playwright() as playwright:
             return in_the_browser(quick, launch(playwright))
-    from bench import classroom, draw_latency
+    from bench import classroom, draw_latency, queue_jumping
     from harness.server import start_app, stop_app
     from nn.runs.queue import default_max_trainings
 
@@ -215,10 +215,18 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
             figures.quiet_first_batch_seconds = quiet
         finally:
             stop_app(app)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
+        try:
+            jumping = queue_jumping.measure(app, browser, default_max_trainings(), 2 if quick else 10)
+        finally:
+            stop_app(app)
     return [("Draw page in Chromium: from lifting the pen to the answer on screen (bench.draw_latency)",
              pairs(flat(drawing))),
             ("A class on one server: sessions press Train at once, one more draws (bench.classroom)",
-             pairs(figures.summary()))]
+             pairs(figures.summary())),
+            ("One person with fresh workspaces presses Train after another's run was queued "
+             "(bench.queue_jumping)", pairs(jumping))]
 
 
 def report(sections: list[tuple[str, str]], quick: bool) -> str:

@@ -13,9 +13,11 @@ import json
 
 import pytest
 
+from bench import queue_jumping
 from bench.classroom import DRAWINGS, run_classroom
 from harness.browser import assert_no_exception, grid_texts
 from harness.server import start_app, stop_app
+from nn.runs.queue import default_max_trainings
 from tests.e2e.conftest import SCREENSHOTS
 
 SESSIONS = 12
@@ -46,3 +48,21 @@ def test_a_class_presses_train_at_once_and_someone_draws(browser, class_app):
     finally:
         for page in pages:
             page.context.close()
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    app = start_app(tmp_path, env={"DIGITLAB_WORKSPACES": "per-user"})
+    yield app
+    stop_app(app)
+
+
+@pytest.mark.slow
+def test_ten_fresh_workspaces_cannot_jump_an_earlier_persons_queued_run(browser, fresh_app):
+    """One person opens ten pages without a token (ten new workspaces) and presses Train on each
+    after someone else's run was queued: that run still starts next, within one run's time."""
+    figures = queue_jumping.measure(fresh_app, browser, default_max_trainings(), fresh=10)
+    print("\nqueue jumping:", figures)
+    assert figures["the earlier run's place in the queue: when queued / after the newcomers"] == [1, 1]
+    assert figures["newcomers' runs that started before it"] == 0
+    assert figures["it waited, s"] <= figures["a run of the class took, s"] + 10
