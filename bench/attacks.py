@@ -66,6 +66,24 @@ def weights_declared_but_not_written(path: Path, floats: int = 500_000_000) -> P
     return path
 
 
+def weights_padded(path: Path, floats: int = 25_000_000) -> Path:
+    """A sound small .keras file whose weights file also declares `floats` float32s no layer reads."""
+    import h5py
+    import keras
+
+    small = path.with_name("small.keras")
+    keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)]).save(small)
+    with zipfile.ZipFile(small) as src:
+        weights = io.BytesIO(src.read("model.weights.h5"))
+        with h5py.File(weights, "a") as f:
+            f.create_dataset("padding", shape=(floats,), dtype="float32")
+        with zipfile.ZipFile(path, "w") as out:
+            for name in ("config.json", "metadata.json"):
+                out.writestr(name, src.read(name))
+            out.writestr("model.weights.h5", weights.getvalue())
+    return path
+
+
 def greedy_network(path: Path) -> Path:
     """A few KB of weights whose one answer needs about 8 GB (a 200x upsampling of 64 channels)."""
     import keras

@@ -21,7 +21,7 @@ from nn import data
 from nn.config import TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.limits import MAX_MODEL_PARAMS, MAX_RUN_MINUTES, MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
+from nn.limits import MAX_RUN_MINUTES, MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
     CHECKPOINT_FILE,
@@ -45,11 +45,6 @@ from nn.storage.workspaces import Workspace
 def runs_per_person() -> int | None:
     """How many runs one person may have waiting or training at once on a class's server."""
     return workspaces.class_limit("DIGITLAB_MAX_RUNS_PER_PERSON", MAX_RUNS_PER_PERSON)
-
-
-def model_params_limit() -> int | None:
-    """The most parameters a network may have on a class's server."""
-    return workspaces.class_limit("DIGITLAB_MAX_MODEL_PARAMS", MAX_MODEL_PARAMS)
 
 
 def run_time_limit() -> float | None:
@@ -294,7 +289,7 @@ class RunStore:
     @staticmethod
     def check_size(kind: kinds.Kind, source: ModelSource) -> None:
         """Raise RunError for a network larger than a class's server trains (model_params_limit)."""
-        bound = model_params_limit()
+        bound = workspaces.model_params_limit()
         if bound is None or isinstance(source, Path):  # a fine-tuned model's size was checked on upload
             return
         params = sum(row.get("params") or 0 for row in kind.describe(source))

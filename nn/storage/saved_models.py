@@ -96,9 +96,10 @@ def _versions() -> dict:
 
 class ModelStore:
     def __init__(self, root: Path | None = None, bundled_root: Path | None | str = "default",
-                 room=None):
+                 room=None, max_params: int | None = None):
         self.root = Path(root) if root is not None else models_dir()
         self.room = room  # raises when its owner may keep no more (nn.storage.workspaces.Workspace)
+        self.max_params = max_params  # the largest model its owner may upload (a class's server)
         if bundled_root == "default":
             bundled_root = bundled_models_dir()
         self.bundled_root = Path(bundled_root) if bundled_root is not None else None
@@ -220,7 +221,10 @@ class ModelStore:
         """Validate an uploaded model file (safe mode, shapes) and store it under `name`."""
         check_name(name)
         kind = kinds.of_file(Path(source))
-        try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
+        tried = try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
+        if self.max_params is not None and tried["params"] > self.max_params:
+            raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server takes "
+                             f"models of up to {self.max_params:,}")
         model = kind.load(Path(source))
         meta = {"dataset": "mnist", "uploaded": True, **(metadata or {})}
         meta.setdefault("params", kind.params(model))

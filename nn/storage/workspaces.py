@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nn.errors import DigitLabError
-from nn.limits import MAX_WORKSPACE_MB, setting
+from nn.limits import MAX_MODEL_PARAMS, MAX_WORKSPACE_MB, setting
 from nn.storage import paths
 
 LOCAL = "local"
@@ -55,6 +55,11 @@ def class_limit(variable: str, default: float, number: type = int) -> float | No
     return setting(variable, default, number, WorkspaceError) if mode() == PER_USER else None
 
 
+def model_params_limit() -> int | None:
+    """The most parameters a network may have on a class's server, trained or uploaded."""
+    return class_limit("DIGITLAB_MAX_MODEL_PARAMS", MAX_MODEL_PARAMS)
+
+
 @dataclass(frozen=True)
 class Workspace:
     id: str
@@ -86,7 +91,7 @@ class Workspace:
     def models(self):
         from nn.storage.saved_models import ModelStore
 
-        return ModelStore(self.models_dir, room=self.check_room)
+        return ModelStore(self.models_dir, room=self.check_room, max_params=model_params_limit())
 
     def drawings(self):
         from nn.storage.drawings import DrawingStore

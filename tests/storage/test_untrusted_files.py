@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from bench.attacks import broken_forest, greedy_network, small_forest, weights_declared_but_not_written
+from bench.attacks import (broken_forest, greedy_network, small_forest, weights_declared_but_not_written,
+                           weights_padded)
 from nn.kinds import registry as kinds
 from nn.storage.saved_models import ModelLoadError, ModelStore
 from nn.storage.trial import try_model_file
@@ -41,6 +42,30 @@ def test_a_keras_file_declaring_gigabytes_of_weights_is_refused_at_once(tmp_path
     with pytest.raises(ModelLoadError, match=r"declares 1,907 MB of weights; the limit is 200 MB"):
         ModelStore(tmp_path / "store").import_file(tmp_path / "bomb.keras", "bomb")
     assert time.monotonic() - started < 5
+
+
+def test_a_keras_file_declaring_more_weights_than_its_layers_hold_is_refused(tmp_path):
+    """Under the size cap, but 95 MB declared for a network of 7,850 parameters."""
+    weights_padded(tmp_path / "padded.keras")
+    with pytest.raises(ModelLoadError, match=r"padded.keras declares 95.4 MB of weights, but its layers have "
+                                             r"7,850 parameters \(0.0 MB\)"):
+        ModelStore(tmp_path / "store").import_file(tmp_path / "padded.keras", "padded")
+
+
+def test_on_a_class_server_a_model_larger_than_the_bound_is_refused_on_upload(tmp_path, monkeypatch):
+    import keras
+
+    from nn.storage.workspaces import Workspace
+
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
+    monkeypatch.setenv("DIGITLAB_MAX_MODEL_PARAMS", "5000")
+    keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)]).save(
+        tmp_path / "wide.keras")
+    store = Workspace("ann").models()
+    with pytest.raises(ModelLoadError, match=r"wide.keras has 7,850 parameters; this server takes models "
+                                             r"of up to 5,000"):
+        store.import_file(tmp_path / "wide.keras", "wide")
+    assert store.list() == [info for info in store.list() if info.bundled]
 
 
 def test_a_sound_file_passes_its_trial_and_is_stored(forest, tmp_path):

@@ -36,8 +36,15 @@ AUGMENT_SECONDS = 7.5e-6  # per image, the augmentation of nn.kinds.keras.augmen
 START_SECONDS = 2.0  # building the model and tracing its first step
 
 
-def check_archive(path: Path) -> None:
-    """Refuse what is not a plausible .keras archive before Keras reads any of it."""
+# What a file's weights may declare per parameter of its layers: float32 weights and an Adam
+# optimizer's two moments are 12 bytes; more is arrays its layers never read. Plus 1 MB of slack.
+DECLARED_BYTES_PER_PARAM = 16
+DECLARED_SLACK_BYTES = 2**20
+
+
+def check_archive(path: Path) -> int:
+    """Refuse what is not a plausible .keras archive before Keras reads any of it; the bytes its
+    weights declare."""
     try:
         names = zip_entries(path, KERAS_FILE_BYTES, KERAS_UNPACKED_BYTES,
                             "a Keras model file (.keras files are zip archives)")
@@ -51,6 +58,14 @@ def check_archive(path: Path) -> None:
     if declared > KERAS_UNPACKED_BYTES:
         raise ModelLoadError(f"{path.name} declares {declared / 2**20:,.0f} MB of weights; the limit is "
                              f"{KERAS_UNPACKED_BYTES // 2**20} MB")
+    return declared
+
+
+def check_declared_against_layers(path: Path, declared: int, params: int) -> None:
+    """Its weights file may declare no more than its layers (and their optimizer) hold."""
+    if declared > params * DECLARED_BYTES_PER_PARAM + DECLARED_SLACK_BYTES:
+        raise ModelLoadError(f"{path.name} declares {declared / 2**20:,.1f} MB of weights, but its layers "
+                             f"have {params:,} parameters ({params * 4 / 2**20:,.1f} MB)")
 
 
 def declared_weight_bytes(path: Path) -> int:
@@ -83,7 +98,7 @@ def check_io_shapes(model) -> None:
 
 
 def _load(path: Path, with_optimizer: bool):
-    check_archive(path)
+    declared = check_archive(path)
     import keras
 
     try:
@@ -94,6 +109,7 @@ def _load(path: Path, with_optimizer: bool):
             reason = "it contains code (a Lambda layer or a custom function), which is refused"
         raise ModelLoadError(f"{path.name} could not be loaded as a Keras model: {reason[:300]}") from None
     check_io_shapes(model)
+    check_declared_against_layers(path, declared, model.count_params())
     return model
 
 
