@@ -20,9 +20,11 @@ from nn.kinds import registry as kinds
 from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, validate_spec
 from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
+from nn.storage import workspaces
 from nn.progress import format_duration
 from ui.runs import open_run, run_store, scheduler
 from ui.state import drawings, model_store
+from ui.workspace import logged_in, login_configured
 
 CUSTOM_DENSE, CUSTOM_CNN = "custom dense", "custom CNN"
 FLASH_KEY = "train_flash"  # a message for the next run of the page (runs removed to make room)
@@ -33,6 +35,15 @@ SETTING_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "optimize
 
 
 def show() -> None:
+    if workspaces.train_needs_login() and not logged_in():
+        st.info("Training on this server needs a login: your runs and models are then yours, "
+                "wherever you log in.", icon=":material/lock:")
+        if login_configured():
+            st.button("Log in to train", key="login_to_train", type="primary", icon=":material/login:",
+                      on_click=st.login)
+        else:
+            st.warning("This server has no login set up (secrets.toml [auth]): ask whoever runs it.")
+        return
     mode = st.segmented_control("What to train", ["A new model", "Fine-tune on my drawings"],
                                 default="A new model", key="train_mode")
     if mode == "Fine-tune on my drawings":

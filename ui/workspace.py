@@ -26,9 +26,18 @@ def current() -> Workspace:
     if workspaces.mode() == workspaces.SINGLE:
         return workspaces.LOCAL_WORKSPACE
     if login_configured():
-        if not st.user.is_logged_in:
+        if st.user.is_logged_in:
+            return workspaces.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
+        if not workspaces.train_needs_login():  # the login is for everything
             _ask_to_log_in()
-        return workspaces.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
+    return _token_workspace()  # no login, or a guest who may draw and look but not train
+
+
+def logged_in() -> bool:
+    return login_configured() and bool(st.user.is_logged_in)
+
+
+def _token_workspace() -> Workspace:
     token = st.session_state.get(TOKEN_KEY) or st.query_params.get(TOKEN_PARAM)
     if not workspaces.is_issued(token):  # made up, mistyped, or not this server's
         token = workspaces.new_token()
@@ -50,10 +59,14 @@ def sidebar_note() -> None:
     if workspaces.mode() == workspaces.SINGLE:
         return
     with st.sidebar:
-        if login_configured():
+        if logged_in():
             name = st.user.get("name") or st.user.get("email") or st.user.get("sub")
             st.caption(f"Signed in as **{name}**; your models, drawings and runs are yours alone.")
             st.button("Log out", key="logout", icon=":material/logout:", on_click=st.logout)
+        elif login_configured():  # a guest: training needs a login (DIGITLAB_TRAIN_NEEDS_LOGIN)
+            st.caption("You can draw and look around as a guest; log in to train and keep your own "
+                       "models.")
+            st.button("Log in", key="login", icon=":material/login:", on_click=st.login)
         else:
             st.caption("Your models, drawings and runs are kept in a private workspace. "
                        "**Bookmark this page** (its address ends in ?workspace=…) to come back "

@@ -253,6 +253,7 @@ class RunStore:
     def submit(self, source: ModelSource, dataset: str, config: TrainConfig,
                with_drawings: bool = False) -> Submitted:
         """Check everything that can be checked now, then queue the run."""
+        self.check_login()
         self.check(source, dataset, config, with_drawings)
         self.check_room_in_the_queue()
         self.workspace.check_room()
@@ -265,6 +266,13 @@ class RunStore:
                                           "queued_at": spec.created})
         staging.rename(self.root / spec.id)  # the run appears whole, or not at all
         return Submitted(Run(self.root / spec.id), removed)
+
+    def check_login(self) -> None:
+        """On a server where training needs a login (DIGITLAB_TRAIN_NEEDS_LOGIN), a token's
+        workspace trains nothing."""
+        if workspaces.train_needs_login() and not self.workspace.is_logged_in:
+            raise RunError("training on this server needs a login: log in (in the sidebar) and press "
+                           "Train again")
 
     def check(self, source: ModelSource, dataset: str, config: TrainConfig, with_drawings: bool) -> None:
         """Raise ConfigError (all problems) or RunError for a run that could not train."""

@@ -28,6 +28,7 @@ MODES = (SINGLE, PER_USER)
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # secrets.token_urlsafe(16) is 22 characters
 SUBFOLDER = "workspaces"
+LOGIN_PREFIX = "u"  # a login's workspace is u-<hash>; a token's, t-<hash>
 
 
 class WorkspaceError(DigitLabError, ValueError):
@@ -55,6 +56,15 @@ def class_limit(variable: str, default: float, number: type = int) -> float | No
     return setting(variable, default, number, WorkspaceError) if mode() == PER_USER else None
 
 
+def train_needs_login() -> bool:
+    """On a class's server with a login, whether training needs one (DIGITLAB_TRAIN_NEEDS_LOGIN=1):
+    anyone may then draw and look without logging in, and a run is a person's, not a token's."""
+    value = os.environ.get("DIGITLAB_TRAIN_NEEDS_LOGIN", "0").strip() or "0"
+    if value not in ("0", "1"):
+        raise WorkspaceError(f"DIGITLAB_TRAIN_NEEDS_LOGIN must be 0 or 1, not {value!r}")
+    return mode() == PER_USER and value == "1"
+
+
 def model_params_limit() -> int | None:
     """The most parameters a network may have on a class's server, trained or uploaded."""
     return class_limit("DIGITLAB_MAX_MODEL_PARAMS", MAX_MODEL_PARAMS)
@@ -71,6 +81,11 @@ class Workspace:
     @property
     def is_local(self) -> bool:
         return self.id == LOCAL
+
+    @property
+    def is_logged_in(self) -> bool:
+        """A person's login workspace (from_login), not a token's."""
+        return self.id.startswith(f"{LOGIN_PREFIX}-")
 
     def folder(self, root: Path) -> Path:
         """This workspace's folder under one of the data folders."""
@@ -185,7 +200,7 @@ def from_login(issuer: str, subject: str) -> Workspace:
     """The workspace of a logged-in person: their identity provider's subject, hashed."""
     if not subject:
         raise WorkspaceError("the login gave no user id")
-    return _hashed("u", f"{issuer}\n{subject}")
+    return _hashed(LOGIN_PREFIX, f"{issuer}\n{subject}")
 
 
 def every_workspace(root: Path) -> list[Workspace]:

@@ -117,9 +117,8 @@ def oidc_provider():
         yield f"http://localhost:{server.server_port}"
 
 
-@pytest.fixture(scope="module")
-def login_app(tmp_path_factory, oidc_provider):
-    folder = tmp_path_factory.mktemp("login")
+def start_with_login(folder, oidc_provider: str, env: dict):
+    """The app in per-user mode with Streamlit's login against the local provider."""
     port = free_port()
     secrets_file = folder / "secrets.toml"
     secrets_file.write_text(
@@ -128,16 +127,30 @@ def login_app(tmp_path_factory, oidc_provider):
         f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
         'client_id = "digitlab"\nclient_secret = "digitlab-secret"\n'
         f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n')
-    app = start_app(folder, env=PER_USER, secrets=secrets_file, port=port)
+    return start_app(folder, env=env, secrets=secrets_file, port=port)
+
+
+@pytest.fixture(scope="module")
+def login_app(tmp_path_factory, oidc_provider):
+    app = start_with_login(tmp_path_factory.mktemp("login"), oidc_provider, PER_USER)
     yield app
     stop_app(app)
 
 
-def log_in(browser, url: str, who: str):
-    page = new_page(browser)
-    page.goto(url)
-    wait_idle(page)
-    click(page, "login")
+@pytest.fixture(scope="module")
+def guests_app(tmp_path_factory, oidc_provider):
+    app = start_with_login(tmp_path_factory.mktemp("guests"), oidc_provider,
+                           {**PER_USER, "DIGITLAB_TRAIN_NEEDS_LOGIN": "1"})
+    yield app
+    stop_app(app)
+
+
+def log_in(browser, url: str, who: str, page=None, button: str = "login"):
+    if page is None:
+        page = new_page(browser)
+        page.goto(url)
+        wait_idle(page)
+    click(page, button)
     page.locator("input[name=sub]").fill(who)  # the provider's own login form
     page.get_by_role("button", name="Authorize").click()
     page.get_by_role("heading", name="Draw").first.wait_for()
@@ -170,3 +183,25 @@ def test_two_people_logging_in_get_their_own_workspaces(browser, login_app):
         assert_no_exception(ann)
     finally:
         ann.context.close()
+
+
+def test_where_training_needs_a_login_a_guest_draws_and_logs_in_to_train(browser, guests_app):
+    """DIGITLAB_TRAIN_NEEDS_LOGIN=1: no login asked to draw; the Train page asks for one instead of
+    a form, and after it the person trains in their login's workspace."""
+    url = guests_app.url
+    guest = new_page(browser)
+    try:
+        guest.goto(url)
+        guest.locator(".st-key-canvas-0 canvas.upper-canvas").wait_for()  # the Draw page, no login
+        draw_digit(guest, canvas_box(guest), 1, 200, 40, 40)
+        guest.get_by_test_id("answer").first.wait_for()  # read by the bundled model
+        assert "workspace=" in guest.url
+        navigate(guest, "Train")
+        see(guest, "Training on this server needs a login")
+        assert widget(guest, "train_start").count() == 0
+        log_in(browser, url, "cem@school.example", page=guest, button="login_to_train")
+        assert "Signed in as" in guest.locator('[data-testid="stSidebar"]').inner_text()
+        train_and_save(guest, url, "cem-model")
+        assert_no_exception(guest)
+    finally:
+        guest.context.close()

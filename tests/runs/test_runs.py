@@ -292,6 +292,22 @@ def test_on_a_class_server_one_person_has_at_most_so_many_runs_at_once(monkeypat
     submit_many("ann", 3)  # on one's own server: no bound
 
 
+def test_where_training_needs_a_login_only_a_login_workspace_trains(monkeypatch):
+    from nn.storage import workspaces
+
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
+    monkeypatch.setenv("DIGITLAB_TRAIN_NEEDS_LOGIN", "1")
+    guest = RunStore(workspaces.from_token(workspaces.new_token()))
+    with pytest.raises(RunError, match=r"training on this server needs a login: log in"):
+        guest.submit("dense-128", "mnist", small())
+    assert guest.list() == []
+    person = RunStore(workspaces.from_login("https://id.school.example", "ann"))
+    assert person.submit("dense-128", "mnist", small()).run.state is RunState.QUEUED
+    monkeypatch.setenv("DIGITLAB_TRAIN_NEEDS_LOGIN", "yes")
+    with pytest.raises(workspaces.WorkspaceError, match=r"DIGITLAB_TRAIN_NEEDS_LOGIN must be 0 or 1"):
+        person.submit("dense-128", "mnist", small())
+
+
 def test_on_a_class_server_a_run_stops_at_the_longest_it_may_train_and_keeps_its_weights(
         scheduler, monkeypatch):
     monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
