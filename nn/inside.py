@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ NEIGHBOURS = 8
 MAX_FEATURES = 1024  # wider last layers are averaged down to this: an index stays under 125 MB
 FEATURE_BATCH_BYTES = 256 * 2**20  # features computed this much at a time, however wide
 KEPT_IN_MEMORY = 6  # indexes and maps, the most recently used
+KEPT_ON_DISK_BYTES = 2 * 2**30  # the cache folder: the least recently used files go beyond this
 MAP_IMAGES = 1500  # dots on the map: enough to see the clusters, few enough for t-SNE in a second
 PLACE_FROM = 5  # a drawing lands at the mean position of its nearest dots on the map
 
@@ -113,16 +115,37 @@ def _cached(kind: str, key: str, compute, save, load):
             path = inside_cache_dir() / f"{key}.{kind}.npz"
             try:
                 value = load(np.load(path))
+                os.utime(path)  # used: the last to go when the folder is pruned
             except (OSError, ValueError, KeyError):
                 value = compute()
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(path, lambda tmp: save(tmp, value))
+                prune_disk(path.parent, KEPT_ON_DISK_BYTES, keep=path)
         with _guard:
             _memory[memo] = value
             _memory.move_to_end(memo)
             while len(_memory) > KEPT_IN_MEMORY:
                 _memory.popitem(last=False)
     return value
+
+
+def prune_disk(folder: Path, most_bytes: int, keep: Path) -> None:
+    """Remove the least recently used cache files until the folder holds at most `most_bytes`
+    (models come and go; their indexes would stay for ever)."""
+    entries = []
+    for path in folder.glob("*.npz"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # removed meanwhile by another process
+        entries.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= most_bytes:
+            break
+        if path != keep:
+            path.unlink(missing_ok=True)
+            total -= size
 
 
 def features(predictor: Predicting, images: np.ndarray) -> np.ndarray:

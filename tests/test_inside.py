@@ -135,3 +135,18 @@ def test_a_changed_model_file_gets_a_new_key(tmp_path):
     first = inside.file_key(path)
     path.write_bytes(b"two!")
     assert inside.file_key(path) != first
+
+
+def test_the_cache_folder_keeps_the_most_recently_used_files_within_its_bound(mnist, tmp_path, monkeypatch):
+    """Models come and go: their indexes and maps are removed least recently used first."""
+    monkeypatch.setattr(inside, "KEPT_ON_DISK_BYTES", 1)  # room for the newest file only
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _, first, first_path = saved("dense-128", tmp_path / "a")
+    _, second, second_path = saved("sigmoid-10", tmp_path / "b")
+    inside.test_map(first, inside.file_key(first_path), mnist.x_test, mnist.y_test, images=100)
+    kept = list((tmp_path / "inside").glob("*.map.npz"))
+    assert len(kept) == 1
+    inside.test_map(second, inside.file_key(second_path), mnist.x_test, mnist.y_test, images=100)
+    assert [p.name for p in (tmp_path / "inside").glob("*.map.npz")] == [
+        f"{inside.file_key(second_path)}-100.map.npz"]
