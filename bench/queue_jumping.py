@@ -8,9 +8,9 @@ workspace costs nothing: a page opened without a ?workspace= token gets a new on
 2. the class fills every training slot (runs of four epochs);
 3. the earlier person presses Train again: their run waits, first in the queue;
 4. one person opens ten pages without a token and presses Train on each.
-Before the fix, round robin put every never-served newcomer first (see BEFORE). Measured: where each run started against the earlier person's, and how long
-that run waited against the time of one run. tests/e2e/test_load.py checks what must hold; bench.run
-records the figures in RESULTS.md.
+Before the fix, round robin put every never-served newcomer first (see BEFORE). Measured: where
+each run started against the earlier person's, and how long that run waited against one run's time.
+tests/e2e/test_load.py checks what must hold; bench.run records the figures in RESULTS.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from bench.classroom import PLACE, SIGN_SHOWN, SIGN_TIMER, TRAINING, FIRST_SIGN, prepare, shown
+from bench.classroom import FIRST_SIGN, PLACE, SIGN_SHOWN, SIGN_TIMER, TRAINING, prepare, shown
 from harness.browser import choose, click, fill_number, launch, open_train_form, wait_idle, widget
 from harness.server import App, start_app, stop_app, tail
 from nn.runs.files import STATE_FILE, read_json

@@ -6,7 +6,8 @@
   python -m nn runs [list|stop|resume|delete|save] [ID] [--name NAME] [--json]
   python -m nn evaluate [--model NAME_OR_PATH] [--dataset D] [--json]
   python -m nn predict [--model NAME_OR_PATH] IMAGE... [--json]
-  python -m nn models [--json]
+  python -m nn models [list|publish|unpublish] [NAME] [--as TITLE] [--json]
+  python -m nn class [runs|leaderboard] [--json]
 Every command takes --workspace ID (default: local). Progress and messages go to stderr; with
 --json, stdout holds only the JSON. A training is a run, queued like the app's (nn.runs.queue).
 """
@@ -154,22 +155,9 @@ def cmd_train(args) -> int:
 
 # --- runs ------------------------------------------------------------------------------------
 
-def run_row(run, view) -> dict:
-    """One run as the `runs --json` contract gives it."""
-    status, counters = run.status(), run.counters()
-    return {
-        "id": run.id, "workspace": run.spec.workspace, "state": status.get("state"),
-        "model": run.spec.title.rsplit(" on ", 1)[0], "dataset": run.spec.dataset,
-        "epoch": counters.get("epoch", 0), "epochs": run.spec.config.epochs,
-        "test_accuracy": status.get("test_accuracy"), "queue_position": view.position(run),
-        "starts_in": view.seconds_until_start(run), "message": status.get("message"),
-        "created": run.spec.created, "seconds": status.get("seconds") or counters.get("elapsed"),
-        "executed_on": status.get("executed_on"), "saved_as": run.saved_as(),
-    }
-
-
 def cmd_runs(args) -> int:
     from nn.runs import queue
+    from nn.runs.roster import run_row
     from nn.runs.store import RunStore
     from nn.storage.paths import runs_dir
 
@@ -304,17 +292,71 @@ def _report_bad_image(path: str, e: Exception, as_json: bool) -> None:
 # --- models ----------------------------------------------------------------------------------
 
 def cmd_models(args) -> int:
-    infos = args.workspace.models().list()
+    store = args.workspace.models()
+    if args.action == "publish":
+        record = store.publish(_needs_name(args), args.title)
+        _err(f"published {args.name} to the class as {record.title!r}: everyone finds it as {record.name}")
+        return 0
+    if args.action == "unpublish":
+        record = store.unpublish(_needs_name(args))
+        _err(f"{record.title!r} is no longer published to the class")
+        return 0
+    infos = store.list()
     if args.json:
-        print(json.dumps([{"name": i.name, "path": str(i.path), "bundled": i.bundled, **i.metadata}
-                          for i in infos]))
+        print(json.dumps([model_row(i) for i in infos]))
         return 0
     for i in infos:
         r = i.row()
         acc = f"{r['test accuracy']:.4f}" if r["test accuracy"] is not None else "-"
-        print(f"{i.name:28s} {r['dataset']:14s} {r['model'] or '-':12s} acc {acc}"
-              f"{'  (bundled)' if i.bundled else ''}")
+        whose = (f"  (class: {i.shared['title']!r} by {i.shared['by']})" if i.shared
+                 else "  (bundled)" if i.bundled else "")
+        print(f"{i.name:28s} {r['dataset']:14s} {r['model'] or '-':12s} acc {acc}{whose}")
     return 0
+
+
+def model_row(info) -> dict:
+    """One model as the `models --json` contract gives it."""
+    # A class model's own metadata names it as its owner does: its name here comes last.
+    row = {**info.metadata, "name": info.name, "path": str(info.path), "owner": info.owner,
+           "bundled": info.bundled}
+    if info.shared:
+        row.update(by=info.shared["by"], title=info.shared["title"])
+    return row
+
+
+def _needs_name(args) -> str:
+    if not args.name:
+        raise CliError(f"models {args.action} needs the name of one of your models")
+    return args.name
+
+
+# --- the class -------------------------------------------------------------------------------
+
+def cmd_class(args) -> int:
+    from nn.runs import roster
+    from nn.storage import workspaces
+    from nn.storage.paths import runs_dir
+
+    if args.what == "leaderboard":
+        rows = workspaces.class_shelf().leaderboard()
+        for row in rows:
+            print(json.dumps(row) if args.json else
+                  f"{row['rank']:3d}. {row['title']:30s} {row['by']:20s} {row['dataset']:14s} "
+                  f"{row['test_accuracy']:.2%}  {row['params'] or 0:>10,} params")
+        return 0
+    for row in roster.class_rows(runs_dir()):
+        if args.json:
+            print(json.dumps({k: row[k] for k in CLASS_FIELDS}))
+        else:
+            result = f"{row['test_accuracy']:.2%}" if row["test_accuracy"] is not None else ""
+            place = f"#{row['queue_position']}" if row["queue_position"] else ""
+            print(f"{row['person'][:20]:20s} {row['state']:12s} {place:4s} {row['model'][:24]:24s} "
+                  f"{row['dataset']:14s} {row['epoch']}/{row['epochs']} {result}")
+    return 0
+
+
+CLASS_FIELDS = ("workspace", "person", "id", "state", "model", "dataset", "epoch", "epochs", "queue_position",
+                "starts_in", "executed_on", "seconds", "test_accuracy")
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -437,9 +479,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_inspect)
 
-    p = sub.add_parser("models", help="list saved and bundled models")
+    p = sub.add_parser("models", help="list your, the bundled and the class's models; publish one of "
+                                      "yours to the class or take it back")
+    p.add_argument("action", nargs="?", choices=["list", "publish", "unpublish"], default="list")
+    p.add_argument("name", nargs="?", help="one of your models (publish, unpublish)")
+    p.add_argument("--as", dest="title", help="its title in the class (default: its name)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_models)
+
+    p = sub.add_parser("class", help="every run of every person on this server, or the leaderboard of "
+                                     "the models published to the class")
+    p.add_argument("what", nargs="?", choices=["runs", "leaderboard"], default="runs")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(run=cmd_class)
     return parser
 
 

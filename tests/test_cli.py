@@ -194,3 +194,40 @@ def test_detach_queues_and_returns_and_a_class_server_bounds_one_persons_runs(tm
     folder = next((tmp_path / "runs").rglob(rows[0]["run"]))
     assert folder.stat().st_mode & 0o777 == 0o700
     assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o600}
+
+
+def test_a_model_published_to_the_class_is_listed_used_and_ranked_for_everyone(tmp_path):
+    """ann publishes; bob finds it in `models --json` as a class model, evaluates it by its name,
+    sees it on the leaderboard and cannot take it back; `class --json` lists both people's runs."""
+    env = {**os.environ, "DIGITLAB_MODELS_DIR": str(tmp_path / "models"),
+           "DIGITLAB_RUNS_DIR": str(tmp_path / "runs"), "DIGITLAB_WORKSPACES": "per-user"}
+
+    def nn(workspace, *args, check=True):
+        out = subprocess.run([sys.executable, "-m", "nn", "--workspace", workspace, *args], cwd=REPO_ROOT,
+                             env=env, capture_output=True, text=True, timeout=300)
+        assert not check or out.returncode == 0, out.stderr[-2000:]
+        return out
+
+    trained = json.loads(nn("t-ann0000000", "train", "--preset", "sigmoid-10", "--subset", "1000",
+                            "--epochs", "1", "--name", "mine", "--json").stdout)
+    nn("t-bob0000000", "train", "--preset", "sigmoid-10", "--detach")  # waits: no server runs
+    nn("t-ann0000000", "models", "publish", "mine", "--as", "Ann's net")
+    listed = {m["name"]: m for m in json.loads(nn("t-bob0000000", "models", "--json").stdout)}
+    shared = listed["class/ann-s-net"]
+    assert (shared["owner"], shared["title"], shared["by"]) == ("class", "Ann's net", "person ann000")
+    assert listed["mnist-cnn-best"]["owner"] == "bundled" and "mine" not in listed
+    assert json.loads(nn("t-ann0000000", "models", "--json").stdout)[-2]["owner"] == "you"
+    evaluated = json.loads(nn("t-bob0000000", "evaluate", "--model", "class/ann-s-net", "--json").stdout)
+    assert evaluated["accuracy"] == pytest.approx(trained["test_accuracy"], abs=1e-4)
+    board = nn("t-bob0000000", "class", "leaderboard", "--json").stdout.splitlines()
+    board = [json.loads(line) for line in board]
+    assert [(r["rank"], r["title"], r["name"]) for r in board] == [(1, "Ann's net", "class/ann-s-net")]
+    refused = nn("t-bob0000000", "models", "unpublish", "class/ann-s-net", check=False)
+    assert refused.returncode == 2 and "only they (or a teacher) can unpublish it" in refused.stderr
+    runs = [json.loads(line) for line in nn("local", "class", "--json").stdout.splitlines()]
+    assert [(r["person"], r["state"], r["queue_position"]) for r in runs] == [
+        ("person bob000", "queued", 1), ("person ann000", "finished", None)]
+    assert set(runs[0]) >= {"workspace", "person", "state", "model", "dataset", "epoch", "epochs",
+                            "queue_position", "executed_on", "test_accuracy"}
+    nn("t-ann0000000", "models", "unpublish", "mine")
+    assert nn("t-bob0000000", "class", "leaderboard", "--json").stdout == ""

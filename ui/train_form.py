@@ -20,8 +20,8 @@ from nn.kinds import registry as kinds
 from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, validate_spec
 from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
-from nn.storage import workspaces
 from nn.progress import format_duration
+from nn.storage import workspaces
 from ui.runs import open_run, run_store, scheduler
 from ui.state import drawings, model_store
 from ui.workspace import logged_in, login_configured

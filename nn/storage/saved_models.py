@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,20 @@ class ModelInfo:
     path: Path  # the model file
     metadata: dict
     bundled: bool = False  # bundled models are read-only
+    shared: dict | None = None  # a class model's title, by, workspace, hidden (nn.storage.class_shelf)
+
+    @property
+    def owner(self) -> str:
+        """Whose it is, as the person looking sees it: you, bundled or class."""
+        return "class" if self.shared else "bundled" if self.bundled else "you"
+
+    @property
+    def read_only(self) -> bool:
+        return self.bundled or self.shared is not None
+
+    @property
+    def origin(self) -> str:
+        return origin(self.metadata)
 
     @property
     def dataset(self) -> str:
@@ -58,7 +73,8 @@ class ModelInfo:
             "test accuracy": m.get("test_accuracy"),
             "training seconds": m.get("seconds"),
             "created": m.get("created"),
-            "bundled": self.bundled,
+            "owner": self.owner,
+            "by": (self.shared or {}).get("by"),
         }
 
 
@@ -96,8 +112,10 @@ def _versions() -> dict:
 
 class ModelStore:
     def __init__(self, root: Path | None = None, bundled_root: Path | None | str = "default",
-                 room=None, max_params: int | None = None):
+                 room=None, max_params: int | None = None, shelf=None, owner: str | None = None):
         self.root = Path(root) if root is not None else models_dir()
+        self.shelf = shelf  # the class's published models (nn.storage.class_shelf.ClassShelf)
+        self.owner = owner  # the workspace whose models these are, for publishing
         self.room = room  # raises when its owner may keep no more (nn.storage.workspaces.Workspace)
         self.max_params = max_params  # the largest model its owner may upload (a class's server)
         if bundled_root == "default":
@@ -125,11 +143,17 @@ class ModelStore:
             return {}
 
     def list(self) -> list[ModelInfo]:
-        """Bundled models first, then the user's, by name."""
+        """Bundled models first, then the user's, by name, then the class's."""
+        return self._bundled_and_own() + (self.shelf.infos() if self.shelf else [])
+
+    def own(self) -> list[ModelInfo]:
+        """The user's own models: neither bundled nor the class's."""
+        return [i for i in self._bundled_and_own() if not i.bundled]
+
+    def _bundled_and_own(self) -> list[ModelInfo]:
         bundled = self._infos_in(self.bundled_root, bundled=True)
         taken = {info.name for info in bundled}
-        own = [i for i in self._infos_in(self.root, bundled=False) if i.name not in taken]
-        return bundled + own
+        return bundled + [i for i in self._infos_in(self.root, bundled=False) if i.name not in taken]
 
     def get(self, name: str) -> ModelInfo:
         for info in self.list():
@@ -189,7 +213,7 @@ class ModelStore:
         except OSError as e:
             raise StoreError(f"cannot create the model folder {self.root}: {e.strerror}") from None
         target = self.root / f"{name}{suffix}"
-        meta = {**(metadata or {}), "name": name,
+        meta = {**(metadata or {}), "name": name, "model_id": secrets.token_hex(8),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"), **_versions()}
         try:
             tmp_model = temp_beside(target, write)
@@ -217,6 +241,23 @@ class ModelStore:
         return any((folder / f"{name}{suffix}").exists() and folder / f"{name}{suffix}" != besides
                    for suffix in kinds.model_suffixes())
 
+    # --- the class -------------------------------------------------------------------------
+    def publish(self, name: str, title: str | None = None):
+        """Publish one of the user's models to the class under `title`."""
+        return self._shelf().publish(self.owner, name, title)
+
+    def unpublish(self, name: str, teacher: bool = False):
+        return self._shelf().unpublish(name, self.owner, teacher)
+
+    def published(self, name: str):
+        """The class's record of one of the user's models, or None."""
+        return self._shelf().of_model(self.owner, name) if self.shelf else None
+
+    def _shelf(self):
+        if self.shelf is None or self.owner is None:
+            raise StoreError("these models belong to no class")
+        return self.shelf
+
     def import_file(self, source: Path, name: str, metadata: dict | None = None) -> ModelInfo:
         """Validate an uploaded model file (safe mode, shapes) and store it under `name`."""
         check_name(name)
@@ -231,8 +272,12 @@ class ModelStore:
         return self.save(model, name, meta)
 
     def delete(self, name: str) -> None:
+        """Delete one of the user's models (and so take it off the class's shelf)."""
         info = self.get(name)
         if info.bundled:
             raise StoreError(f"{name!r} is a bundled model and cannot be deleted")
+        if info.shared:
+            raise StoreError(f"{name!r} is {info.shared['by']}'s model, published to the class: only they "
+                             "can delete it")
         info.path.with_suffix(".json").unlink(missing_ok=True)
         info.path.unlink(missing_ok=True)

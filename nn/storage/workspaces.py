@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
@@ -21,6 +22,7 @@ from pathlib import Path
 from nn.errors import DigitLabError
 from nn.limits import MAX_MODEL_PARAMS, MAX_WORKSPACE_MB, setting
 from nn.storage import paths
+from nn.storage.files import write_atomic
 
 LOCAL = "local"
 SINGLE, PER_USER = "single", "per-user"
@@ -28,6 +30,9 @@ MODES = (SINGLE, PER_USER)
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # secrets.token_urlsafe(16) is 22 characters
 SUBFOLDER = "workspaces"
+CLASS_FOLDER = "class"  # under the models folder: the class's shelf of published models
+PERSON_FILE = ".person.json"  # in a workspace's models folder: the name the class knows them by
+MAX_PERSON_NAME = 40
 LOGIN_PREFIX = "u"  # a login's workspace is u-<hash>; a token's, t-<hash>
 
 
@@ -50,10 +55,38 @@ def keep_private() -> None:
         os.umask(0o077)
 
 
+CHANGEABLE_LIMITS = {"DIGITLAB_MAX_RUNS_PER_PERSON": int, "DIGITLAB_MAX_RUN_MINUTES": float}
+LIMITS_FILE = ".class-limits.json"  # in the runs folder: a teacher's changes, for every server
+
+
 def class_limit(variable: str, default: float, number: type = int) -> float | None:
-    """A limit per person on a class's server: the variable's value (a number above 0), or
-    `default`; None, no limit, on one's own (single mode)."""
-    return setting(variable, default, number, WorkspaceError) if mode() == PER_USER else None
+    """A limit per person on a class's server: as a teacher set it while the server runs, else the
+    variable's value (a number above 0), else `default`; None, no limit, on one's own (single mode)."""
+    if mode() != PER_USER:
+        return None
+    changed = changed_limits().get(variable)
+    return number(changed) if changed is not None else setting(variable, default, number, WorkspaceError)
+
+
+def changed_limits() -> dict:
+    try:
+        changed = json.loads((paths.runs_dir() / LIMITS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in changed.items() if k in CHANGEABLE_LIMITS and isinstance(v, (int, float))
+            and v > 0} if isinstance(changed, dict) else {}
+
+
+def change_limit(variable: str, value: float) -> None:
+    """A teacher's change of a class limit, from now on, for every server of the class."""
+    if variable not in CHANGEABLE_LIMITS:
+        raise WorkspaceError(f"{variable} cannot be changed while the server runs")
+    number = CHANGEABLE_LIMITS[variable]
+    if not isinstance(value, (int, float)) or value <= 0 or number(value) != value:
+        raise WorkspaceError(f"{variable} must be a {'whole ' if number is int else ''}number above 0")
+    changed = {**changed_limits(), variable: number(value)}
+    paths.runs_dir().mkdir(parents=True, exist_ok=True)
+    write_atomic(paths.runs_dir() / LIMITS_FILE, lambda tmp: tmp.write_text(json.dumps(changed)))
 
 
 def train_needs_login() -> bool:
@@ -104,9 +137,41 @@ class Workspace:
         return self.folder(paths.runs_dir())
 
     def models(self):
+        """This person's models, the bundled ones and the class's."""
         from nn.storage.saved_models import ModelStore
 
-        return ModelStore(self.models_dir, room=self.check_room, max_params=model_params_limit())
+        return ModelStore(self.models_dir, room=self.check_room, max_params=model_params_limit(),
+                          shelf=class_shelf(), owner=self.id)
+
+    def own_models(self):
+        """This person's models and the bundled ones, without the class's."""
+        from nn.storage.saved_models import ModelStore
+
+        return ModelStore(self.models_dir)
+
+    @property
+    def person(self) -> str:
+        """How the class knows this person: the name they gave or their login's, else a short code."""
+        try:
+            name = json.loads((self.models_dir / PERSON_FILE).read_text()).get("name")
+        except (OSError, ValueError, AttributeError):
+            name = None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+        return "you" if self.is_local else f"person {self.id[2:8]}"
+
+    def has_name(self) -> bool:
+        return (self.models_dir / PERSON_FILE).exists()
+
+    def set_person(self, name: str) -> str:
+        """Keep the name this person goes by in the class (from their login, or chosen once)."""
+        name = " ".join(str(name).split())
+        if not 1 <= len(name) <= MAX_PERSON_NAME or not name.isprintable() or name[0] in "=+-@":
+            raise WorkspaceError(f"a name needs 1 to {MAX_PERSON_NAME} characters and cannot start "
+                                 "with = + - or @")
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.models_dir / PERSON_FILE, lambda tmp: tmp.write_text(json.dumps({"name": name})))
+        return name
 
     def drawings(self):
         from nn.storage.drawings import DrawingStore
@@ -133,6 +198,14 @@ class Workspace:
 
 
 LOCAL_WORKSPACE = Workspace(LOCAL)
+
+
+def class_shelf():
+    """The models people of this server have published to the class (nn.storage.class_shelf)."""
+    from nn.storage.class_shelf import ClassShelf
+
+    return ClassShelf(paths.models_dir() / CLASS_FOLDER, models_of=lambda w: Workspace(w).own_models(),
+                      person_of=lambda w: Workspace(w).person)
 
 
 def _hashed(prefix: str, text: str) -> Workspace:

@@ -9,8 +9,13 @@ import time
 
 import pytest
 
-from bench.attacks import (broken_forest, greedy_network, small_forest, weights_declared_but_not_written,
-                           weights_padded)
+from bench.attacks import (
+    broken_forest,
+    greedy_network,
+    small_forest,
+    weights_declared_but_not_written,
+    weights_padded,
+)
 from nn.kinds import registry as kinds
 from nn.storage.saved_models import ModelLoadError, ModelStore
 from nn.storage.trial import try_model_file

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
 from nn.storage import workspaces
 
 
@@ -47,3 +49,36 @@ def test_on_a_class_server_a_full_workspace_keeps_nothing_more(tmp_path, monkeyp
     with pytest.raises(workspaces.WorkspaceError, match=full):
         ann.models().save_file(tmp_path / "any.keras", "kept")
     assert bob.drawings().add(drawing, np.zeros((28, 28), np.uint8), 3)  # others are not touched
+
+
+def test_a_teacher_changes_a_class_limit_for_every_server_while_it_runs(monkeypatch, tmp_path):
+    from nn.runs.store import run_time_limit, runs_per_person
+    from nn.storage import workspaces
+
+    monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
+    monkeypatch.setenv("DIGITLAB_MAX_RUNS_PER_PERSON", "4")
+    assert runs_per_person() == 4
+    workspaces.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", 1)
+    workspaces.change_limit("DIGITLAB_MAX_RUN_MINUTES", 2.5)
+    assert runs_per_person() == 1 and run_time_limit() == 150  # read from the runs folder
+    for variable, value in (("DIGITLAB_MAX_RUNS_PER_PERSON", 0), ("DIGITLAB_MAX_RUNS_PER_PERSON", 1.5),
+                            ("DIGITLAB_MAX_WORKSPACE_MB", 10)):
+        with pytest.raises(workspaces.WorkspaceError):
+            workspaces.change_limit(variable, value)
+    assert runs_per_person() == 1
+    monkeypatch.setenv("DIGITLAB_WORKSPACES", "single")
+    assert runs_per_person() is None  # on one's own: no limits
+
+
+def test_teachers_are_the_listed_logins_or_whoever_has_the_servers_teacher_link(monkeypatch, tmp_path):
+    from nn.storage import teachers
+
+    monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("DIGITLAB_TEACHERS", "Mia@school.example, lee@school.example")
+    assert teachers.is_teacher_email("mia@school.example") and not teachers.is_teacher_email("ann@x.org")
+    link = teachers.link("http://127.0.0.1:8501/")
+    token = link.split("?teacher=")[1]
+    assert teachers.is_teacher_token(token) and teachers.token() == token  # the same on every server
+    assert not teachers.is_teacher_token(token[:-1] + "x") and not teachers.is_teacher_token("")
+    assert (tmp_path / "runs" / teachers.TOKEN_FILE).stat().st_mode & 0o777 == 0o600

@@ -1,0 +1,50 @@
+"""Who is a teacher on a class's server: with Streamlit's login, the e-mail addresses in
+DIGITLAB_TEACHERS; without one, whoever opens the teacher link the server prints when it starts
+(`?teacher=<token>`, a secret kept in the runs folder, readable by the server's user alone)."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+
+from nn.storage import paths
+
+TOKEN_FILE = ".teacher-token"
+PARAM = "teacher"
+
+
+def emails() -> set[str]:
+    """DIGITLAB_TEACHERS: e-mail addresses, separated by commas or spaces."""
+    text = os.environ.get("DIGITLAB_TEACHERS", "")
+    return {e.strip().lower() for e in text.replace(",", " ").split() if e.strip()}
+
+
+def is_teacher_email(email: str | None) -> bool:
+    return bool(email) and str(email).strip().lower() in emails()
+
+
+def token() -> str:
+    """The teacher link's secret, made by the first server that needs it."""
+    path = paths.runs_dir() / TOKEN_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{TOKEN_FILE}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(24))
+        try:
+            os.link(tmp, path)  # whole or not at all; if another server was first, its token stands
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def is_teacher_token(text: str | None) -> bool:
+    return isinstance(text, str) and bool(text) and hmac.compare_digest(text.encode(), token().encode())
+
+
+def link(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/?{PARAM}={token()}"
