@@ -2,22 +2,28 @@
 
 import streamlit as st
 
+from nn.storage import workspaces
 from ui.startup import first_page_served
 from ui.state import sidebar_model_picker
 from ui.streamlit_patches import keep_keras_session
-from ui.workspace import current, sidebar_note
+from ui.workspace import current, is_teacher, sidebar_note
 
 keep_keras_session()
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
 current()  # in per-user mode: the login, or the private workspace's address
-pages = st.navigation([
+pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
-])
+]
+if workspaces.mode() == workspaces.PER_USER:  # a class: its shared models, and its teacher's page
+    pages.append(st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"))
+    if is_teacher():  # for anyone else the page does not exist, also by its address
+        pages.append(st.Page("pages/class.py", title="Class", icon=":material/groups:"))
+pages = st.navigation(pages)
 sidebar_model_picker()
 sidebar_note()
 pages.run()

@@ -55,10 +55,21 @@ def report_configuration() -> None:
     mode = workspaces.mode()
     print("Digit Lab serves with " + " ".join(f"{k}={v}" for k, v in options.items())
           + f" workspaces={mode}", flush=True)
+    if mode == workspaces.PER_USER:
+        print_teacher_link(options["server.address"], options["server.port"])
     if mode == workspaces.SINGLE and str(options["server.address"] or "") not in LOOPBACK_ADDRESSES:
         print(f"WARNING: serving on {options['server.address']} in single-user mode: everybody who "
               "opens the app shares one workspace (models, drawings, runs). For a class, set "
               "DIGITLAB_WORKSPACES=per-user.", flush=True)
+
+
+def print_teacher_link(address, port) -> None:
+    """The link that makes whoever opens it the class's teacher (without a login; with one, the
+    e-mail addresses in DIGITLAB_TEACHERS are)."""
+    from nn.storage import teachers
+
+    host = "localhost" if str(address or "") in LOOPBACK_ADDRESSES else address
+    print(f"Teacher link (keep it to yourself): {teachers.link(f'http://{host}:{port}')}", flush=True)
 
 
 @asynccontextmanager

@@ -101,12 +101,27 @@ def selected(page, key: str) -> str:
     return widget(page, key).locator('[role="combobox"]').input_value()
 
 
+ROW_PIXELS = 35  # a dataframe's header and rows
+
+
 def grid_texts(page, key: str) -> list[str]:
     """The cells of the dataframe with `key` (drawn on a canvas, but exposed as a grid), once the
     first is there."""
     cells = widget(page, key).locator('[role="gridcell"]')
     cells.first.wait_for(state="attached")
     return cells.all_inner_texts()
+
+
+def select_row(page, key: str, text: str) -> None:
+    """Tick the row of the dataframe with `key` that has a cell reading `text` (its row marker,
+    drawn on the grid's canvas, where a person clicks)."""
+    grid = widget(page, key)
+    cell = grid.locator('[role="gridcell"]').filter(has_text=text).first
+    cell.wait_for(state="attached")
+    row = int(cell.locator("xpath=ancestor::*[@aria-rowindex][1]").get_attribute("aria-rowindex"))
+    box = grid.locator("canvas").first.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + ROW_PIXELS * (row - 1) + ROW_PIXELS / 2)
+    wait_idle(page)
 
 
 def see(page, text: str, timeout_ms: int = TIMEOUT_MS) -> None:

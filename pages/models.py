@@ -8,6 +8,7 @@ import streamlit as st
 
 from nn.data import DATASETS
 from nn.kinds import registry as kinds
+from nn.storage import workspaces
 from nn.storage.saved_models import StoreError
 from ui import charts
 from ui.runs import run_store
@@ -17,8 +18,9 @@ from ui.streamlit_patches import run_through_app
 run_through_app()
 
 st.title("Models")
-st.write("Your saved models and the bundled ones: use one, download it, or delete it; upload a "
-         "model trained elsewhere; compare how models and runs learned.")
+st.write("Your saved models, the bundled ones and those your class shared: use one, download it, "
+         "share yours with the class or delete it; upload a model trained elsewhere; compare how "
+         "models and runs learned.")
 
 
 def model_table() -> None:
@@ -41,9 +43,36 @@ def model_table() -> None:
         st.rerun()
     c2.download_button(f"Download {info.path.suffix}", info.path.read_bytes(),
                        file_name=info.path.name, key="download_model", icon=":material/download:")
-    if c3.button("Delete", key="delete_model", disabled=info.bundled, icon=":material/delete:",
-                 help="Bundled models cannot be deleted" if info.bundled else None):
+    why_not = ("Bundled models cannot be deleted" if info.bundled else
+               f"{info.shared['by']}'s model: only they can delete it" if info.shared else None)
+    if c3.button("Delete", key="delete_model", disabled=info.read_only, icon=":material/delete:",
+                 help=why_not):
         model_store().delete(info.name)
+        st.rerun()
+    if workspaces.mode() == workspaces.PER_USER and info.owner == "you":
+        share(info.name)
+
+
+def share(name: str) -> None:
+    """Publish one of the person's models to the class, or take it back."""
+    store = model_store()
+    published = store.published(name)
+    if published is not None:
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        c1.success(f"Shared with the class as **{published.title}**: everyone can use it and it is on "
+                   "the Leaderboard.", icon=":material/groups:")
+        if c2.button("Unpublish", key="unpublish_model", icon=":material/remove_circle:"):
+            store.unpublish(name)
+            st.rerun()
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    title = c1.text_input("Title for the class", name, key="publish_title", max_chars=60)
+    if c2.button("Share with the class", key="publish_model", icon=":material/groups:"):
+        try:
+            store.publish(name, title)
+        except StoreError as e:
+            st.error(str(e))
+            return
         st.rerun()
 
 

@@ -23,6 +23,8 @@ def drawings():
 
 def model_label(info: ModelInfo) -> str:
     acc = f" · {info.test_accuracy:.2%}" if info.test_accuracy is not None else ""
+    if info.shared:  # the picker's "Class" group: after the bundled and the person's own
+        return f"Class · {info.shared['title']} by {info.shared['by']} ({info.dataset}{acc})"
     return f"{info.name} ({info.dataset}{acc})"
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn.storage import workspaces
-from nn.storage.workspaces import Workspace
+from nn.storage import teachers, workspaces
+from nn.storage.workspaces import Workspace, WorkspaceError
 
 TOKEN_PARAM = "workspace"
 TOKEN_KEY = "workspace_token"
+TEACHER_KEY = "teacher_token"
+NAMED_KEY = "person_named"  # this session has written the login's name to the workspace
 
 
 def login_configured() -> bool:
@@ -27,10 +29,42 @@ def current() -> Workspace:
         return workspaces.LOCAL_WORKSPACE
     if login_configured():
         if st.user.is_logged_in:
-            return workspaces.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
+            workspace = workspaces.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
+            _name_from_login(workspace)
+            return workspace
         if not workspaces.train_needs_login():  # the login is for everything
             _ask_to_log_in()
     return _token_workspace()  # no login, or a guest who may draw and look but not train
+
+
+def _name_from_login(workspace: Workspace) -> None:
+    """The class knows a logged-in person by their login's name (kept for the teacher's page and
+    the command line, which have no session of theirs)."""
+    name = str(st.user.get("name") or st.user.get("email") or "").strip()
+    if name and not st.session_state.get(NAMED_KEY) and workspace.person != name:
+        try:
+            workspace.set_person(name[:workspaces.MAX_PERSON_NAME])
+        except WorkspaceError:
+            pass  # a name the class cannot show: they keep their short code
+    st.session_state[NAMED_KEY] = True
+
+
+def is_teacher() -> bool:
+    """On a class's server: a login listed in DIGITLAB_TEACHERS, or a session opened with the
+    server's teacher link (kept in the address, as a workspace's token is)."""
+    if workspaces.mode() != workspaces.PER_USER:
+        return False
+    if logged_in() and teachers.is_teacher_email(st.user.get("email")):
+        return True
+    given = st.query_params.get(teachers.PARAM)
+    if given and teachers.is_teacher_token(given):
+        st.session_state[TEACHER_KEY] = given
+    token = st.session_state.get(TEACHER_KEY)
+    if not token:
+        return False
+    if st.query_params.get(teachers.PARAM) != token:  # page links drop it: put it back
+        st.query_params[teachers.PARAM] = token
+    return True
 
 
 def logged_in() -> bool:
@@ -71,3 +105,25 @@ def sidebar_note() -> None:
             st.caption("Your models, drawings and runs are kept in a private workspace. "
                        "**Bookmark this page** (its address ends in ?workspace=…) to come back "
                        "to them; anyone with that address can open them.")
+        if not logged_in():
+            _class_name()
+
+
+def _class_name() -> None:
+    """Without a login, a person chooses once the name the class sees (else a short code)."""
+    workspace = current()
+    if workspace.has_name():
+        st.caption(f"The class knows you as **{workspace.person}**.")
+        return
+    with st.form("class_name", border=False):
+        name = st.text_input("Your name in the class", key="person_name",
+                             max_chars=workspaces.MAX_PERSON_NAME,
+                             placeholder=workspace.person, help="Shown with the models you share and "
+                             "to your teacher. You choose it once.")
+        if st.form_submit_button("Keep this name") and name.strip():
+            try:
+                workspace.set_person(name)
+            except WorkspaceError as e:
+                st.error(str(e))
+                return
+            st.rerun()

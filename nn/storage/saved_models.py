@@ -74,7 +74,7 @@ class ModelInfo:
             "training seconds": m.get("seconds"),
             "created": m.get("created"),
             "owner": self.owner,
-            "by": (self.shared or {}).get("by"),
+            "by": (self.shared or {}).get("by", ""),
         }
 
 

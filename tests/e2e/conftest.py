@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.browser import new_page
-from harness.server import start_app, stop_app
+from harness.server import free_port, start_app, stop_app
 from nn.storage.paths import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "tests" / "e2e" / "screenshots"
@@ -51,3 +51,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A local OpenID Connect provider (oidc-provider-mock) on loopback, for Streamlit's login."""
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread(port=free_port()) as server:
+        yield f"http://localhost:{server.server_port}"

@@ -109,14 +109,6 @@ def test_two_browsers_without_a_login_have_private_workspaces(browser, per_user_
         bob.context.close()
 
 
-@pytest.fixture(scope="module")
-def oidc_provider():
-    from oidc_provider_mock import run_server_in_thread
-
-    with run_server_in_thread(port=free_port()) as server:
-        yield f"http://localhost:{server.server_port}"
-
-
 def start_with_login(folder, oidc_provider: str, env: dict):
     """The app in per-user mode with Streamlit's login against the local provider."""
     port = free_port()

@@ -1,0 +1,13 @@
+"""Leaderboard: the models the class shared, ranked; open one to see what made it good."""
+
+import streamlit as st
+
+from ui import leaderboard
+from ui.streamlit_patches import run_through_app
+
+run_through_app()
+
+st.title("Leaderboard")
+st.write("The models people shared with the class, best first on the test set (a tie goes to the "
+         "smaller network). Share yours from the Models page.")
+leaderboard.show()

@@ -1,0 +1,148 @@
+"""The class in Chromium, per-user mode, two students and a teacher (token mode: the teacher link
+the server prints; with a login: DIGITLAB_TEACHERS). Ann shares a model; Bob finds it in the
+picker and on the leaderboard, uses it on Draw, and can neither unpublish nor delete it; the
+teacher sees both students' runs and stops Bob's; a student opening the Class page's address sees
+no class data."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from harness.browser import (
+    assert_no_exception,
+    choose,
+    click,
+    fill_number,
+    grid_texts,
+    navigate,
+    new_page,
+    open_train_form,
+    see,
+    select_row,
+    wait_idle,
+    widget,
+)
+from harness.server import start_app, stop_app
+from harness.strokes import canvas_box, draw_digit
+from tests.e2e.test_workspaces import PER_USER, log_in, start_with_login, train_and_save
+
+TEACHER_LINK = re.compile(r"Teacher link \(keep it to yourself\): (\S+)")
+
+
+@pytest.fixture(scope="module")
+def class_app(tmp_path_factory):
+    app = start_app(tmp_path_factory.mktemp("class"), env=PER_USER)
+    yield app
+    stop_app(app)
+
+
+def teacher_link(app) -> str:
+    """The link as the teacher reads it in the server's output, on this test's port."""
+    found = TEACHER_LINK.search(app.log.read_text())
+    assert found, "the server printed no teacher link"
+    return re.sub(r"^http://[^/]+", app.url, found.group(1))
+
+
+def student(browser, url: str, name: str):
+    page = new_page(browser)
+    page.goto(url)
+    wait_idle(page)
+    widget(page, "person_name").locator("input").fill(name)
+    page.get_by_role("button", name="Keep this name").click()
+    wait_idle(page)
+    see(page, f"The class knows you as {name}")
+    return page
+
+
+def share(page, url: str, model: str, title: str) -> None:
+    navigate(page, "Models")
+    select_row(page, "models_table", model)
+    widget(page, "publish_title").locator("input").fill(title)
+    click(page, "publish_model")
+    wait_idle(page)
+    see(page, "Shared with the class as")
+
+
+def start_a_long_run(page, url: str) -> None:
+    open_train_form(page, url)
+    choose(page, "train_model", "dense-128")
+    wait_idle(page)
+    fill_number(page, "train_epochs", 30)
+    wait_idle(page)
+    click(page, "train_start")
+    page.wait_for_function("""() => /epoch \\d+\\/30 · batch/.test(
+        document.querySelector('[data-testid="stProgress"]')?.innerText || "")""", timeout=120_000)
+
+
+def test_a_shared_model_is_everyones_and_the_teacher_sees_and_stops_the_class(browser, class_app):
+    url = class_app.url
+    ann, bob = student(browser, url, "Ann"), student(browser, url, "Bob")
+    teacher = new_page(browser)
+    try:
+        train_and_save(ann, url, "ann-model")
+        share(ann, url, "ann-model", "Ann's net")
+        start_a_long_run(bob, url)
+
+        # Bob finds it in the picker's Class group, and it reads his drawing on Draw.
+        navigate(bob, "Draw")
+        choose(bob, "active_model", "Class · Ann's net by Ann", exact=False)
+        wait_idle(bob)
+        draw_digit(bob, canvas_box(bob), 1, 200, 40, 40)
+        bob.get_by_test_id("answer").first.wait_for()
+        navigate(bob, "Leaderboard")
+        assert "Ann's net" in grid_texts(bob, "leaderboard") and "Ann" in grid_texts(bob, "leaderboard")
+        navigate(bob, "Models")
+        select_row(bob, "models_table", "class/ann-s-net")
+        expect(widget(bob, "delete_model").locator("button").first).to_be_disabled()
+        assert widget(bob, "unpublish_model").count() == 0 and widget(bob, "publish_model").count() == 0
+
+        # A student at the Class page's address: no such page, no class data.
+        token = parse_qs(urlparse(bob.url).query)["workspace"][0]
+        bob.goto(f"{url}/class?workspace={token}")
+        wait_idle(bob)
+        assert widget(bob, "class_runs").count() == 0 and "Bob" not in bob.locator("main").inner_text()
+        assert bob.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Class").count() == 0
+
+        # The teacher: both students' runs, live; Bob's is stopped from here.
+        teacher.goto(teacher_link(class_app))
+        wait_idle(teacher)
+        navigate(teacher, "Class")
+        runs = grid_texts(teacher, "class_runs")
+        assert "Ann" in runs and "Bob" in runs, runs
+        choose(teacher, "class_stop_choice", "Bob: dense-128 on mnist", exact=False)
+        click(teacher, "class_stop")
+        cells = widget(teacher, "class_runs").locator('[role="gridcell"]')
+        stopped = cells.filter(has_text=re.compile("^stopped$"))
+        expect(stopped).to_have_count(1, timeout=60_000)  # the live table, refreshed by itself
+        bob.goto(f"{url}/train?workspace={token}")
+        wait_idle(bob)
+        assert "stopped" in grid_texts(bob, "runs_table")  # Bob's page says so too
+        assert "Ann's net" in grid_texts(teacher, "class_models")
+        for page in (ann, bob, teacher):
+            assert_no_exception(page)
+    finally:
+        for page in (ann, bob, teacher):
+            page.context.close()
+
+
+def test_with_a_login_the_listed_teacher_gets_the_class_page_and_a_student_does_not(
+        browser, tmp_path_factory, oidc_provider):
+    app = start_with_login(tmp_path_factory.mktemp("class-login"), oidc_provider,
+                           {**PER_USER, "DIGITLAB_TEACHERS": "mia@school.example"})
+    try:
+        ann = log_in(browser, app.url, "ann@school.example")
+        nav = ann.locator('[data-testid="stSidebarNav"]')
+        assert nav.get_by_role("link", name="Leaderboard").count() == 1
+        assert nav.get_by_role("link", name="Class").count() == 0
+        ann.context.close()
+        mia = log_in(browser, app.url, "mia@school.example")
+        navigate(mia, "Class")
+        see(mia, "Nobody has trained yet")
+        assert_no_exception(mia)
+        mia.context.close()
+    finally:
+        stop_app(app)

@@ -1,0 +1,85 @@
+"""The class's leaderboard: the models people published, ranked by test accuracy (ties: fewer
+parameters); any entry opens to show what made it good: its layers, settings and curves."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from nn.config import TrainConfig
+from nn.data import DATASETS
+from nn.kinds import registry as kinds
+from nn.presets import source_from_dict
+from nn.progress import format_duration
+from nn.storage import workspaces
+from ui import charts
+from ui.state import model_store, set_active_model
+from ui.workspace import current
+
+
+def show() -> None:
+    board = workspaces.class_shelf().leaderboard()
+    if not board:
+        st.info("Nobody has shared a model with the class yet. Save a model, then share it from the "
+                "Models page: it appears here, ranked among the others.", icon=":material/leaderboard:")
+        return
+    datasets = [d for d in DATASETS if any(r["dataset"] == d for r in board)]
+    dataset = st.segmented_control("Dataset", datasets, default=datasets[0], key="board_dataset",
+                                   format_func=lambda n: DATASETS[n].title) or datasets[0]
+    rows = [r for r in board if r["dataset"] == dataset]
+    mine = {i.name for i in model_store().list() if i.shared and i.shared["workspace"] == current().id}
+    if places := [r["rank"] for r in rows if r["name"] in mine]:
+        st.success(f"Your best shared model is number {min(places)} of {len(rows)}.",
+                   icon=":material/emoji_events:")
+    table = pd.DataFrame([{"rank": r["rank"], "title": r["title"],
+                           "by": r["by"] + (" (you)" if r["name"] in mine else ""),
+                           "test accuracy": r["test_accuracy"], "parameters": r["params"],
+                           "training time": format_duration(r["training_seconds"], missing=""),
+                           "model": r["model"]} for r in rows])
+    event = st.dataframe(table, hide_index=True, width="stretch", key="leaderboard", on_select="rerun",
+                         selection_mode="single-row",
+                         column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                                        "parameters": st.column_config.NumberColumn(format="localized")})
+    chosen = event.selection.rows if event and event.selection else []
+    if not chosen:
+        st.caption("Select a row to see what made that model good, and to use it.")
+        return
+    entry(rows[chosen[0]])
+
+
+def source_of(metadata: dict):
+    """The preset or custom architecture a model was trained from, if it says."""
+    try:
+        if metadata.get("spec"):
+            return source_from_dict({"spec": metadata["spec"]})
+        if metadata.get("preset"):
+            return source_from_dict({"preset": metadata["preset"]})
+    except (KeyError, ValueError, TypeError):
+        pass  # an architecture this version does not know
+    return None
+
+
+def entry(row: dict) -> None:
+    """One published model, opened: its layers, its settings and its learning curves."""
+    info = next((i for i in model_store().list() if i.name == row["name"]), None)
+    if info is None:
+        st.warning("That model was just unpublished.")
+        return
+    st.subheader(f"{row['title']} by {row['by']}")
+    meta = info.metadata
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    source = source_of(meta)
+    if meta.get("config") and source is not None:
+        kind = kinds.of_source(source)
+        c1.write(f"**{info.origin}** · {kind.settings_line(TrainConfig.from_dict(meta['config']))}")
+    else:
+        c1.write(f"**{info.origin}**")
+    if c2.button("Use this model", key="board_use", icon=":material/check_circle:"):
+        set_active_model(info.name)
+        st.rerun()
+    if source is not None:
+        st.dataframe(pd.DataFrame(kinds.of_source(source).describe(source)), hide_index=True, width="stretch",
+                     key="board_layers")
+    if meta.get("history"):
+        st.plotly_chart(charts.epoch_curves({row["title"]: meta["history"]}), key="board_curves",
+                        config={"displayModeBar": False})
