@@ -268,3 +268,19 @@ def network_map(xy: np.ndarray, labels: np.ndarray, answers: np.ndarray, class_n
                       xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
                       dragmode="pan", clickmode="event+select")
     return fig
+
+
+def standing(rows: list[dict], mine: set[str]) -> go.Figure:
+    """The leaderboard as a scatter of test accuracy against parameters: where each shared model
+    stands, the person's own highlighted (up and to the left is better)."""
+    own = [r["name"] in mine for r in rows]
+    fig = go.Figure(go.Scatter(
+        x=[max(r["params"] or 1, 1) for r in rows], y=[r["test_accuracy"] for r in rows], mode="markers",
+        marker=dict(size=[14 if o else 9 for o in own], color=[ACCENT if o else MUTED for o in own]),
+        text=[f"#{r['rank']} {r['title']} by {r['by']}" for r in rows],
+        hovertemplate="%{text}<br>%{y:.2%} with %{x:,} parameters<extra></extra>",
+    ))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                      xaxis=dict(type="log", title="parameters"),
+                      yaxis=dict(tickformat=".1%", title="test accuracy"))
+    return fig

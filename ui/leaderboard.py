@@ -40,6 +40,8 @@ def show() -> None:
                          selection_mode="single-row",
                          column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
                                         "parameters": st.column_config.NumberColumn(format="localized")})
+    if len(rows) > 1:
+        st.plotly_chart(charts.standing(rows, mine), key="board_standing", config={"displayModeBar": False})
     chosen = event.selection.rows if event and event.selection else []
     if not chosen:
         st.caption("Select a row to see what made that model good, and to use it.")
