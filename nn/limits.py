@@ -66,3 +66,12 @@ def setting(variable: str, default: float, number: type = int, error: type = Val
     if not chosen > 0:
         raise error(f"{variable} must be a number above 0, not {value!r}")
     return chosen
+
+# --- names people give: a title in the class, a person's name -------------------------------------
+# Letters (any alphabet), digits and this punctuation: nothing a page would read as markup or a
+# spreadsheet as a formula.
+PLAIN_PUNCTUATION = " .,'-_()!?&:"
+
+
+def is_plain(text: str) -> bool:
+    return bool(text) and text[0].isalnum() and all(c.isalnum() or c in PLAIN_PUNCTUATION for c in text)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from nn.errors import StoreError
+from nn.limits import PLAIN_PUNCTUATION, is_plain
 from nn.storage.files import write_atomic
 from nn.storage.saved_models import ModelInfo, ModelStore
 
@@ -55,6 +56,9 @@ def check_title(title: str) -> str:
     title = " ".join(str(title).split())
     if not title or len(title) > MAX_TITLE:
         raise StoreError(f"a title needs 1 to {MAX_TITLE} characters")
+    if not is_plain(title):
+        raise StoreError(f"a title starts with a letter or digit and holds letters, digits, spaces and "
+                         f"{PLAIN_PUNCTUATION.strip()} only")
     return title
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nn.errors import DigitLabError
-from nn.limits import MAX_MODEL_PARAMS, MAX_WORKSPACE_MB, setting
+from nn.limits import MAX_MODEL_PARAMS, MAX_WORKSPACE_MB, PLAIN_PUNCTUATION, is_plain, setting
 from nn.storage import paths
 from nn.storage.files import write_atomic
 
@@ -166,9 +166,9 @@ class Workspace:
     def set_person(self, name: str) -> str:
         """Keep the name this person goes by in the class (from their login, or chosen once)."""
         name = " ".join(str(name).split())
-        if not 1 <= len(name) <= MAX_PERSON_NAME or not name.isprintable() or name[0] in "=+-@":
-            raise WorkspaceError(f"a name needs 1 to {MAX_PERSON_NAME} characters and cannot start "
-                                 "with = + - or @")
+        if not 1 <= len(name) <= MAX_PERSON_NAME or not is_plain(name):
+            raise WorkspaceError(f"a name needs 1 to {MAX_PERSON_NAME} characters: letters, digits, spaces "
+                                 f"and {PLAIN_PUNCTUATION.strip()}, starting with a letter or digit")
         self.models_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.models_dir / PERSON_FILE, lambda tmp: tmp.write_text(json.dumps({"name": name})))
         return name

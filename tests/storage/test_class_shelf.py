@@ -58,6 +58,10 @@ def test_only_ones_own_saved_models_can_be_published(small_model):
     keep(ANN, small_model, "titled")
     with pytest.raises(StoreError, match="a title needs 1 to 60 characters"):
         ANN.models().publish("titled", "x" * 61)
+    with pytest.raises(StoreError, match="a title starts with a letter or digit and holds letters"):
+        ANN.models().publish("titled", "mine ![pixel](http://tracker.example/x.png)")  # markup for others
+    assert ANN.models().publish("titled", "Zoë's CNN: 2 convs (no dropout)!").title == \
+        "Zoë's CNN: 2 convs (no dropout)!"
 
 
 def test_the_leaderboard_ranks_by_accuracy_then_fewer_parameters_and_leaves_out_hidden_ones(small_model):
@@ -81,7 +85,8 @@ def test_the_leaderboard_ranks_by_accuracy_then_fewer_parameters_and_leaves_out_
 def test_a_person_is_known_by_a_chosen_name_else_a_short_code():
     someone = Workspace("t-4f9a2cdeadbeef")
     assert someone.person == "person 4f9a2c"
-    with pytest.raises(WorkspaceError, match="cannot start with = \\+ - or @"):
-        someone.set_person("=HYPERLINK(1)")  # a name goes into the teacher's CSV
+    for bad in ("=HYPERLINK(1)", "**Bob**", "<b>x</b>"):  # a name goes into pages and the teacher's CSV
+        with pytest.raises(WorkspaceError, match="starting with a letter or digit"):
+            someone.set_person(bad)
     someone.set_person("  Cem   Y. ")
     assert someone.person == "Cem Y."
