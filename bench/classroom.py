@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from bench.draw_latency import TIMER, clear, one_answer
-from harness.browser import choose, click, fill_number, launch, new_page, open_train_form, wait_idle, widget
+from harness.browser import click, launch, new_page, set_train_form, widget
 from harness.server import App, memory_mb, start_app, stop_app, tail
 from nn.runs.files import STATE_FILE, read_json
 from nn.storage.workspaces import SUBFOLDER, from_token
@@ -195,11 +195,7 @@ def seconds_of(text: str) -> float:
 
 def prepare(browser, url: str):
     page = new_page(browser)
-    open_train_form(page, url)
-    choose(page, "train_model", "dense-128")
-    wait_idle(page)
-    fill_number(page, "train_epochs", 1)
-    wait_idle(page)
+    set_train_form(page, url)
     return page
 
 

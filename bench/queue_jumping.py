@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from bench.classroom import FIRST_SIGN, PLACE, SIGN_SHOWN, SIGN_TIMER, TRAINING, prepare, shown
-from harness.browser import choose, click, fill_number, launch, open_train_form, wait_idle, widget
+from harness.browser import click, fill_number, launch, set_train_form, wait_idle, widget
 from harness.server import App, start_app, stop_app, tail
 from nn.runs.files import STATE_FILE, read_json
 from nn.storage.workspaces import SUBFOLDER, from_token
@@ -44,15 +44,6 @@ def runs_of(app: App, page) -> list[dict]:
     folder = app.folder / "runs" / SUBFOLDER / from_token(token_of(page)).id
     states = [read_json(state, {}) for state in folder.glob(f"*/{STATE_FILE}")]
     return sorted(states, key=lambda s: s.get("queued_at") or 0)
-
-
-def train_again(page, url: str) -> None:
-    """The same session's Train form again, set as prepare() sets it."""
-    open_train_form(page, url)
-    choose(page, "train_model", "dense-128")
-    wait_idle(page)
-    fill_number(page, "train_epochs", 1)
-    wait_idle(page)
 
 
 def press_and_see_a_sign(page) -> str:
@@ -95,7 +86,7 @@ def measure(app: App, browser, slots: int, fresh: int = 10) -> dict:
             press_and_see_a_sign(page)
         for page in class_pages:
             page.wait_for_function(f"() => ({TRAINING})(({FIRST_SIGN})())", timeout=TIMEOUT_MS)
-        train_again(earlier, app.url)  # 3. waits
+        set_train_form(earlier, app.url)  # 3. waits
         place_before = PLACE.search(press_and_see_a_sign(earlier))
         for page in newcomers:  # 4. ten fresh workspaces press Train
             press_and_see_a_sign(page)

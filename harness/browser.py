@@ -157,3 +157,12 @@ def open_train_form(page, url: str) -> None:
     if widget(page, "train_new").count():
         click(page, "train_new")
         wait_idle(page)
+
+
+def set_train_form(page, url: str, model: str = "dense-128", epochs: int = 1) -> None:
+    """The Train page's new-training form, with `model` chosen for `epochs` epochs."""
+    open_train_form(page, url)
+    choose(page, "train_model", model)
+    wait_idle(page)
+    fill_number(page, "train_epochs", epochs)
+    wait_idle(page)

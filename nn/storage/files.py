@@ -8,12 +8,31 @@ never half of one. Temp files are dotfiles, which every listing skips.
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from nn.errors import DigitLabError
+
+
+def secret_file(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The contents of a secret kept in `path` (0600), made with `make()` by the first process
+    that needs it: whole or not at all, and if another process was first, its secret stands."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(make())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_bytes()
 
 
 def umask() -> int:

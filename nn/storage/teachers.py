@@ -9,6 +9,7 @@ import os
 import secrets
 
 from nn.storage import paths
+from nn.storage.files import secret_file
 
 TOKEN_FILE = ".teacher-token"
 PARAM = "teacher"
@@ -26,20 +27,7 @@ def is_teacher_email(email: str | None) -> bool:
 
 def token() -> str:
     """The teacher link's secret, made by the first server that needs it."""
-    path = paths.runs_dir() / TOKEN_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{TOKEN_FILE}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(24))
-        try:
-            os.link(tmp, path)  # whole or not at all; if another server was first, its token stands
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_text().strip()
+    return secret_file(paths.runs_dir() / TOKEN_FILE, lambda: secrets.token_urlsafe(24).encode()).decode()
 
 
 def is_teacher_token(text: str | None) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 from nn.errors import DigitLabError
 from nn.limits import MAX_MODEL_PARAMS, MAX_WORKSPACE_MB, PLAIN_PUNCTUATION, is_plain, setting
 from nn.storage import paths
-from nn.storage.files import write_atomic
+from nn.storage.files import secret_file, write_atomic
 
 LOCAL = "local"
 SINGLE, PER_USER = "single", "per-user"
@@ -243,20 +243,7 @@ def _signature(random_part: str) -> str:
 
 def _secret() -> bytes:
     """The servers' signing key, made by the first one that needs it (readable by it alone)."""
-    path = paths.runs_dir() / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{SECRET_FILE}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(32))
-        try:
-            os.link(tmp, path)  # whole or not at all; if another server was first, its key stands
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_bytes()
+    return secret_file(paths.runs_dir() / SECRET_FILE, lambda: secrets.token_bytes(32))
 
 
 def is_token(text: str | None) -> bool:

@@ -16,13 +16,12 @@ from harness.browser import (
     assert_no_exception,
     choose,
     click,
-    fill_number,
     grid_texts,
     navigate,
     new_page,
-    open_train_form,
     see,
     select_row,
+    set_train_form,
     wait_idle,
     widget,
 )
@@ -68,11 +67,7 @@ def share(page, url: str, model: str, title: str) -> None:
 
 
 def start_a_long_run(page, url: str) -> None:
-    open_train_form(page, url)
-    choose(page, "train_model", "dense-128")
-    wait_idle(page)
-    fill_number(page, "train_epochs", 30)
-    wait_idle(page)
+    set_train_form(page, url, "dense-128", 30)
     click(page, "train_start")
     page.wait_for_function("""() => /epoch \\d+\\/30 · batch/.test(
         document.querySelector('[data-testid="stProgress"]')?.innerText || "")""", timeout=120_000)
