@@ -6,6 +6,7 @@ no class data."""
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -16,6 +17,7 @@ from harness.browser import (
     assert_no_exception,
     choose,
     click,
+    fill_number,
     grid_texts,
     navigate,
     new_page,
@@ -116,7 +118,14 @@ def test_a_shared_model_is_everyones_and_the_teacher_sees_and_stops_the_class(br
         bob.goto(f"{url}/train?workspace={token}")
         wait_idle(bob)
         assert "stopped" in grid_texts(bob, "runs_table")  # Bob's page says so too
+        # The teacher hides Ann's model: off Bob's leaderboard, still Ann's.
         assert "Ann's net" in grid_texts(teacher, "class_models")
+        click(teacher, "class_hide")
+        wait_idle(teacher)
+        bob.goto(f"{url}/leaderboard?workspace={token}")
+        see(bob, "Nobody has shared a model with the class yet")
+        navigate(ann, "Models")
+        assert "ann-model" in grid_texts(ann, "models_table")
         for page in (ann, bob, teacher):
             assert_no_exception(page)
     finally:
@@ -137,6 +146,11 @@ def test_with_a_login_the_listed_teacher_gets_the_class_page_and_a_student_does_
         mia = log_in(browser, app.url, "mia@school.example")
         navigate(mia, "Class")
         see(mia, "Nobody has trained yet")
+        fill_number(mia, "limit_runs", 1)  # while the server runs, for every server of the class
+        mia.get_by_role("button", name="Save the limits").click()
+        see(mia, "Saved: they hold from now on")
+        changed = json.loads((app.folder / "runs" / ".class-limits.json").read_text())
+        assert changed["DIGITLAB_MAX_RUNS_PER_PERSON"] == 1
         assert_no_exception(mia)
         mia.context.close()
     finally:
