@@ -26,6 +26,7 @@ BEFORE = {
     "forest: a node that is its own child": "prediction looped for ever, on every core",
     "keras: a few KB declaring 1.9 GB of weights": "refused after 24 s and 8 GB, in the server",
     "keras: a small network whose one answer needs 8 GB": "(not tried before)",
+    "keras: 95 MB of weights declared that no layer reads": "accepted and stored",
 }
 
 
@@ -103,6 +104,7 @@ def crafted(folder: Path) -> dict[str, Path]:
         "keras: a few KB declaring 1.9 GB of weights":
             weights_declared_but_not_written(folder / "bomb.keras"),
         "keras: a small network whose one answer needs 8 GB": greedy_network(folder / "greedy.keras"),
+        "keras: 95 MB of weights declared that no layer reads": weights_padded(folder / "padded.keras"),
     }
 
 

@@ -245,7 +245,7 @@ def main(argv=None, browser=None) -> int:
     quick = args.quick
     repeat = 3 if quick else 15
 
-    from bench import attacks, calibration, cluster, drawn_digits, inside, queue, robustness
+    from bench import attacks, calibration, class_view, cluster, drawn_digits, inside, queue, robustness
     from nn.storage.saved_models import DEFAULT_MODEL
 
     sections = [
@@ -268,6 +268,8 @@ def main(argv=None, browser=None) -> int:
         ("Training on a Ray cluster: the same one-epoch runs through a two-node cluster on this "
          "machine (bench.cluster)", cluster.table_of(cluster.compare(2 if quick else 12))),
         ("Files made to take a class's server down (bench.attacks)", table(attacks.measure())),
+        ("The teacher's Class page: every person's runs read as rows, refreshed every 2 s "
+         "(bench.class_view)", pairs(class_view.measure(*((3, 2, 3) if quick else (30, 10, 20))))),
         ("Evaluation", pairs(bench_evaluation(DEFAULT_MODEL, repeat, 1000 if quick else 10_000))),
         ("Training throughput", pairs(bench_training_overhead(2 if quick else 5, 2000 if quick else 60_000))),
         ("Presets, short fixed budget (MNIST, seed 1, preset defaults), and the time estimates",
