@@ -75,14 +75,20 @@ class ClassShelf:
     # --- reading -------------------------------------------------------------------------------
     def records(self) -> list[Published]:
         """Every record that still names its model, oldest first; stale ones are removed."""
+        return [record for record, _ in self._live()]
+
+    def _live(self) -> list[tuple[Published, ModelInfo]]:
+        """Each record with its model, oldest first; a record whose model was deleted or replaced
+        is removed."""
         found = []
         for path in sorted(self.root.glob("*.json")) if self.root.is_dir() else []:
             record = self._read(path)
-            if record is None or self._model(record) is None:
-                path.unlink(missing_ok=True)  # its model was deleted or replaced
+            info = self._model(record) if record is not None else None
+            if info is None:
+                path.unlink(missing_ok=True)
                 continue
-            found.append(record)
-        return sorted(found, key=lambda r: r.published_at)
+            found.append((record, info))
+        return sorted(found, key=lambda pair: pair[0].published_at)
 
     def _read(self, path: Path) -> Published | None:
         try:
@@ -91,22 +97,20 @@ class ClassShelf:
             return None
 
     def _model(self, record: Published) -> ModelInfo | None:
-        store = self.models_of(record.workspace)
-        info = next((i for i in store.own() if i.name == record.model), None)
+        try:
+            info = self.models_of(record.workspace).own_model(record.model)
+        except ValueError:  # not a workspace (a record written by hand)
+            return None
         if info is None or identity_of(info) != record.identity:
             return None
         return info
 
     def infos(self, hidden_too: bool = False) -> list[ModelInfo]:
         """The published models as ModelInfos named class/<slug>, read-only to everyone."""
-        out = []
-        for record in self.records():
-            info = self._model(record)
-            if info is not None and (hidden_too or not record.hidden):
-                out.append(ModelInfo(record.name, info.path, info.metadata,
-                                     shared={"title": record.title, "by": self.person_of(record.workspace),
-                                             "workspace": record.workspace, "hidden": record.hidden}))
-        return out
+        return [ModelInfo(record.name, info.path, info.metadata,
+                          shared={"title": record.title, "by": self.person_of(record.workspace),
+                                  "workspace": record.workspace, "hidden": record.hidden})
+                for record, info in self._live() if hidden_too or not record.hidden]
 
     def of_model(self, workspace: str, model: str) -> Published | None:
         return next((r for r in self.records() if r.workspace == workspace and r.model == model), None)
@@ -120,7 +124,7 @@ class ClassShelf:
     # --- writing -------------------------------------------------------------------------------
     def publish(self, workspace: str, model: str, title: str | None = None) -> Published:
         """Publish one of `workspace`'s own models under `title` (default: its name)."""
-        info = next((i for i in self.models_of(workspace).own() if i.name == model), None)
+        info = self.models_of(workspace).own_model(model)
         if info is None:
             raise StoreError(f"you have no saved model named {model!r} to publish")
         if (already := self.of_model(workspace, model)) is not None:

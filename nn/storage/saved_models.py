@@ -146,6 +146,17 @@ class ModelStore:
         """Bundled models first, then the user's, by name, then the class's."""
         return self._bundled_and_own() + (self.shelf.infos() if self.shelf else [])
 
+    def own_model(self, name: str) -> ModelInfo | None:
+        """One of the user's own models by name, looked up directly (the class's shelf asks for
+        one model of each person who shared one, on every page)."""
+        if not NAME_PATTERN.fullmatch(name) or ".." in name:
+            return None
+        for suffix in kinds.model_suffixes():
+            path = self.root / f"{name}{suffix}"
+            if path.is_file():
+                return ModelInfo(name, path, self._read_metadata(path))
+        return None
+
     def own(self) -> list[ModelInfo]:
         """The user's own models: neither bundled nor the class's."""
         return [i for i in self._bundled_and_own() if not i.bundled]
