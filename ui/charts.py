@@ -284,3 +284,28 @@ def standing(rows: list[dict], mine: set[str]) -> go.Figure:
                       xaxis=dict(type="log", title="parameters"),
                       yaxis=dict(tickformat=".1%", title="test accuracy"))
     return fig
+
+
+STATE_COLOURS = {"preparing": ACCENT, "running": ACCENT, "finished": "#3d9970", "stopped": MUTED,
+                 "failed": "#b10dc9", "interrupted": "#ff851b"}
+
+
+def class_timeline(rows: list[dict], now: float) -> go.Figure:
+    """Each run that started as a bar from its start to its end (or now), one line per person:
+    who trains, for how long, and who has been going for twenty minutes."""
+    import datetime as dt
+
+    started = [r for r in rows if r.get("started_at")]
+    fig = go.Figure()
+    for state in dict.fromkeys(r["state"] for r in started):
+        mine = [r for r in started if r["state"] == state]
+        fig.add_trace(go.Bar(
+            y=[r["person"] for r in mine], base=[dt.datetime.fromtimestamp(r["started_at"]) for r in mine],
+            x=[((r.get("ended_at") or now) - r["started_at"]) * 1000 for r in mine], orientation="h",
+            name=state, marker_color=STATE_COLOURS.get(state, MUTED),
+            text=[r["model"] for r in mine], hovertemplate="%{y}: %{text}<extra>" + state + "</extra>"))
+    people = len({r["person"] for r in started})
+    fig.update_layout(height=80 + 28 * people, margin=dict(l=10, r=10, t=10, b=10), barmode="overlay",
+                      xaxis=dict(type="date", title=None), yaxis=dict(title=None, autorange="reversed"),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig

@@ -3,6 +3,8 @@ the models published to the class; the class's results as CSV."""
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +14,7 @@ from nn.runs.store import RunState, RunStore, run_time_limit, runs_per_person
 from nn.storage import workspaces
 from nn.storage.paths import runs_dir
 from nn.storage.workspaces import Workspace
+from ui import charts
 
 REFRESH_EVERY = 2.0  # seconds between looks at the class's runs
 
@@ -49,6 +52,9 @@ def live_runs() -> None:
         return
     with st.container(key="class_runs"):
         st.dataframe(pd.DataFrame([table_row(r) for r in rows]), hide_index=True, width="stretch")
+    if any(r["started_at"] for r in rows):
+        st.plotly_chart(charts.class_timeline(rows, time.time()), key="class_timeline",
+                        config={"displayModeBar": False})
     st.download_button("Download the class's results (CSV)", roster.as_csv(rows),
                        file_name="class-results.csv", mime="text/csv", key="class_csv",
                        icon=":material/download:")

@@ -39,7 +39,9 @@ def class_rows(runs_root: Path) -> list[dict]:
         workspace = run.spec.workspace
         if workspace not in people:
             people[workspace] = Workspace(workspace).person
-        rows.append({"person": people[workspace], **row})
+        status = run.status()
+        rows.append({"person": people[workspace], **row, "started_at": status.get("started_at"),
+                     "ended_at": status.get("ended_at")})
     def place(row: dict):
         state = RunState(row["state"]) if row["state"] else RunState.QUEUED
         return (ORDER.get(state, 2), row["queue_position"] or 0, -row["created"])
