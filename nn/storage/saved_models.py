@@ -157,10 +157,6 @@ class ModelStore:
                 return ModelInfo(name, path, self._read_metadata(path))
         return None
 
-    def own(self) -> list[ModelInfo]:
-        """The user's own models: neither bundled nor the class's."""
-        return [i for i in self._bundled_and_own() if not i.bundled]
-
     def _bundled_and_own(self) -> list[ModelInfo]:
         bundled = self._infos_in(self.bundled_root, bundled=True)
         taken = {info.name for info in bundled}
@@ -275,8 +271,8 @@ class ModelStore:
         kind = kinds.of_file(Path(source))
         tried = try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
         if self.max_params is not None and tried["params"] > self.max_params:
-            raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server takes "
-                             f"models of up to {self.max_params:,}")
+            raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server "
+                                 f"takes models of up to {self.max_params:,}")
         model = kind.load(Path(source))
         meta = {"dataset": "mnist", "uploaded": True, **(metadata or {})}
         meta.setdefault("params", kind.params(model))

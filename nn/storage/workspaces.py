@@ -144,7 +144,7 @@ class Workspace:
                           shelf=class_shelf(), owner=self.id)
 
     def own_models(self):
-        """This person's models and the bundled ones, without the class's."""
+        """This person's models (and the bundled ones), without the class's."""
         from nn.storage.saved_models import ModelStore
 
         return ModelStore(self.models_dir)
