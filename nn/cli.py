@@ -7,7 +7,7 @@
   python -m nn evaluate [--model NAME_OR_PATH] [--dataset D] [--json]
   python -m nn predict [--model NAME_OR_PATH] IMAGE... [--json]
   python -m nn models [list|publish|unpublish] [NAME] [--as TITLE] [--json]
-  python -m nn class [runs|leaderboard] [--json]
+  python -m nn class [runs|leaderboard] [--json]; nn class hide|show|unpublish class/NAME
 Every command takes --workspace ID (default: local). Progress and messages go to stderr; with
 --json, stdout holds only the JSON. A training is a run, queued like the app's (nn.runs.queue).
 """
@@ -337,6 +337,16 @@ def cmd_class(args) -> int:
     from nn.storage import workspaces
     from nn.storage.paths import runs_dir
 
+    if args.what in ("hide", "show", "unpublish"):  # the server's admin, as a teacher on the Class page
+        if not args.name:
+            raise CliError(f"class {args.what} needs the name of a class model (class/...)")
+        shelf = workspaces.class_shelf()
+        record = (shelf.unpublish(args.name, workspace="", teacher=True) if args.what == "unpublish"
+                  else shelf.set_hidden(args.name, args.what == "hide"))
+        done = {"hide": "hidden from the class", "show": "shown to the class again",
+                "unpublish": "no longer published to the class"}[args.what]
+        _err(f"{record.title!r} by {shelf.person_of(record.workspace)} is {done}")
+        return 0
     if args.what == "leaderboard":
         rows = workspaces.class_shelf().leaderboard()
         for row in rows:
@@ -488,8 +498,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_models)
 
     p = sub.add_parser("class", help="every run of every person on this server, or the leaderboard of "
-                                     "the models published to the class")
-    p.add_argument("what", nargs="?", choices=["runs", "leaderboard"], default="runs")
+                                     "the models published to the class; as its teacher, hide, show "
+                                     "or unpublish one")
+    p.add_argument("what", nargs="?", choices=["runs", "leaderboard", "hide", "show", "unpublish"],
+                   default="runs")
+    p.add_argument("name", nargs="?", help="a class model (class/...): hide, show, unpublish")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=cmd_class)
     return parser

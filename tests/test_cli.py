@@ -229,5 +229,12 @@ def test_a_model_published_to_the_class_is_listed_used_and_ranked_for_everyone(t
         ("person bob000", "queued", 1), ("person ann000", "finished", None)]
     assert set(runs[0]) >= {"workspace", "person", "state", "model", "dataset", "epoch", "epochs",
                             "queue_position", "executed_on", "test_accuracy"}
+    nn("local", "class", "hide", "class/ann-s-net")  # the server's admin, as a teacher
+    assert nn("t-bob0000000", "class", "leaderboard", "--json").stdout == ""
+    assert "class/ann-s-net" not in nn("t-bob0000000", "models", "--json").stdout
+    nn("local", "class", "show", "class/ann-s-net")
+    assert "class/ann-s-net" in nn("t-bob0000000", "models", "--json").stdout
     nn("t-ann0000000", "models", "unpublish", "mine")
     assert nn("t-bob0000000", "class", "leaderboard", "--json").stdout == ""
+    refused = nn("local", "class", "hide", "class/ann-s-net", check=False)
+    assert refused.returncode == 2 and "no model named 'class/ann-s-net' is published" in refused.stderr
