@@ -14,9 +14,9 @@ from nn.storage.workspaces import Workspace
 ORDER = {RunState.PREPARING: 0, RunState.RUNNING: 0, RunState.QUEUED: 1}
 
 
-def run_row(run: Run, view: queue.QueueView) -> dict:
-    """One run as the `runs --json` contract gives it."""
-    status, counters = run.status(), run.counters()
+def run_row(run: Run, view: queue.QueueView, status: dict | None = None) -> dict:
+    """One run as the `runs --json` contract gives it (`status`: run.status(), if already read)."""
+    status, counters = status if status is not None else run.status(), run.counters()
     return {
         "id": run.id, "workspace": run.spec.workspace, "state": status.get("state"),
         "model": run.spec.title.rsplit(" on ", 1)[0], "dataset": run.spec.dataset,
@@ -35,11 +35,11 @@ def class_rows(runs_root: Path) -> list[dict]:
     people: dict[str, str] = {}
     rows = []
     for run in queue.every_run(runs_root):
-        row = run_row(run, view)
+        status = run.status()
+        row = run_row(run, view, status)
         workspace = run.spec.workspace
         if workspace not in people:
             people[workspace] = Workspace(workspace).person
-        status = run.status()
         rows.append({"person": people[workspace], **row, "started_at": status.get("started_at"),
                      "ended_at": status.get("ended_at")})
     def place(row: dict):
