@@ -3,6 +3,7 @@
 import streamlit as st
 
 from nn.storage import workspaces
+from ui.errors import shown_as_sentences
 from ui.startup import first_page_served
 from ui.state import sidebar_model_picker
 from ui.streamlit_patches import keep_keras_session
@@ -26,5 +27,5 @@ if workspaces.mode() == workspaces.PER_USER:  # a class: its shared models, and 
 pages = st.navigation(pages)
 sidebar_model_picker()
 sidebar_note()
-pages.run()
+shown_as_sentences(pages.run)()
 first_page_served.set()

@@ -40,7 +40,7 @@ def warm_up() -> None:
 
 
 SERVED_OPTIONS = ("server.fileWatcherType", "server.runOnSave", "server.address", "server.port",
-                  "runner.postScriptGC")
+                  "runner.postScriptGC", "client.showErrorDetails")
 LOOPBACK_ADDRESSES = ("", "localhost", "127.0.0.1", "::1")
 
 

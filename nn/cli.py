@@ -3,11 +3,15 @@
   python -m nn data fetch [mnist|fashion-mnist|all]
   python -m nn train --preset NAME [--dataset D] [--epochs N] [--batch-size N] [--learning-rate X]
                      [--subset N] [--seed N] [--trees N] [--name NAME] [--detach] [--json]
+  python -m nn train --fine-tune MODEL [--epochs N] [--learning-rate X] [--name NAME] [--json]
   python -m nn runs [list|stop|resume|delete|save] [ID] [--name NAME] [--json]
   python -m nn evaluate [--model NAME_OR_PATH] [--dataset D] [--json]
   python -m nn predict [--model NAME_OR_PATH] IMAGE... [--json]
-  python -m nn models [list|publish|unpublish] [NAME] [--as TITLE] [--json]
+  python -m nn inspect [--model NAME_OR_PATH] IMAGE... [--neighbours N] [--json]
+  python -m nn models [list|publish|unpublish|delete] [NAME] [--as TITLE] [--json]
+  python -m nn models import PATH --name NAME [--dataset D]
   python -m nn class [runs|leaderboard] [--json]; nn class hide|show|unpublish class/NAME
+  python -m nn class new-teacher-link [--url URL]
 Every command takes --workspace ID (default: local). Progress and messages go to stderr; with
 --json, stdout holds only the JSON. A training is a run, queued like the app's (nn.runs.queue).
 """
@@ -18,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from nn import data
 from nn.errors import DigitLabError
@@ -115,19 +120,18 @@ def detached(run, as_json: bool) -> int:
 
 
 def cmd_train(args) -> int:
-    from nn.config import TrainConfig
-    from nn.presets import preset
     from nn.runs.store import RunState, RunStore
 
-    spec = preset(args.preset)
-    declared = {setting.name: getattr(args, setting.name) for setting in declared_settings()}
-    config = TrainConfig.for_preset(spec, subset=args.subset, seed=args.seed,
-                                    validation_split=args.validation_split, **declared)
+    if (args.preset is None) == (args.fine_tune is None):
+        raise CliError("train needs either --preset NAME or --fine-tune MODEL")
     store, runs = args.workspace.models(), RunStore(args.workspace)
-    name = args.name or store.unique_name(f"{args.preset}-{args.dataset}")
+    source, dataset, config, with_drawings = (_fine_tuning(args, store) if args.fine_tune
+                                              else _preset_training(args))
+    base = f"{args.fine_tune}-my-drawings" if args.fine_tune else f"{args.preset}-{args.dataset}"
+    name = args.name or store.unique_name(base)
     if any(info.name == name for info in store.list()):
         raise CliError(f"a model named {name!r} already exists; pass another --name")
-    submitted = runs.submit(args.preset, args.dataset, config)
+    submitted = runs.submit(source, dataset, config, with_drawings)
     for note in submitted.removed:
         _err(f"removed an old run to stay within the workspace's bound: {note}")
     run = submitted.run
@@ -145,12 +149,33 @@ def cmd_train(args) -> int:
     _err(f"test accuracy {final['test_accuracy']:.4f}; saved as {info.name} ({info.path})")
     if args.json:
         print(json.dumps({
-            "name": info.name, "path": str(info.path), "preset": args.preset, "dataset": args.dataset,
+            "name": info.name, "path": str(info.path), "preset": args.preset, "dataset": dataset,
             "epochs": final.get("epochs_completed"), "test_accuracy": final["test_accuracy"],
             "test_loss": final["test_loss"], "seconds": final["seconds"], "run": run.id,
             "calibration": final.get("calibration"),
         }))
     return 0
+
+
+def _preset_training(args):
+    from nn.config import TrainConfig
+    from nn.presets import preset
+
+    declared = {setting.name: getattr(args, setting.name) for setting in declared_settings()}
+    config = TrainConfig.for_preset(preset(args.preset), subset=args.subset, seed=args.seed,
+                                    validation_split=args.validation_split, **declared)
+    return args.preset, args.dataset, config, False
+
+
+def _fine_tuning(args, store):
+    """What the Train page's "Fine-tune on my drawings" queues: a stored MNIST Keras model, taught
+    the workspace's drawings."""
+    from nn.config import TrainConfig
+
+    info = store.get(args.fine_tune)
+    defaults = {"epochs": args.epochs, "learning_rate": args.learning_rate}
+    config = TrainConfig.for_fine_tuning(**{k: v for k, v in defaults.items() if v is not None})
+    return info.path, info.dataset, config, True
 
 
 # --- runs ------------------------------------------------------------------------------------
@@ -301,6 +326,17 @@ def cmd_models(args) -> int:
         record = store.unpublish(_needs_name(args))
         _err(f"{record.title!r} is no longer published to the class")
         return 0
+    if args.action == "delete":
+        store.delete(_needs_name(args))
+        _err(f"deleted {args.name}")
+        return 0
+    if args.action == "import":  # an upload, as the Models page takes it: the same checks and trial
+        if not args.name or not args.new_name:
+            raise CliError("models import needs the file's PATH and --name NAME")
+        _err(f"trying {args.name} in a process of its own before keeping it")
+        info = store.import_file(Path(args.name), args.new_name, {"dataset": args.dataset})
+        _err(f"added {info.name} ({info.metadata.get('params'):,} parameters)")
+        return 0
     infos = store.list()
     if args.json:
         print(json.dumps([model_row(i) for i in infos]))
@@ -346,6 +382,13 @@ def cmd_class(args) -> int:
         done = {"hide": "hidden from the class", "show": "shown to the class again",
                 "unpublish": "no longer published to the class"}[args.what]
         _err(f"{record.title!r} by {shelf.person_of(record.workspace)} is {done}")
+        return 0
+    if args.what == "new-teacher-link":  # the old link, and every session it opened, ends
+        from nn.storage import teachers
+
+        print(teachers.new_link(args.url))
+        _err("a new teacher link: the old one no longer works, and sessions opened with it are no "
+             "longer a teacher's from their next page")
         return 0
     if args.what == "leaderboard":
         rows = workspaces.class_shelf().leaderboard()
@@ -432,8 +475,10 @@ def setting_argument(setting) -> dict:
 def _train_parser(sub, datasets: list[str]) -> None:
     from nn.presets import PRESETS
 
-    p = sub.add_parser("train", help="train a preset and save it to the store")
-    p.add_argument("--preset", required=True, choices=list(PRESETS))
+    p = sub.add_parser("train", help="train a preset, or fine-tune a model on your drawings, and save it")
+    p.add_argument("--preset", choices=list(PRESETS))
+    p.add_argument("--fine-tune", metavar="MODEL", help="fine-tune this stored MNIST Keras model on the "
+                                                         "workspace's drawings, as the Train page does")
     p.add_argument("--dataset", default="mnist", choices=datasets)
     for setting in declared_settings():  # each kind's own settings (default: the preset's)
         p.add_argument(setting.flag, **setting_argument(setting))
@@ -491,18 +536,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list your, the bundled and the class's models; publish one of "
                                       "yours to the class or take it back")
-    p.add_argument("action", nargs="?", choices=["list", "publish", "unpublish"], default="list")
-    p.add_argument("name", nargs="?", help="one of your models (publish, unpublish)")
+    p.add_argument("action", nargs="?", choices=["list", "publish", "unpublish", "delete", "import"],
+                   default="list")
+    p.add_argument("name", nargs="?", help="one of your models (publish, unpublish, delete); import: "
+                                           "the model file's path")
     p.add_argument("--as", dest="title", help="its title in the class (default: its name)")
+    p.add_argument("--name", dest="new_name", help="import: the name to keep it under")
+    p.add_argument("--dataset", default="mnist", choices=datasets, help="import: what it was trained on")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_models)
 
     p = sub.add_parser("class", help="every run of every person on this server, or the leaderboard of "
                                      "the models published to the class; as its teacher, hide, show "
                                      "or unpublish one")
-    p.add_argument("what", nargs="?", choices=["runs", "leaderboard", "hide", "show", "unpublish"],
-                   default="runs")
+    p.add_argument("what", nargs="?", default="runs",
+                   choices=["runs", "leaderboard", "hide", "show", "unpublish", "new-teacher-link"])
     p.add_argument("name", nargs="?", help="a class model (class/...): hide, show, unpublish")
+    p.add_argument("--url", default="http://localhost:8501",
+                   help="new-teacher-link: the server's address as the class opens it")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=cmd_class)
     return parser

@@ -12,6 +12,8 @@ import numpy as np
 
 from nn.errors import DigitLabError
 from nn.limits import (
+    FINE_TUNE_LEARNING_RATES,
+    FINE_TUNE_MAX_EPOCHS,
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_LEARNING_RATE,
@@ -67,6 +69,16 @@ class TrainConfig:
         )
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(base)
+
+    @classmethod
+    def for_fine_tuning(cls, epochs: int = 3, learning_rate: float = 1e-4) -> TrainConfig:
+        """Fine-tuning a saved model on one's drawings (the Train page's and `nn train --fine-tune`):
+        small batches, a small learning rate; ConfigError outside the form's ranges."""
+        low, high = FINE_TUNE_LEARNING_RATES
+        if not 1 <= epochs <= FINE_TUNE_MAX_EPOCHS or not low <= learning_rate <= high:
+            raise ConfigError(f"fine-tuning takes 1 to {FINE_TUNE_MAX_EPOCHS} epochs and a learning rate "
+                              f"from {low:g} to {high:g}")
+        return cls(epochs=int(epochs), batch_size=32, learning_rate=float(learning_rate))
 
     def to_dict(self) -> dict:
         return asdict(self)

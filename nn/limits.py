@@ -27,6 +27,9 @@ MAX_RUN_MINUTES = 30  # a class server: the longest a run trains (DIGITLAB_MAX_R
 MAX_MODEL_PARAMS = 2_000_000  # a class server: the largest network a run may train (the largest
 # preset has 607,394); DIGITLAB_MAX_MODEL_PARAMS
 MAX_WORKSPACE_MB = 500  # a class server: one person's models, runs and drawings (DIGITLAB_MAX_WORKSPACE_MB)
+# A class server without a login: each new browser is a new workspace, with quotas of its own.
+MAX_WORKSPACES = 200  # handed out in all (DIGITLAB_MAX_WORKSPACES) ...
+NEW_WORKSPACES_PER_HOUR = 60  # ... and at most this many an hour (DIGITLAB_NEW_WORKSPACES_PER_HOUR)
 GB_PER_TRAINING = 1.0  # a training process's memory, with TensorFlow (bench: queue)
 
 # --- the random forest's .skops files -------------------------------------------------------------
@@ -46,6 +49,7 @@ MAX_DENSE_LAYERS = 8
 MAX_CONV_BLOCKS = 4
 MAX_UNITS = 4096
 MAX_FILTERS = 512
+MAX_SIZES_TEXT = 64  # characters of a "128, 64" text box, checked before it is parsed
 
 # --- images drawn or uploaded ---------------------------------------------------------------------
 IMAGE_PIXELS = 40_000_000  # larger images are refused (decompression bombs)

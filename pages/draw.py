@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import draw_panel
+from ui.errors import shown_as_sentences
 from ui.state import active_model_name
 from ui.streamlit_patches import run_through_app
 
@@ -17,4 +18,4 @@ if active is None:
     st.warning("There is no model to ask yet: train one on the Train page.")
     st.stop()
 
-st.fragment(draw_panel.show)(active)
+st.fragment(shown_as_sentences(draw_panel.show))(active)

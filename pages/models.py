@@ -7,10 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from nn.data import DATASETS
+from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.storage import workspaces
-from nn.storage.saved_models import StoreError
-from ui import charts
+from nn.storage.class_shelf import MAX_TITLE
+from nn.storage.saved_models import MAX_NAME
+from ui import charts, markdown
+from ui.errors import sentence
 from ui.runs import run_store
 from ui.state import model_store, set_active_model
 from ui.streamlit_patches import run_through_app
@@ -44,7 +47,8 @@ def model_table() -> None:
     c2.download_button(f"Download {info.path.suffix}", info.path.read_bytes(),
                        file_name=info.path.name, key="download_model", icon=":material/download:")
     why_not = ("Bundled models cannot be deleted" if info.bundled else
-               f"{info.shared['by']}'s model: only they can delete it" if info.shared else None)
+               f"{markdown.text(info.shared['by'])}'s model: only they can delete it" if info.shared
+               else None)
     if c3.button("Delete", key="delete_model", disabled=info.read_only, icon=":material/delete:",
                  help=why_not):
         model_store().delete(info.name)
@@ -59,19 +63,20 @@ def share(name: str) -> None:
     published = store.published(name)
     if published is not None:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        c1.success(f"Shared with the class as **{published.title}**: everyone can use it and it is on "
-                   "the Leaderboard.", icon=":material/groups:")
+        c1.success(f"Shared with the class as **{markdown.text(published.title)}**: everyone can use it "
+                   "and it is on the Leaderboard.", icon=":material/groups:")
         if c2.button("Unpublish", key="unpublish_model", icon=":material/remove_circle:"):
             store.unpublish(name)
             st.rerun()
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    title = c1.text_input("Title for the class", name, key="publish_title", max_chars=60)
+    title = c1.text_input("Title for the class", name, key="publish_title",
+                          max_chars=MAX_TITLE)
     if c2.button("Share with the class", key="publish_model", icon=":material/groups:"):
         try:
             store.publish(name, title)
-        except StoreError as e:
-            st.error(str(e))
+        except DigitLabError as e:
+            st.error(markdown.text(sentence(e)))
             return
         st.rerun()
 
@@ -84,7 +89,7 @@ def upload_form() -> None:
     if upload is None:
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Name", Path(upload.name).stem, key="upload_name")
+    name = c1.text_input("Name", Path(upload.name).stem[:MAX_NAME], key="upload_name", max_chars=MAX_NAME)
     dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
     if st.button("Add to my models", key="upload_save"):
         with tempfile.TemporaryDirectory() as tmp:
@@ -93,8 +98,8 @@ def upload_form() -> None:
             try:
                 with st.spinner("Trying the file in a separate process before keeping it…"):
                     info = model_store().import_file(path, name.strip(), {"dataset": dataset})
-            except StoreError as e:
-                st.error(f"Not added: {e}")
+            except DigitLabError as e:
+                st.error(markdown.text(f"Not added: {e}"))
                 return
         st.success(f"Added {info.name}.")
 

@@ -171,7 +171,7 @@ def test_train_takes_the_settings_each_kind_declares_and_nothing_else(tmp_path):
     assert {"--trees", "--per-sample", "--epochs", "--optimizer"} <= declared
     offered = set(re.findall(r"^  (--[a-z-]+)", help_text, re.M))
     assert declared <= offered
-    assert offered - declared == {"--preset", "--dataset", "--subset", "--validation-split",
+    assert offered - declared == {"--preset", "--fine-tune", "--dataset", "--subset", "--validation-split",
                                   "--seed", "--name", "--detach", "--json"}
 
 

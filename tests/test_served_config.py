@@ -31,6 +31,10 @@ def test_the_served_configuration_has_no_file_watcher_nor_reruns_on_save():
     assert server["showEmailPrompt"] is False
 
 
+def test_the_served_configuration_shows_no_tracebacks():
+    assert served_config()["client"]["showErrorDetails"] == "none"  # the server's paths stay in its log
+
+
 def test_run_sh_starts_server_py_with_the_port_alone():
     run_sh = (REPO_ROOT / "run.sh").read_text()
     starts = [line for line in run_sh.splitlines() if "streamlit run" in line and not line.startswith("#")]

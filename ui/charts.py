@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -277,7 +279,7 @@ def standing(rows: list[dict], mine: set[str]) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=[max(r["params"] or 1, 1) for r in rows], y=[r["test_accuracy"] for r in rows], mode="markers",
         marker=dict(size=[14 if o else 9 for o in own], color=[ACCENT if o else MUTED for o in own]),
-        text=[f"#{r['rank']} {r['title']} by {r['by']}" for r in rows],
+        text=[html.escape(f"#{r['rank']} {r['title']} by {r['by']}") for r in rows],
         hovertemplate="%{text}<br>%{y:.2%} with %{x:,} parameters<extra></extra>",
     ))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
@@ -300,7 +302,8 @@ def class_timeline(rows: list[dict], now: float) -> go.Figure:
     for state in dict.fromkeys(r["state"] for r in started):
         mine = [r for r in started if r["state"] == state]
         fig.add_trace(go.Bar(
-            y=[r["person"] for r in mine], base=[dt.datetime.fromtimestamp(r["started_at"]) for r in mine],
+            y=[html.escape(r["person"]) for r in mine],  # people's text: plotly reads tags in it
+            base=[dt.datetime.fromtimestamp(r["started_at"]) for r in mine],
             x=[((r.get("ended_at") or now) - r["started_at"]) * 1000 for r in mine], orientation="h",
             name=state, marker_color=STATE_COLOURS.get(state, MUTED),
             text=[r["model"] for r in mine], hovertemplate="%{y}: %{text}<extra>" + state + "</extra>"))

@@ -14,7 +14,8 @@ from nn.runs.store import RunState, RunStore, run_time_limit, runs_per_person
 from nn.storage import workspaces
 from nn.storage.paths import runs_dir
 from nn.storage.workspaces import Workspace
-from ui import charts
+from ui import charts, markdown
+from ui.errors import shown_as_sentences
 
 REFRESH_EVERY = 2.0  # seconds between looks at the class's runs
 
@@ -72,7 +73,7 @@ def stop_a_run() -> None:
     if c2.button("Stop", key="class_stop", icon=":material/stop_circle:") and chosen:
         run = next(r for r in active if r["id"] == chosen)
         outcome = RunStore(Workspace(run["workspace"])).stop(chosen)
-        st.toast(f"{labels[chosen]}: {outcome}")
+        st.toast(markdown.text(f"{labels[chosen]}: {outcome}"))
         st.rerun()
 
 
@@ -120,7 +121,7 @@ def published_models() -> None:
 
 
 def show() -> None:
-    st.fragment(live_runs, run_every=REFRESH_EVERY)()
+    st.fragment(shown_as_sentences(live_runs), run_every=REFRESH_EVERY)()
     stop_a_run()
     st.divider()
     limits_form()

@@ -12,13 +12,13 @@ from nn.kinds import registry as kinds
 from nn.presets import source_from_dict
 from nn.progress import format_duration
 from nn.storage import workspaces
-from ui import charts
+from ui import charts, markdown
 from ui.state import model_store, set_active_model
 from ui.workspace import current
 
 
 def show() -> None:
-    board = workspaces.class_shelf().leaderboard()
+    board = workspaces.class_shelf(current()).leaderboard()
     if not board:
         st.info("Nobody has shared a model with the class yet. Save a model, then share it from the "
                 "Models page: it appears here, ranked among the others.", icon=":material/leaderboard:")
@@ -67,7 +67,7 @@ def entry(row: dict) -> None:
     if info is None:
         st.warning("That model was just unpublished.")
         return
-    st.subheader(f"{row['title']} by {row['by']}")
+    st.subheader(f"{markdown.text(row['title'])} by {markdown.text(row['by'])}")
     meta = info.metadata
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     source = source_of(meta)

@@ -15,6 +15,7 @@ import streamlit as st
 
 from nn.progress import format_duration
 from nn.runs.store import Run, RunState
+from ui.errors import shown_as_sentences
 from ui.runs import NEW, OPEN_KEY, open_run, states, watch_states
 
 WATCH_EVERY = 5.0  # seconds between looks at the states of the person's runs, while any is active
@@ -45,7 +46,7 @@ def show(runs: list[Run], shown: Run | None) -> tuple:
     drawn = states(runs)
     _table(runs, shown)
     if any(run.state.active for run in runs) and not (shown and shown.state.active):
-        st.fragment(watch_states, run_every=WATCH_EVERY)(drawn)
+        st.fragment(shown_as_sentences(watch_states), run_every=WATCH_EVERY)(drawn)
     return drawn
 
 

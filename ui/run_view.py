@@ -15,7 +15,9 @@ import streamlit as st
 from nn.errors import DigitLabError
 from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
+from nn.storage.saved_models import MAX_NAME
 from ui import charts
+from ui.errors import shown_as_sentences
 from ui.runs import NEW, open_run, progress_of, queue_view, run_store, scheduler, watch_states
 from ui.state import model_store, set_active_model
 
@@ -40,10 +42,10 @@ def show(run: Run, drawn: tuple) -> None:
     view = queue_view(run if state is RunState.QUEUED else None)
     position = view.position(run) if state is RunState.QUEUED else None
     every = LIVE_EVERY if position in (None, 1) else WAITING_EVERY[position > 2]
-    st.fragment(_live, run_every=every if state.active else None)(run, state, drawn)
+    st.fragment(shown_as_sentences(_live), run_every=every if state.active else None)(run, state, drawn)
     if state is not RunState.QUEUED:
         charts_every = CLASS_CHARTS_EVERY if view.waiting else LIVE_EVERY
-        st.fragment(_charts, run_every=charts_every if state.training else None)(run)
+        st.fragment(shown_as_sentences(_charts), run_every=charts_every if state.training else None)(run)
 
 
 def details(run: Run, status: dict) -> str:
@@ -150,7 +152,8 @@ def _save_form(run: Run, status: dict) -> None:
         st.info(f"Saved as **{saved[-1]}** and made the active model.")
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Name", run_store().default_model_name(run, model_store()), key="save_name")
+    name = c1.text_input("Name", run_store().default_model_name(run, model_store()), key="save_name",
+                         max_chars=MAX_NAME)
     if c2.button("Save model", key="save_model", type="primary", icon=":material/save:"):
         try:
             info = run_store().save_as_model(run.id, name.strip(), model_store())

@@ -17,7 +17,7 @@ from nn.config import TRAIN_IMAGES, TrainConfig
 from nn.data import DATASETS
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, validate_spec
+from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, parse_sizes, validate_spec
 from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
 from nn.progress import format_duration
@@ -127,34 +127,30 @@ def model_choice():
     return None if problems else spec
 
 
-def sizes(text: str) -> tuple[int, ...]:
-    """'128, 64' -> (128, 64); raises ValueError with a sentence."""
-    try:
-        values = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a list of whole numbers like 128, 64") from None
-    if not values:
-        raise ValueError("give at least one layer size")
-    return values
+def sizes_box(column, label: str, default: str, key: str) -> str:
+    """A text box of layer sizes, '128, 64' (nn.kinds.keras.plans.parse_sizes reads it)."""
+    return column.text_input(label, default, key=key, max_chars=limits.MAX_SIZES_TEXT)
 
 
 def custom_dense() -> DenseSpec:
     c1, c2, c3 = st.columns(3)
-    hidden = c1.text_input("Hidden layer sizes", "128, 64", key="custom_hidden")
+    hidden = sizes_box(c1, "Hidden layer sizes", "128, 64", "custom_hidden")
     activation = c2.selectbox("Activation", ACTIVATIONS, key="custom_activation")
     dropout = c3.slider("Dropout", 0.0, 0.8, 0.2, 0.05, key="custom_dropout")
-    return DenseSpec(hidden=sizes(hidden), activation=activation, dropout=dropout)
+    return DenseSpec(hidden=parse_sizes(hidden, limits.MAX_DENSE_LAYERS), activation=activation,
+                     dropout=dropout)
 
 
 def custom_cnn() -> ConvSpec:
     c1, c2, c3, c4 = st.columns(4)
-    filters = c1.text_input("Filters per conv block", "32, 64", key="custom_filters")
+    filters = sizes_box(c1, "Filters per conv block", "32, 64", "custom_filters")
     kernel = c2.selectbox("Kernel size", KERNEL_SIZES, index=1, key="custom_kernel")
-    dense = c3.text_input("Dense head sizes", "128", key="custom_dense")
+    dense = sizes_box(c3, "Dense head sizes", "128", "custom_dense")
     dropout = c4.slider("Dropout", 0.0, 0.8, 0.25, 0.05, key="custom_cnn_dropout")
     batch_norm = st.checkbox("Batch normalisation", key="custom_bn")
-    return ConvSpec(blocks=tuple((f, kernel) for f in sizes(filters)), dense=sizes(dense),
-                    dropout=dropout, batch_norm=batch_norm)
+    blocks = tuple((f, kernel) for f in parse_sizes(filters, limits.MAX_CONV_BLOCKS))
+    return ConvSpec(blocks=blocks, dense=parse_sizes(dense, limits.MAX_DENSE_LAYERS), dropout=dropout,
+                    batch_norm=batch_norm)
 
 
 def explain_numpy_mlp() -> None:
@@ -240,6 +236,6 @@ def fine_tune_form() -> None:
     path = next((i.path for i in bases if i.name == base), None)
     st.button("Fine-tune", key="tune_start", type="primary", icon=":material/play_arrow:",
               disabled=path is None, on_click=submit,
-              args=(path, "mnist", TrainConfig(epochs=int(epochs), batch_size=32, learning_rate=float(lr))),
+              args=(path, "mnist", TrainConfig.for_fine_tuning(int(epochs), float(lr))),
               kwargs={"with_drawings": True})
     refused()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from nn.storage import teachers, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
+from ui import markdown
 
 TOKEN_PARAM = "workspace"
 TOKEN_KEY = "workspace_token"
@@ -50,21 +51,24 @@ def _name_from_login(workspace: Workspace) -> None:
 
 
 def is_teacher() -> bool:
-    """On a class's server: a login listed in DIGITLAB_TEACHERS, or a session opened with the
-    server's teacher link (kept in the address, as a workspace's token is)."""
+    """On a class's server: a login listed in DIGITLAB_TEACHERS with a verified e-mail, or a session
+    opened with the server's teacher link. The link's secret leaves the address at once (it would
+    land in the history and in every link the teacher copies) and is checked again on every page,
+    so a new link (`nn class new-teacher-link`) ends the sessions of the old one."""
     if workspaces.mode() != workspaces.PER_USER:
         return False
-    if logged_in() and teachers.is_teacher_email(st.user.get("email")):
+    if logged_in() and teachers.is_teacher_login(st.user.get("email"), st.user.get("email_verified")):
         return True
     given = st.query_params.get(teachers.PARAM)
-    if given and teachers.is_teacher_token(given):
-        st.session_state[TEACHER_KEY] = given
+    if given is not None:
+        del st.query_params[teachers.PARAM]
+        if teachers.is_teacher_token(given):
+            st.session_state[TEACHER_KEY] = given
     token = st.session_state.get(TEACHER_KEY)
-    if not token:
+    if token and not teachers.is_teacher_token(token):
+        del st.session_state[TEACHER_KEY]
         return False
-    if st.query_params.get(teachers.PARAM) != token:  # page links drop it: put it back
-        st.query_params[teachers.PARAM] = token
-    return True
+    return bool(token)
 
 
 def logged_in() -> bool:
@@ -74,7 +78,12 @@ def logged_in() -> bool:
 def _token_workspace() -> Workspace:
     token = st.session_state.get(TOKEN_KEY) or st.query_params.get(TOKEN_PARAM)
     if not workspaces.is_issued(token):  # made up, mistyped, or not this server's
-        token = workspaces.new_token()
+        try:
+            token = workspaces.issue_token()
+        except WorkspaceError as e:
+            st.title("Digit Lab")
+            st.warning(f"No new workspace now: {e}.", icon=":material/hourglass_top:")
+            st.stop()
     st.session_state[TOKEN_KEY] = token
     if st.query_params.get(TOKEN_PARAM) != token:  # page links drop it: put it back
         st.query_params[TOKEN_PARAM] = token
@@ -95,7 +104,8 @@ def sidebar_note() -> None:
     with st.sidebar:
         if logged_in():
             name = st.user.get("name") or st.user.get("email") or st.user.get("sub")
-            st.caption(f"Signed in as **{name}**; your models, drawings and runs are yours alone.")
+            st.caption(f"Signed in as **{markdown.text(name)}**; your models, drawings and runs are yours "
+                       "alone.")
             st.button("Log out", key="logout", icon=":material/logout:", on_click=st.logout)
         elif login_configured():  # a guest: training needs a login (DIGITLAB_TRAIN_NEEDS_LOGIN)
             st.caption("You can draw and look around as a guest; log in to train and keep your own "
@@ -105,7 +115,7 @@ def sidebar_note() -> None:
             st.caption("Your models, drawings and runs are kept in a private workspace. "
                        "**Bookmark this page** (its address ends in ?workspace=…) to come back "
                        "to them; anyone with that address can open them.")
-        if not logged_in():
+        if not login_configured():  # with a login, the class knows people by their login's name
             _class_name()
 
 
@@ -113,7 +123,7 @@ def _class_name() -> None:
     """Without a login, a person chooses once the name the class sees (else a short code)."""
     workspace = current()
     if workspace.has_name():
-        st.caption(f"The class knows you as **{workspace.person}**.")
+        st.caption(f"The class knows you as **{markdown.text(workspace.person)}**.")
         return
     with st.form("class_name", border=False):
         name = st.text_input("Your name in the class", key="person_name",

@@ -9,6 +9,7 @@ here scikit-learn's own forest and tree classes, never a pickle and never code f
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -27,6 +28,8 @@ from nn.storage.files import ArchiveError, zip_entries
 SUFFIX = ".skops"
 MAX_TREE_NODES = 200_000  # a full-depth tree on 60,000 images has about 40,000
 MAX_TREE_DEPTH = 100  # the preset's full-depth trees are about 40 levels deep
+ENTRIES_PER_TREE = 5  # arrays a tree keeps in a .skops archive
+SCHEMA_BYTES_PER_TREE = 40_000  # its part of the archive's schema.json (15-30 KB seen)
 TREES = Setting("trees", "Trees", int, 1, MAX_TREES, 10, help="how many trees it grows")
 TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)
 TRAIN_SAMPLE = 5_000  # training images scored after each step, for the training-accuracy curve
@@ -165,6 +168,47 @@ def tree_problem(tree) -> str | None:
     return None
 
 
+def check_archive(path: Path) -> None:
+    """Refuse a file that is not a forest this app could have grown, from its zip directory and its
+    schema alone: no array is read and nothing is built (skops builds every tree before anything can
+    count them, 4 s of CPU for a 4 MB file of 2,000 small trees)."""
+    try:
+        entries = zip_entries(path, FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES,
+                              "a Digit Lab random forest (.skops)")
+    except ArchiveError as e:
+        raise ModelLoadError(str(e)) from None
+    schema = entries.get("schema.json")
+    if schema is None:
+        raise ModelLoadError(f"{path.name} is a zip archive but not a skops file (it has no schema.json)")
+    too_many = f"{path.name} holds more than {MAX_TREES} trees, the most a forest here has"
+    if (len(entries) > ENTRIES_PER_TREE * MAX_TREES + 16
+            or schema.file_size > SCHEMA_BYTES_PER_TREE * MAX_TREES):
+        raise ModelLoadError(too_many)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            trees = [node for node in _objects(json.loads(archive.read("schema.json")))
+                     if node.get("__class__") == "Tree"]
+        sizes = [int(json.loads(tree["content"]["content"]["node_count"]["content"])) for tree in trees]
+    except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as e:
+        raise ModelLoadError(f"{path.name} is not a readable skops file ({type(e).__name__})") from None
+    if len(trees) > MAX_TREES:
+        raise ModelLoadError(too_many)
+    if any(not 0 < n <= MAX_TREE_NODES for n in sizes):
+        raise ModelLoadError(f"{path.name} has a tree of more than {MAX_TREE_NODES:,} nodes")
+
+
+def _objects(schema):
+    """Every JSON object in a parsed schema, without recursion (its nesting is the file's choice)."""
+    todo = [schema]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            yield node
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+
+
 class ForestKind(Kind):
     name = "forest"
     suffix = SUFFIX
@@ -216,15 +260,13 @@ class ForestKind(Kind):
         import skops.io
 
         path = Path(path)
+        check_archive(path)
         try:
-            zip_entries(path, FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES, "a Digit Lab random forest (.skops)")
             untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
             if untrusted:
                 raise ModelLoadError(f"{path.name} holds types that are not a random forest: "
                                      f"{', '.join(sorted(untrusted))[:300]}")
             model = skops.io.load(path, trusted=TRUSTED_TYPES)
-        except ArchiveError as e:
-            raise ModelLoadError(str(e)) from None
         except ModelLoadError:
             raise
         except Exception as e:  # noqa: BLE001 - skops raises many types for bad files
@@ -233,7 +275,7 @@ class ForestKind(Kind):
         return model
 
     def check_file(self, path: Path) -> None:
-        self.load(path)  # skops builds only trusted types, and the trees are checked before any use
+        check_archive(Path(path))  # loading its trees is the trial's job, in a process of its own
 
     def params(self, model) -> int:
         """Its size: the nodes of all its trees."""

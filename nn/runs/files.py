@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,17 @@ from nn.storage.files import write_atomic
 RUN_FILE, STATE_FILE, LOCK_FILE, STOP_FILE = "run.json", "state.json", "lock", "stop"
 PROGRESS_FILE, BATCHES_FILE, EPOCHS_FILE = "progress.json", "batches.jsonl", "epochs.jsonl"
 HIDDEN_FILE, CHECKPOINT_FILE, SAVED_FILE = "hidden.npy", "checkpoint.json", "saved.json"
+
+
+CHECKPOINT_NAME = re.compile(r"checkpoint-[0-9]{1,6}\.[a-z]{1,8}")  # checkpoint-<epoch>.<suffix>
+
+
+def is_plain_name(name) -> bool:
+    """Whether `name` names a file in a run's folder itself: not a path, not a dotfile, not empty.
+    Names read from a run's files (a pointer, a change a cluster node sent) are checked with it
+    before any is opened, written or deleted."""
+    return (isinstance(name, str) and bool(name) and not name.startswith(".") and "/" not in name
+            and "\\" not in name and "\0" not in name)
 
 
 def read_json(path: Path, default=None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nn.errors import DigitLabError
 from nn.runs.files import (
     BATCHES_FILE,
     CHECKPOINT_FILE,
@@ -22,6 +23,7 @@ from nn.runs.files import (
     RUN_FILE,
     STATE_FILE,
     STOP_FILE,
+    is_plain_name,
 )
 from nn.storage.files import write_atomic
 
@@ -94,19 +96,25 @@ class FolderChanges:
         return ("append", path.name, data) if data else None
 
 
+class MirrorError(DigitLabError):
+    """A change a cluster node sent that is not a change of the run's own files."""
+
+
 def apply(folder: Path, changes: list[tuple]) -> None:
-    """Write `changes` (from FolderChanges.collect) into the run's folder."""
+    """Write `changes` (from FolderChanges.collect) into the run's folder; MirrorError, and nothing
+    written, for a change outside it."""
+    for change in changes:
+        if not isinstance(change, tuple) or len(change) < 2 or not is_plain_name(change[1]) \
+                or change[1] in NOT_SENT or change[0] not in ("append", "replace", "delete"):
+            raise MirrorError(f"the cluster node sent a change that is not one of the run's files: "
+                              f"{str(change[:2])[:80]}")
     for change in changes:
         action, name = change[0], change[1]
-        if "/" in name or name.startswith(".") or name in NOT_SENT:
-            raise ValueError(f"a change to {name!r} is not one of a run's files")
         path = Path(folder) / name
         if action == "append":
             with open(path, "ab") as f:
                 f.write(change[2])
         elif action == "replace":
             write_atomic(path, lambda tmp, data=change[2]: tmp.write_bytes(data))
-        elif action == "delete":
-            path.unlink(missing_ok=True)
         else:
-            raise ValueError(f"unknown change {action!r}")
+            path.unlink(missing_ok=True)

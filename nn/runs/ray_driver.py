@@ -35,7 +35,7 @@ from nn.errors import DigitLabError
 from nn.limits import setting
 from nn.runs import cluster
 from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
-from nn.runs.mirror import apply
+from nn.runs.mirror import MirrorError, apply
 from nn.runs.remote import RunSignals, files_base_name, train_run, warm_up
 from nn.runs.store import Run, RunState, interrupted_message, run_time_limit
 from nn.runs.worker import messages_until_parent_goes, serve
@@ -184,9 +184,15 @@ def drive(run: Run, alongside: int) -> None:
     except (ray.exceptions.RayError, ConnectionError) as e:  # a node, a worker or the cluster lost
         run.write_status(state=RunState.INTERRUPTED, ended_at=time.time(), message=interrupted_message(
             run.checkpoint_epoch(), f"the cluster lost the node training it ({type(e).__name__})"))
+    except MirrorError as e:  # a node that writes outside the run's folder trains it no further
+        ray.cancel(stream, force=True)
+        run.write_status(state=RunState.FAILED, message=f"the run was ended: {e}", ended_at=time.time())
     except (DigitLabError, OSError) as e:
         run.write_status(state=RunState.FAILED, message=f"could not send the run to the cluster: {e}",
                          ended_at=time.time())
+    except Exception as e:  # noqa: BLE001 - a run ends with a sentence, and the driver goes on
+        run.write_status(state=RunState.FAILED, ended_at=time.time(),
+                         message=f"the cluster's run could not be followed: {type(e).__name__}: {e}"[:300])
     finally:
         if forwarder is not None:
             forwarder.done.set()

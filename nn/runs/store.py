@@ -25,6 +25,7 @@ from nn.limits import MAX_RUN_MINUTES, MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPA
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
     CHECKPOINT_FILE,
+    CHECKPOINT_NAME,
     EPOCHS_FILE,
     LOCK_FILE,
     PROGRESS_FILE,
@@ -190,9 +191,14 @@ class Run:
 
     # --- weights ----------------------------------------------------------------------------------
     def checkpoint(self) -> dict | None:
-        """{"epoch", "file", "elapsed"} of the last finished epoch's weights, if kept."""
+        """{"epoch", "file", "elapsed"} of the last finished epoch's weights, if kept. A pointer
+        that names anything but a checkpoint file in this folder is ignored: it may have come from
+        a cluster node, and Resume sends the file it names, and the run's end deletes it."""
         pointer = read_json(self.folder / CHECKPOINT_FILE)
-        if pointer and (self.folder / pointer["file"]).exists():
+        if not (isinstance(pointer, dict) and isinstance(pointer.get("epoch"), int)
+                and isinstance(pointer.get("file"), str) and CHECKPOINT_NAME.fullmatch(pointer["file"])):
+            return None
+        if (self.folder / pointer["file"]).is_file():
             return pointer
         return None
 
@@ -207,6 +213,13 @@ class Run:
 
     def saved_as(self) -> list[str]:
         return read_json(self.folder / SAVED_FILE, [])
+
+
+def file_params(kind: kinds.Kind, path: Path) -> int:
+    """A stored model's parameters: from the metadata the store wrote beside it (on upload, from its
+    trial), else counted from the file itself."""
+    params = (read_json(path.with_suffix(".json")) or {}).get("params")
+    return int(params) if isinstance(params, int) else int(kind.params(kind.load(path)))
 
 
 def interrupted_message(epoch: int, why: str = "its training process ended (a server restart or a crash)"
@@ -255,16 +268,16 @@ class RunStore:
         """Check everything that can be checked now, then queue the run."""
         self.check_login()
         self.check(source, dataset, config, with_drawings)
-        self.check_room_in_the_queue()
-        self.workspace.check_room()
-        removed = self._make_room()
-        spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings)
-        staging = self.root / f".{spec.id}"
-        staging.mkdir(parents=True)
-        write_json(staging / RUN_FILE, spec.to_dict())
-        write_json(staging / STATE_FILE, {"state": RunState.QUEUED, "message": "waiting for a free slot",
-                                          "queued_at": spec.created})
-        staging.rename(self.root / spec.id)  # the run appears whole, or not at all
+        with self.workspace.room():  # the person's limits and the new run, as one step
+            self.check_room_in_the_queue()
+            removed = self._make_room()
+            spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings)
+            staging = self.root / f".{spec.id}"
+            staging.mkdir(parents=True)
+            write_json(staging / RUN_FILE, spec.to_dict())
+            write_json(staging / STATE_FILE, {"state": RunState.QUEUED, "message": "waiting for a free slot",
+                                              "queued_at": spec.created})
+            staging.rename(self.root / spec.id)  # the run appears whole, or not at all
         return Submitted(Run(self.root / spec.id), removed)
 
     def check_login(self) -> None:
@@ -298,7 +311,13 @@ class RunStore:
     def check_size(kind: kinds.Kind, source: ModelSource) -> None:
         """Raise RunError for a network larger than a class's server trains (model_params_limit)."""
         bound = workspaces.model_params_limit()
-        if bound is None or isinstance(source, Path):  # a fine-tuned model's size was checked on upload
+        if bound is None:
+            return
+        if isinstance(source, Path):  # fine-tuning trains all of a stored model: its size counts too
+            params = file_params(kind, source)
+            if params > bound:
+                raise RunError(f"{source.stem} has {params:,} parameters; the most a run may train on this "
+                               f"server is {bound:,}: fine-tune a smaller model")
             return
         params = sum(row.get("params") or 0 for row in kind.describe(source))
         if params > bound:
@@ -353,8 +372,8 @@ class RunStore:
     def resume(self, run_id: str) -> Run:
         """Queue an interrupted run again; it goes on from its last finished epoch."""
         run = self.get(run_id)
-        self.check_room_in_the_queue()
-        with locked(run.lock_path) as got:
+        with self.workspace.room(), locked(run.lock_path) as got:
+            self.check_room_in_the_queue()
             if not got or run.state is not RunState.INTERRUPTED:
                 raise RunError(f"only an interrupted run can be resumed; this one is {run.state}")
             (run.folder / STOP_FILE).unlink(missing_ok=True)

@@ -5,12 +5,15 @@ A published model stays in its owner's workspace: the shelf holds one small reco
 everyone reads the owner's file through it, as `class/<slug>`. So only the owner (or a teacher)
 can unpublish it, nobody else can change or delete it, and deleting the model removes it for
 everyone: a record whose model is gone, or was replaced by another of the same name, is stale and
-is removed when it is next read. A teacher can hide a model without unpublishing it.
+is removed when it is next read. A teacher can hide a model without unpublishing it; both hold
+for the model's file (its SHA-256), so unpublishing and sharing it again does not undo them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -19,12 +22,15 @@ from pathlib import Path
 
 from nn.errors import StoreError
 from nn.limits import PLAIN_PUNCTUATION, is_plain
-from nn.storage.files import write_atomic
+from nn.storage.files import temp_beside, write_atomic
+from nn.storage.locks import waiting_for
 from nn.storage.saved_models import ModelInfo, ModelStore
 
 PREFIX = "class/"  # a class model's name: class/<slug>
 MAX_TITLE = 60
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
+MODERATION_FILE = ".moderation"  # a teacher's decisions: {file's SHA-256: "hidden" or "unpublished"}
+HIDDEN, UNPUBLISHED = "hidden", "unpublished"
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,20 @@ class Published:
     identity: str  # the model's own (see identity_of): a new model of the same name is not this one
     published_at: float
     hidden: bool = False  # by a teacher: off the picker and the leaderboard, still the owner's
+    content: str = ""  # the SHA-256 of its file: a teacher's decision holds for these bytes
 
     @property
     def name(self) -> str:
         return PREFIX + self.slug
+
+
+def content_of(path: Path) -> str:
+    """The SHA-256 of a model file: the same model, whatever its name or whoever shares it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def identity_of(info: ModelInfo) -> str:
@@ -53,7 +69,8 @@ def slug_of(title: str) -> str:
 
 
 def check_title(title: str) -> str:
-    title = " ".join(str(title).split())
+    title = str(title)
+    title = " ".join(title.split()) if len(title) <= 4 * MAX_TITLE else ""  # a form can send megabytes
     if not title or len(title) > MAX_TITLE:
         raise StoreError(f"a title needs 1 to {MAX_TITLE} characters")
     if not is_plain(title):
@@ -64,13 +81,15 @@ def check_title(title: str) -> str:
 
 class ClassShelf:
     """The published models of one server's class. `models_of(workspace id)` is that person's
-    ModelStore; `person_of(workspace id)` the name the class knows them by."""
+    ModelStore; `person_of(workspace id)` the name the class knows them by; `shares(workspace id)`
+    whether they may publish."""
 
     def __init__(self, root: Path, models_of: Callable[[str], ModelStore],
-                 person_of: Callable[[str], str] = str):
+                 person_of: Callable[[str], str] = str, shares: Callable[[str], bool] = lambda w: True):
         self.root = Path(root)
         self.models_of = models_of
         self.person_of = person_of
+        self.shares = shares  # whether a workspace may publish (a guest may not)
 
     # --- reading -------------------------------------------------------------------------------
     def records(self) -> list[Published]:
@@ -82,6 +101,8 @@ class ClassShelf:
         is removed."""
         found = []
         for path in sorted(self.root.glob("*.json")) if self.root.is_dir() else []:
+            if path.name.startswith("."):  # a record being written (pathlib's glob lists dotfiles)
+                continue
             record = self._read(path)
             info = self._model(record) if record is not None else None
             if info is None:
@@ -124,25 +145,39 @@ class ClassShelf:
     # --- writing -------------------------------------------------------------------------------
     def publish(self, workspace: str, model: str, title: str | None = None) -> Published:
         """Publish one of `workspace`'s own models under `title` (default: its name)."""
+        if not self.shares(workspace):
+            raise StoreError("guests do not share models: log in (in the sidebar) to share with the class")
         info = self.models_of(workspace).own_model(model)
         if info is None:
             raise StoreError(f"you have no saved model named {model!r} to publish")
         if (already := self.of_model(workspace, model)) is not None:
             raise StoreError(f"{model!r} is already published to the class as {already.title!r}")
         title = check_title(title or model)
-        record = Published(self._free_slug(slug_of(title)), title, workspace, model,
-                           identity_of(info), time.time())
+        content = content_of(info.path)
+        decided = self._moderation().get(content)
+        if decided == UNPUBLISHED:
+            raise StoreError("your teacher took this model off the class: it cannot be shared again")
+        record = Published(slug_of(title), title, workspace, model, identity_of(info), time.time(),
+                           hidden=decided == HIDDEN, content=content)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._write(record)
-        return record
+        return self._claim(record)
 
-    def _free_slug(self, base: str) -> str:
-        taken = {path.stem for path in self.root.glob("*.json")} if self.root.is_dir() else set()
-        slug, n = base, 1
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
-        return slug
+    def _claim(self, record: Published) -> Published:
+        """Write `record` under its slug, or the first free one after it (slug-2, slug-3...). Each
+        slug is claimed with an exclusive link, so shares under one title at once all land."""
+        base, n = record.slug, 1
+        tmp = temp_beside(self.root / f"{base}.json", lambda p: None)
+        try:
+            while True:
+                tmp.write_text(json.dumps(asdict(record), indent=1))
+                try:
+                    os.link(tmp, self.root / f"{record.slug}.json")  # fails if the slug is taken
+                    return record
+                except FileExistsError:
+                    n += 1
+                    record = replace(record, slug=f"{base}-{n}")
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _write(self, record: Published) -> None:
         write_atomic(self.root / f"{record.slug}.json",
@@ -156,14 +191,43 @@ class ClassShelf:
         if record.workspace != workspace and not teacher:
             raise StoreError(f"{record.title!r} was published by {self.person_of(record.workspace)}: "
                              "only they (or a teacher) can unpublish it")
+        if teacher:  # for good: sharing the same file again is refused
+            self._decide(record, UNPUBLISHED)
         (self.root / f"{record.slug}.json").unlink(missing_ok=True)
         return record
 
     def set_hidden(self, name: str, hidden: bool) -> Published:
-        """A teacher's: keep a model off the picker and the leaderboard, or show it again."""
+        """A teacher's: keep a model off the picker and the leaderboard, or show it again. It holds
+        for the model's file, also if its owner unpublishes it and shares it again."""
         record = replace(self.get(name), hidden=hidden)
+        self._decide(record, HIDDEN if hidden else None)
         self._write(record)
         return record
+
+    # --- a teacher's decisions, by the model file's content ------------------------------------
+    def _moderation(self) -> dict[str, str]:
+        try:
+            decided = json.loads((self.root / MODERATION_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        return decided if isinstance(decided, dict) else {}
+
+    def _decide(self, record: Published, decision: str | None) -> None:
+        content = record.content or self._content_of(record)
+        if not content:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with waiting_for(self.root / f"{MODERATION_FILE}.lock"):
+            decided = self._moderation()
+            if decision is None:
+                decided.pop(content, None)
+            else:
+                decided[content] = decision
+            write_atomic(self.root / MODERATION_FILE, lambda tmp: tmp.write_text(json.dumps(decided)))
+
+    def _content_of(self, record: Published) -> str:
+        info = self._model(record)
+        return content_of(info.path) if info is not None else ""
 
     def leaderboard(self) -> list[dict]:
         """The published models (not hidden) ranked by test accuracy within each data set; ties go

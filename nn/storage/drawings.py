@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,26 +53,26 @@ def _png(array: np.ndarray, longest: int | None = None) -> bytes:
 class DrawingStore:
     def __init__(self, root: Path | None = None, room=None):
         self.root = Path(root) if root is not None else drawings_dir()
-        self.room = room  # raises when its owner may keep no more (nn.storage.workspaces.Workspace)
+        self.room = room  # its owner's quota: room(bytes) checks and holds it (Workspace.room)
 
     def add(self, original: np.ndarray, image28: np.ndarray, label: int, dataset: str = "mnist",
             predicted: int | None = None, model: str | None = None) -> str:
         """Save one labelled drawing; returns its id."""
         if not 0 <= int(label) <= 9:
             raise DrawingsError(f"label must be 0-9, got {label}")
-        if self.room:
-            self.room()
+        drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+        small = np.clip(np.round(np.asarray(image28) * 255), 0, 255).astype(np.uint8)
+        record = {"id": drawing_id, "label": int(label), "dataset": dataset,
+                  "predicted": predicted, "model": model,
+                  "created": datetime.now(UTC).isoformat(timespec="seconds")}
+        files = {f"{drawing_id}.png": _png(np.asarray(original, dtype=np.uint8), ORIGINAL_SIDE),
+                 f"{drawing_id}-28.png": _png(small),
+                 f"{drawing_id}.json": json.dumps(record).encode()}  # last: the drawing exists then
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
-            _write_atomic(self.root / f"{drawing_id}.png",
-                          _png(np.asarray(original, dtype=np.uint8), ORIGINAL_SIDE))
-            small = np.clip(np.round(np.asarray(image28) * 255), 0, 255).astype(np.uint8)
-            _write_atomic(self.root / f"{drawing_id}-28.png", _png(small))
-            record = {"id": drawing_id, "label": int(label), "dataset": dataset,
-                      "predicted": predicted, "model": model,
-                      "created": datetime.now(UTC).isoformat(timespec="seconds")}
-            _write_atomic(self.root / f"{drawing_id}.json", json.dumps(record).encode())
+            with self.room(sum(map(len, files.values()))) if self.room else nullcontext():
+                self.root.mkdir(parents=True, exist_ok=True)
+                for name, payload in files.items():
+                    _write_atomic(self.root / name, payload)
         except OSError as e:
             raise DrawingsError(f"cannot save the drawing in {self.root}: {e.strerror}") from None
         return drawing_id

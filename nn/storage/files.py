@@ -35,6 +35,16 @@ def secret_file(path: Path, make: Callable[[], bytes]) -> bytes:
     return path.read_bytes()
 
 
+def replace_secret(path: Path, data: bytes) -> None:
+    """Replace the secret kept in `path` with `data`, all at once and readable by this user alone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
 def umask() -> int:
     """This process's umask, read without changing it (os.umask would, for a moment, for every
     thread)."""

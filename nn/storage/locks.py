@@ -41,6 +41,19 @@ class Lock:
 
 
 @contextmanager
+def waiting_for(path: Path):
+    """`with waiting_for(path):` holds the lock in the block, waiting for whoever holds it first:
+    a check and the write it allows, as one step."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def locked(path: Path):
     """`with locked(path) as got:` holds the lock in the block when `got` is true."""
     lock = Lock(path)

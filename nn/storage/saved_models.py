@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as package_metadata
@@ -25,7 +26,7 @@ from nn.storage.trial import try_model_file
 
 __all__ = ["DEFAULT_MODEL", "ModelInfo", "ModelLoadError", "ModelStore", "StoreError", "check_name"]
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # MAX_NAME characters
 DEFAULT_MODEL = "mnist-cnn-best"  # the bundled best MNIST model
 
 
@@ -89,10 +90,14 @@ def origin(metadata: dict) -> str:
     return "uploaded" if metadata.get("uploaded") else "unknown"
 
 
+MAX_NAME = 64
+
+
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
+        shown = repr(name) if isinstance(name, str) and len(name) <= MAX_NAME else "that name"
         raise StoreError(
-            f"invalid model name {name!r}: use 1-64 letters, digits, '-', '_' or '.', "
+            f"invalid model name {shown}: use 1-{MAX_NAME} letters, digits, '-', '_' or '.', "
             "starting with a letter or digit (no paths, no '..')"
         )
     return name
@@ -116,7 +121,7 @@ class ModelStore:
         self.root = Path(root) if root is not None else models_dir()
         self.shelf = shelf  # the class's published models (nn.storage.class_shelf.ClassShelf)
         self.owner = owner  # the workspace whose models these are, for publishing
-        self.room = room  # raises when its owner may keep no more (nn.storage.workspaces.Workspace)
+        self.room = room  # its owner's quota: room(bytes) checks and holds it (Workspace.room)
         self.max_params = max_params  # the largest model its owner may upload (a class's server)
         if bundled_root == "default":
             bundled_root = bundled_models_dir()
@@ -207,14 +212,15 @@ class ModelStore:
         """Write the model through `write(path)` and claim `name` for it.
 
         The model file is claimed with an exclusive hard link, so two saves under one name at
-        the same moment cannot both win; the metadata is then renamed into place.
+        the same moment cannot both win; the metadata is then renamed into place. Both happen
+        under the owner's quota lock, with the files' size checked against it.
         """
         check_name(name)
-        if self.room:
-            self.room()
         if self.bundled_root and self._taken(self.bundled_root, name) and \
                 self.bundled_root.resolve() != self.root.resolve():
             raise StoreError(f"{name!r} is the name of a bundled model; choose another name")
+        with self._room(0):  # refused before anything is written, when it is full already
+            pass
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -229,18 +235,29 @@ class ModelStore:
         except OSError as e:
             raise StoreError(f"cannot write to {self.root}: {e.strerror}") from None
         try:
+            with self._room(tmp_model.stat().st_size + tmp_meta.stat().st_size):
+                self._claim(tmp_model, target, name)
+                os.replace(tmp_meta, target.with_suffix(".json"))
+        finally:
+            tmp_model.unlink(missing_ok=True)
+            tmp_meta.unlink(missing_ok=True)
+        return ModelInfo(name, target, meta)
+
+    def _claim(self, tmp_model: Path, target: Path, name: str) -> None:
+        taken = StoreError(f"a model named {name!r} already exists; choose another name")
+        try:
             os.link(tmp_model, target)  # fails if the name is taken, atomically
         except FileExistsError:
-            tmp_meta.unlink(missing_ok=True)
-            raise StoreError(f"a model named {name!r} already exists; choose another name") from None
+            raise taken from None
         finally:
             tmp_model.unlink(missing_ok=True)
         if self._taken(self.root, name, besides=target):  # the same name in another format
             target.unlink(missing_ok=True)
-            tmp_meta.unlink(missing_ok=True)
-            raise StoreError(f"a model named {name!r} already exists; choose another name")
-        os.replace(tmp_meta, target.with_suffix(".json"))
-        return ModelInfo(name, target, meta)
+            raise taken
+
+    def _room(self, adding_bytes: int):
+        """Its owner's room for `adding_bytes` more, held while the block writes them."""
+        return self.room(adding_bytes) if self.room else nullcontext()
 
     @staticmethod
     def _taken(folder: Path, name: str, besides: Path | None = None) -> bool:
@@ -266,17 +283,16 @@ class ModelStore:
         return self.shelf
 
     def import_file(self, source: Path, name: str, metadata: dict | None = None) -> ModelInfo:
-        """Validate an uploaded model file (safe mode, shapes) and store it under `name`."""
+        """Store an uploaded model file under `name` once its trial (safe mode, shapes, one answer)
+        has passed."""
         check_name(name)
-        kind = kinds.of_file(Path(source))
         tried = try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
         if self.max_params is not None and tried["params"] > self.max_params:
             raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server "
                                  f"takes models of up to {self.max_params:,}")
-        model = kind.load(Path(source))
-        meta = {"dataset": "mnist", "uploaded": True, **(metadata or {})}
-        meta.setdefault("params", kind.params(model))
-        return self.save(model, name, meta)
+        # Stored as it came: loading it here would cost this process what the trial just spent.
+        return self.save_file(Path(source), name, {"dataset": "mnist", "uploaded": True,
+                                                   "params": tried["params"], **(metadata or {})})
 
     def delete(self, name: str) -> None:
         """Delete one of the user's models (and so take it off the class's shelf)."""

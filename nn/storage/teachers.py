@@ -1,6 +1,8 @@
 """Who is a teacher on a class's server: with Streamlit's login, the e-mail addresses in
-DIGITLAB_TEACHERS; without one, whoever opens the teacher link the server prints when it starts
-(`?teacher=<token>`, a secret kept in the runs folder, readable by the server's user alone)."""
+DIGITLAB_TEACHERS, once the login's provider has verified them; without one, whoever opens the
+teacher link the server prints when it starts (`?teacher=<token>`, a secret kept in the runs
+folder, readable by the server's user alone). `new_link` makes a new secret: every session opened
+with the old one stops being a teacher's at its next page."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import os
 import secrets
 
 from nn.storage import paths
-from nn.storage.files import secret_file
+from nn.storage.files import replace_secret, secret_file
 
 TOKEN_FILE = ".teacher-token"
 PARAM = "teacher"
@@ -25,9 +27,21 @@ def is_teacher_email(email: str | None) -> bool:
     return bool(email) and str(email).strip().lower() in emails()
 
 
+def is_teacher_login(email: str | None, email_verified) -> bool:
+    """A login is a teacher's when its e-mail is listed and its provider says it verified that
+    address: where people register or edit their own e-mail, an unverified claim proves nothing."""
+    return is_teacher_email(email) and email_verified in (True, "true")
+
+
 def token() -> str:
     """The teacher link's secret, made by the first server that needs it."""
     return secret_file(paths.runs_dir() / TOKEN_FILE, lambda: secrets.token_urlsafe(24).encode()).decode()
+
+
+def new_link(base_url: str) -> str:
+    """A new teacher link; the old one, and every session opened with it, no longer works."""
+    replace_secret(paths.runs_dir() / TOKEN_FILE, secrets.token_urlsafe(24).encode())
+    return link(base_url)
 
 
 def is_teacher_token(text: str | None) -> bool:

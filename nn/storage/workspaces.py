@@ -16,13 +16,24 @@ import json
 import os
 import re
 import secrets
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from nn.errors import DigitLabError
-from nn.limits import MAX_MODEL_PARAMS, MAX_WORKSPACE_MB, PLAIN_PUNCTUATION, is_plain, setting
+from nn.limits import (
+    MAX_MODEL_PARAMS,
+    MAX_WORKSPACE_MB,
+    MAX_WORKSPACES,
+    NEW_WORKSPACES_PER_HOUR,
+    PLAIN_PUNCTUATION,
+    is_plain,
+    setting,
+)
 from nn.storage import paths
 from nn.storage.files import secret_file, write_atomic
+from nn.storage.locks import waiting_for
 
 LOCAL = "local"
 SINGLE, PER_USER = "single", "per-user"
@@ -34,6 +45,7 @@ CLASS_FOLDER = "class"  # under the models folder: the class's shelf of publishe
 PERSON_FILE = ".person.json"  # in a workspace's models folder: the name the class knows them by
 MAX_PERSON_NAME = 40
 LOGIN_PREFIX = "u"  # a login's workspace is u-<hash>; a token's, t-<hash>
+ROOM_LOCK = ".room.lock"  # in a workspace's runs folder: one write at a time against its quota
 
 
 class WorkspaceError(DigitLabError, ValueError):
@@ -120,6 +132,12 @@ class Workspace:
         """A person's login workspace (from_login), not a token's."""
         return self.id.startswith(f"{LOGIN_PREFIX}-")
 
+    @property
+    def is_guest(self) -> bool:
+        """A token's workspace on a server where training needs a login: a guest draws and looks,
+        and keeps, shares and names nothing."""
+        return not self.is_local and not self.is_logged_in and train_needs_login()
+
     def folder(self, root: Path) -> Path:
         """This workspace's folder under one of the data folders."""
         return Path(root) if self.is_local else Path(root) / SUBFOLDER / self.id
@@ -140,8 +158,8 @@ class Workspace:
         """This person's models, the bundled ones and the class's."""
         from nn.storage.saved_models import ModelStore
 
-        return ModelStore(self.models_dir, room=self.check_room, max_params=model_params_limit(),
-                          shelf=class_shelf(), owner=self.id)
+        return ModelStore(self.models_dir, room=self.room, max_params=model_params_limit(),
+                          shelf=class_shelf(self), owner=self.id)
 
     def own_models(self):
         """This person's models (and the bundled ones), without the class's."""
@@ -164,11 +182,18 @@ class Workspace:
         return (self.models_dir / PERSON_FILE).exists()
 
     def set_person(self, name: str) -> str:
-        """Keep the name this person goes by in the class (from their login, or chosen once)."""
-        name = " ".join(str(name).split())
+        """Keep the name this person goes by in the class: their login's, or (without a login) one
+        they chose, which may not be a logged-in person's. A guest has none."""
+        text = str(name)
+        name = " ".join(text.split()) if len(text) <= 4 * MAX_PERSON_NAME else ""  # a form can send MB
         if not 1 <= len(name) <= MAX_PERSON_NAME or not is_plain(name):
             raise WorkspaceError(f"a name needs 1 to {MAX_PERSON_NAME} characters: letters, digits, spaces "
                                  f"and {PLAIN_PUNCTUATION.strip()}, starting with a letter or digit")
+        if self.is_guest:
+            raise WorkspaceError("guests do not name themselves: log in, and the class knows you by your "
+                                 "login's name")
+        if not self.is_logged_in and name.casefold() in login_names():
+            raise WorkspaceError("someone in this class logs in with that name: choose another")
         self.models_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.models_dir / PERSON_FILE, lambda tmp: tmp.write_text(json.dumps({"name": name})))
         return name
@@ -176,36 +201,68 @@ class Workspace:
     def drawings(self):
         from nn.storage.drawings import DrawingStore
 
-        return DrawingStore(self.drawings_dir, room=self.check_room)
+        return DrawingStore(self.drawings_dir, room=self.room)
 
     def disk_mb(self) -> float:
         """What this person keeps: their models, runs and drawings."""
-        folders = (self.models_dir, self.runs_dir, self.drawings_dir)
-        return sum(f.stat().st_size for folder in folders if folder.is_dir()
-                   for f in folder.rglob("*") if f.is_file()) / 2**20
+        total = 0
+        for folder in (self.models_dir, self.runs_dir, self.drawings_dir):
+            for root, _, names in os.walk(folder):
+                for name in names:
+                    if name.startswith("."):  # a write under way (nn.storage.files), a lock
+                        continue
+                    try:
+                        total += os.stat(os.path.join(root, name)).st_size
+                    except OSError:  # renamed or removed meanwhile (a temp file, a run removed)
+                        pass
+        return total / 2**20
 
-    def check_room(self) -> None:
-        """Raise WorkspaceError when this person keeps as much as one may on a class's server
+    @contextmanager
+    def room(self, adding_bytes: int = 0):
+        """`with workspace.room(n):` checks that this person may keep `n` bytes more, then holds
+        their workspace's lock while the block writes them: two writes at once cannot both pass
+        one check (WorkspaceError when there is no room)."""
+        with waiting_for(self.folder(paths.runs_dir()) / ROOM_LOCK):
+            self.check_room(adding_bytes)
+            yield
+
+    def check_room(self, adding_bytes: int = 0) -> None:
+        """Raise WorkspaceError when this person would keep more than one may on a class's server
         (DIGITLAB_MAX_WORKSPACE_MB, default MAX_WORKSPACE_MB); nothing on one's own."""
+        if self.is_guest:
+            raise WorkspaceError("guests draw and look around; log in (in the sidebar) to keep models, "
+                                 "drawings and runs of your own")
         bound = class_limit("DIGITLAB_MAX_WORKSPACE_MB", MAX_WORKSPACE_MB)
         if self.is_local or bound is None:
             return
-        used = self.disk_mb()
-        if used >= bound:
-            raise WorkspaceError(f"your models, runs and drawings take {used:,.0f} MB, the most one person "
-                                 f"may keep on this server ({bound:,} MB): delete models or runs you no "
-                                 "longer need")
+        used, adding = self.disk_mb(), adding_bytes / 2**20
+        if used >= bound or used + adding > bound:
+            this = f" and this would add {adding:,.1f} MB" if used < bound else ""
+            raise WorkspaceError(f"your models, runs and drawings take {used:,.1f} MB{this}; the most one "
+                                 f"person may keep on this server is {bound:,} MB: delete models or runs "
+                                 "you no longer need")
 
 
 LOCAL_WORKSPACE = Workspace(LOCAL)
+A_CLASSMATE = "a classmate"  # who made a shared model, as a guest sees it
 
 
-def class_shelf():
-    """The models people of this server have published to the class (nn.storage.class_shelf)."""
+def login_names() -> set[str]:
+    """The names (casefolded) of the people who log in to this server."""
+    others = paths.models_dir() / SUBFOLDER
+    found = others.glob(f"{LOGIN_PREFIX}-*/{PERSON_FILE}") if others.is_dir() else []
+    return {Workspace(p.parent.name).person.casefold() for p in found if ID_PATTERN.fullmatch(p.parent.name)}
+
+
+def class_shelf(viewer: Workspace | None = None):
+    """The models people of this server have published to the class (nn.storage.class_shelf), as
+    `viewer` sees them: a guest sees no one's name."""
     from nn.storage.class_shelf import ClassShelf
 
+    guest = viewer is not None and viewer.is_guest
     return ClassShelf(paths.models_dir() / CLASS_FOLDER, models_of=lambda w: Workspace(w).own_models(),
-                      person_of=lambda w: Workspace(w).person)
+                      person_of=(lambda w: A_CLASSMATE) if guest else (lambda w: Workspace(w).person),
+                      shares=lambda w: not Workspace(w).is_guest)
 
 
 def _hashed(prefix: str, text: str) -> Workspace:
@@ -215,6 +272,39 @@ def _hashed(prefix: str, text: str) -> Workspace:
 SECRET_FILE = ".workspace-secret"  # in the runs folder, which every server of a class shares
 RANDOM_PART = 22  # characters: secrets.token_urlsafe(16), 128 random bits
 SIGNATURE_PART = 16  # characters of the server's HMAC of the random part
+
+
+ISSUED_FILE = ".workspaces-issued"  # in the runs folder: when each token was handed out, a line each
+
+
+def issue_token() -> str:
+    """A new workspace for a person without a login, within what this server hands out: at most
+    DIGITLAB_MAX_WORKSPACES in all and DIGITLAB_NEW_WORKSPACES_PER_HOUR an hour (each one is a
+    person's quotas anew). Where training needs a login, a guest's workspace keeps nothing, so
+    guests are not counted."""
+    if mode() != PER_USER or train_needs_login():
+        return new_token()
+    most = setting("DIGITLAB_MAX_WORKSPACES", MAX_WORKSPACES, int, WorkspaceError)
+    per_hour = setting("DIGITLAB_NEW_WORKSPACES_PER_HOUR", NEW_WORKSPACES_PER_HOUR, int, WorkspaceError)
+    ledger = paths.runs_dir() / ISSUED_FILE
+    with waiting_for(ledger.with_name(ISSUED_FILE + ".lock")):
+        try:
+            issued = [float(line) for line in ledger.read_text().split()]
+        except (OSError, ValueError):
+            issued = []
+        now = time.time()
+        recent = sorted(t for t in issued if t > now - 3600)
+        if len(issued) >= most:
+            raise WorkspaceError(f"this server has handed out all the {most} workspaces it gives without a "
+                                 "login: open your own bookmarked address, or ask your teacher")
+        if len(recent) >= per_hour:
+            wait = max(1, round((recent[0] + 3600 - now) / 60))
+            raise WorkspaceError(f"this server hands out {per_hour} new workspaces an hour and has no more "
+                                 f"for about {wait} min: open your own bookmarked address, or come back "
+                                 "later")
+        with ledger.open("a") as f:
+            f.write(f"{now:.3f}\n")
+    return new_token()
 
 
 def new_token() -> str:

@@ -31,4 +31,5 @@ def test_the_served_app_is_run_sh_with_its_configuration(app, page):
     assert command[1:] == ["-m", "streamlit", "run", "server.py", "--server.port", port, *served_args()]
     served = next(line for line in app.log.read_text().splitlines() if line.startswith("Digit Lab serves"))
     assert "server.fileWatcherType=none" in served and "server.runOnSave=False" in served
+    assert "client.showErrorDetails=none" in served  # no traceback, no server path, on any page
     assert inotify_watches(app.process.pid) == 0

@@ -39,9 +39,9 @@ def test_on_a_class_server_a_full_workspace_keeps_nothing_more(tmp_path, monkeyp
     ann, bob = workspaces.Workspace("ann"), workspaces.Workspace("bob")
     drawing = np.zeros((280, 280, 4), np.uint8)
     ann.drawings().add(drawing, np.zeros((28, 28), np.uint8), 3)  # room yet
-    ann.runs_dir.mkdir(parents=True)
+    ann.runs_dir.mkdir(parents=True, exist_ok=True)
     (ann.runs_dir / "big").write_bytes(b"x" * 2**20)  # a run's files: 1 MB
-    full = r"your models, runs and drawings take 1 MB, the most one person may keep on this server \(1 MB\)"
+    full = r"your models, runs and drawings take 1.0 MB; the most one person may keep on this server is 1 MB"
     with pytest.raises(workspaces.WorkspaceError, match=full):
         ann.drawings().add(drawing, np.zeros((28, 28), np.uint8), 3)
     with pytest.raises(workspaces.WorkspaceError, match=full):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from nn.limits import MAX_CONV_BLOCKS, MAX_DENSE_LAYERS, MAX_FILTERS, MAX_UNITS
+from nn.limits import MAX_CONV_BLOCKS, MAX_DENSE_LAYERS, MAX_FILTERS, MAX_SIZES_TEXT, MAX_UNITS
 
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -166,6 +166,23 @@ class ConvSpec:
 ModelSpec = DenseSpec | ConvSpec
 
 
+def parse_sizes(text: str, most: int) -> tuple[int, ...]:
+    """'128, 64' -> (128, 64), at most `most` of them; raises ValueError with one sentence. The text's
+    length is checked before anything is parsed: a form's text box can be sent megabytes."""
+    if len(text) > MAX_SIZES_TEXT:
+        raise ValueError(f"a list of layer sizes has at most {MAX_SIZES_TEXT} characters, like 128, 64")
+    parts = [part for part in text.replace(" ", "").split(",") if part]
+    if len(parts) > most:
+        raise ValueError(f"give at most {most} sizes, separated by commas")
+    try:
+        values = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a list of whole numbers like 128, 64") from None
+    if not values:
+        raise ValueError("give at least one layer size")
+    return values
+
+
 def validate_spec(spec: ModelSpec) -> list[str]:
     """Problems with a custom spec, as sentences for people; empty when it can be built."""
     errors = []
@@ -179,16 +196,13 @@ def validate_spec(spec: ModelSpec) -> list[str]:
         if spec.activation not in ACTIVATIONS:
             errors.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
         return errors
-    size = INPUT_SHAPE[0]
-    if not 1 <= len(spec.blocks) <= MAX_CONV_BLOCKS:
+    if not 1 <= len(spec.blocks) <= MAX_CONV_BLOCKS:  # each problem once, however many blocks
         errors.append(f"a CNN needs 1 to {MAX_CONV_BLOCKS} conv blocks")
-    for filters, kernel in spec.blocks:
-        if not 1 <= filters <= MAX_FILTERS or kernel not in KERNEL_SIZES:
-            errors.append(f"conv blocks need 1-{MAX_FILTERS} filters and a kernel size of "
-                          f"{', '.join(map(str, KERNEL_SIZES))}")
-        size //= 2
-    if size < 1:
+    elif INPUT_SHAPE[0] >> len(spec.blocks) < 1:
         errors.append("too many conv blocks: the 28x28 image shrinks below 1x1")
+    if any(not 1 <= filters <= MAX_FILTERS or kernel not in KERNEL_SIZES for filters, kernel in spec.blocks):
+        errors.append(f"conv blocks need 1-{MAX_FILTERS} filters and a kernel size of "
+                      f"{', '.join(map(str, KERNEL_SIZES))}")
     if any(not 1 <= u <= MAX_UNITS for u in spec.dense):
         errors.append(f"dense head sizes must be between 1 and {MAX_UNITS}")
     return errors
