@@ -74,6 +74,27 @@ def test_2_a_pasted_list_of_a_hundred_thousand_blocks_is_one_quick_refusal():
     assert parse_sizes("32, 64", most=4) == (32, 64)
 
 
+def test_2_what_the_websocket_sends_past_the_box_is_cut_and_refused_once(tmp_path, monkeypatch):
+    """The Train page's form as the server runs it (Streamlit's AppTest sets a widget's value as a
+    message on the websocket would, with no browser to cut it)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
+
+    def train_form():
+        from ui import train_form
+
+        train_form.show()
+
+    page = AppTest.from_function(train_form, default_timeout=60)
+    page.run()
+    page.selectbox(key="train_model").set_value("custom CNN").run()
+    started = time.process_time()
+    page.text_input(key="custom_filters").set_value(", ".join(["0"] * 100_000)).run()
+    assert time.process_time() - started < 1.0  # the review's: 5.7 s
+    assert [e.value for e in page.error] == ["give at most 4 sizes, separated by commas"]
+
+
 def test_2_every_bad_block_is_one_problem_said_once():
     problems = validate_spec(ConvSpec(blocks=((0, 3),) * 1000, dense=(0,) * 1000))
     assert len(problems) == len(set(problems)) == 3, problems  # blocks, filters, head: once each
@@ -272,7 +293,7 @@ def test_11_fine_tuning_a_model_larger_than_the_cap_is_refused_as_training_it_is
     person = Workspace("t-tuner000000")
     person.drawings().add(np.zeros((280, 280, 4), np.uint8), np.ones((28, 28)), 3)
     store = RunStore(person)
-    with pytest.raises(RunError, match="318,218 parameters; the most a run may train on this server is 200,0"):
+    with pytest.raises(RunError, match="318,218 parameters; the most a run may train on this server is 2"):
         store.submit("cnn-best", "mnist", TrainConfig(epochs=1))
     big = ModelStore().get("mnist-cnn-best").path
     with pytest.raises(RunError, match="mnist-cnn-best has 318,218 parameters"):

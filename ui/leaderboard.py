@@ -67,7 +67,7 @@ def entry(row: dict) -> None:
     if info is None:
         st.warning("That model was just unpublished.")
         return
-    st.subheader(f"{markdown.text(row['title'])} by {markdown.text(row['by'])}")
+    st.subheader(f"{markdown.text(row['title'])} by {markdown.text(row['by'])}", anchor=False)
     meta = info.metadata
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     source = source_of(meta)

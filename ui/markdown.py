@@ -12,9 +12,14 @@ import re
 import string
 
 _PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
+# GitHub's autolinks (www., scheme:, name@host) are found in the text after escapes are undone: an
+# invisible word joiner inside each of their marks breaks them, and nothing else changes on screen.
+JOINER = "\u2060"
+_AUTOLINK_MARKS = re.compile(r"(?i)(?<=www)(?=\\\.)|(?=\\[:@])")
 
 
 def text(value) -> str:
     """`value` as Markdown that shows exactly `value`: every ASCII punctuation mark backslash-escaped
-    (CommonMark allows it for each of them), so no link, emphasis, directive or formula forms."""
-    return _PUNCTUATION.sub(r"\\\1", str(value))
+    (CommonMark allows it for each of them), so no emphasis, directive or formula forms, and a
+    word joiner in every mark of an autolink, so no link does."""
+    return _AUTOLINK_MARKS.sub(JOINER, _PUNCTUATION.sub(r"\\\1", str(value)))

@@ -286,6 +286,8 @@ class ModelStore:
         """Store an uploaded model file under `name` once its trial (safe mode, shapes, one answer)
         has passed."""
         check_name(name)
+        with self._room(0):  # a full workspace (or a guest's) is told so before the trial's seconds
+            pass
         tried = try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
         if self.max_params is not None and tried["params"] > self.max_params:
             raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server "

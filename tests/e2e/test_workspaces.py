@@ -5,7 +5,9 @@ their workspace."""
 
 from __future__ import annotations
 
+import json
 import secrets
+import urllib.request
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -107,6 +109,13 @@ def test_two_browsers_without_a_login_have_private_workspaces(browser, per_user_
     finally:
         ann.context.close()
         bob.context.close()
+
+
+def set_claims(oidc_provider: str, sub: str, claims: dict) -> None:
+    """What the provider says of `sub` from now on (oidc-provider-mock's PUT /users/<sub>)."""
+    request = urllib.request.Request(f"{oidc_provider}/users/{sub}", data=json.dumps(claims).encode(),
+                                     method="PUT", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 def start_with_login(folder, oidc_provider: str, env: dict):

@@ -188,3 +188,37 @@ def test_a_node_that_cannot_fetch_the_data_gets_the_servers_copy(tmp_path, monke
         stop_cluster(cluster)
     assert status["state"] == "finished", status
     assert (node_cache / "mnist.npz").exists()  # kept, checked, for the node's next runs
+
+
+def a_node_that_writes_outside_the_run(spec, files, signals, server_version, alongside, drawings=None,
+                                       time_limit=None):
+    """A cluster node's task gone bad: its changes name files outside the run's folder."""
+    yield [("replace", "progress.json", b"{}")]
+    yield [("replace", "", b"x")]  # the run folder itself: a temp file in its parent, then a crash
+    yield [("replace", "checkpoint.json", b'{"epoch": 1, "file": "../../.teacher-token"}')]
+
+
+def test_a_node_that_writes_outside_the_run_fails_it_with_a_sentence(on_cluster, monkeypatch):
+    """This test's process is the driver; the node's task is crafted (the review's attack)."""
+    import ray
+
+    from nn.runs import ray_driver
+
+    run = RunStore(LOCAL_WORKSPACE).submit("sigmoid-10", "mnist", TrainConfig(epochs=1, subset=1000)).run
+    secret = runs_dir() / ".teacher-token"
+    secret.write_text("the teacher's secret")
+    claim = Lock(run.lock_path)
+    assert claim.acquire()
+    ray_driver.connect()
+    try:
+        crafted = ray.remote(max_retries=0)(a_node_that_writes_outside_the_run)
+        monkeypatch.setattr(ray_driver, "train_run", crafted)
+        ray_driver.drive(run, alongside=1)  # returns: the driver goes on with its next run
+    finally:
+        ray.shutdown()
+        claim.release()
+    status = run.status()
+    assert status["state"] == "failed", status
+    assert "not one of the run's files" in status["message"], status
+    assert secret.read_text() == "the teacher's secret" and run.checkpoint() is None
+    assert not list(runs_dir().glob(f".{run.id}*"))  # no temp file left beside the run
