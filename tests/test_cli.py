@@ -238,3 +238,52 @@ def test_a_model_published_to_the_class_is_listed_used_and_ranked_for_everyone(t
     assert nn("t-bob0000000", "class", "leaderboard", "--json").stdout == ""
     refused = nn("local", "class", "hide", "class/ann-s-net", check=False)
     assert refused.returncode == 2 and "no model named 'class/ann-s-net' is published" in refused.stderr
+
+
+def test_what_the_pages_refuse_the_command_line_refuses_too(tmp_path, monkeypatch):
+    """`models import` (an upload: the same checks and trial), `models delete`, `train --fine-tune`
+    (on the workspace's drawings) and `class new-teacher-link`, on a class's server with caps."""
+    from nn.storage.workspaces import Workspace
+
+    env = {**os.environ, "DIGITLAB_MODELS_DIR": str(tmp_path / "models"),
+           "DIGITLAB_DRAWINGS_DIR": str(tmp_path / "drawings"), "DIGITLAB_RUNS_DIR": str(tmp_path / "runs"),
+           "DIGITLAB_WORKSPACES": "per-user", "DIGITLAB_MAX_MODEL_PARAMS": "200000"}
+
+    def nn(*args, check=True):
+        out = subprocess.run([sys.executable, "-m", "nn", "--workspace", "t-cli00000000", *args],
+                             cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert not check or out.returncode == 0, out.stderr[-2000:]
+        assert "Traceback" not in out.stderr
+        return out
+
+    bundled = REPO_ROOT / "assets" / "models"
+    nn("models", "import", str(bundled / "mnist-dense-128.keras"), "--name", "mine")
+    assert "mine" in {m["name"] for m in json.loads(nn("models", "--json").stdout)}
+    too_big = nn("models", "import", str(bundled / "mnist-cnn-best.keras"), "--name", "big", check=False)
+    assert too_big.returncode == 2 and "318,218 parameters; this server takes models of up to 200,000" \
+        in too_big.stderr
+    mangled = tmp_path / "mangled.keras"
+    mangled.write_bytes(b"PK not really")
+    assert "is not a Keras model file" in nn("models", "import", str(mangled), "--name", "m",
+                                             check=False).stderr
+
+    monkeypatch.setenv("DIGITLAB_DRAWINGS_DIR", env["DIGITLAB_DRAWINGS_DIR"])  # a drawing of a 1, kept
+    Workspace("t-cli00000000").drawings().add(np.zeros((280, 280, 4), np.uint8),
+                                              np.pad(np.ones((20, 4)), ((4, 4), (12, 12))), 1)
+    refused = nn("train", "--fine-tune", "mnist-cnn-best", "--detach", check=False)
+    assert refused.returncode == 2 and "mnist-cnn-best has 318,218 parameters" in refused.stderr
+    queued = json.loads(nn("train", "--fine-tune", "mine", "--epochs", "1", "--detach", "--json").stdout)
+    assert queued["state"] == "queued"
+    spec = json.loads(next((tmp_path / "runs").rglob(f"{queued['run']}/run.json")).read_text())
+    assert spec["with_drawings"] and spec["config"]["batch_size"] == 32  # the Train page's fine-tuning
+    assert "train needs either --preset" in nn("train", check=False).stderr
+
+    nn("models", "delete", "mine")
+    assert "mine" not in {m["name"] for m in json.loads(nn("models", "--json").stdout)}
+    gone = nn("models", "delete", "mnist-cnn-best", check=False)
+    assert gone.returncode == 2 and "bundled model and cannot be deleted" in gone.stderr
+
+    old = (tmp_path / "runs" / ".teacher-token")
+    link = nn("class", "new-teacher-link", "--url", "http://lab.example").stdout.strip()
+    assert link == f"http://lab.example/?teacher={old.read_text()}"
+    assert nn("class", "new-teacher-link").stdout.strip() != link  # each call ends the one before
