@@ -6,16 +6,15 @@ round two"."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bench.attacks import at_once
 from nn.config import TrainConfig
-from nn.errors import DigitLabError, ModelLoadError, StoreError
+from nn.errors import ModelLoadError, StoreError
 from nn.kinds.keras.plans import ConvSpec, parse_sizes, validate_spec
 from nn.kinds.registry import build
 from nn.runs.store import RunError, RunState, RunStore
@@ -34,21 +33,6 @@ def class_server(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def small_model():
     return build("sigmoid-10", 0)
-
-
-def at_once(count: int, action) -> list:
-    """`action(i)` for i in range(count), all released at the same moment; each result or error."""
-    start = threading.Barrier(count)
-
-    def one(i):
-        start.wait()
-        try:
-            return action(i)
-        except DigitLabError as e:
-            return e
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(one, range(count)))
 
 
 # --- 1. a student becomes a teacher by login ---------------------------------------------------------
