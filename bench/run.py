@@ -268,6 +268,8 @@ def main(argv=None, browser=None) -> int:
         ("Training on a Ray cluster: the same one-epoch runs through a two-node cluster on this "
          "machine (bench.cluster)", cluster.table_of(cluster.compare(2 if quick else 12))),
         ("Files made to take a class's server down (bench.attacks)", table(attacks.measure())),
+        ("What one student can do to the others on a class's server: the review's twelve holes "
+         "(bench.attacks)", table(attacks.measure_round_two())),
         ("The teacher's Class page: every person's runs read as rows, refreshed every 2 s "
          "(bench.class_view)", pairs(class_view.measure(*((3, 2, 3) if quick else (30, 10, 20))))),
         ("Evaluation", pairs(bench_evaluation(DEFAULT_MODEL, repeat, 1000 if quick else 10_000))),
