@@ -71,6 +71,16 @@ def current_teacher_link(app) -> str:
     return f"{app.url}/?teacher={(app.folder / 'runs' / '.teacher-token').read_text()}"
 
 
+def upload_a_model(page, name: str) -> None:
+    """On the Models page: upload a bundled model's file under `name` and press Add."""
+    navigate(page, "Models")
+    page.locator('.st-key-upload_model input[type="file"]').set_input_files(
+        str(REPO_ROOT / "assets" / "models" / "mnist-dense-128.keras"))
+    wait_idle(page)
+    widget(page, "upload_name").locator("input").fill(name)
+    click(page, "upload_save")
+
+
 def no_traceback(page) -> None:
     assert_no_exception(page)
     text = page.locator("main").inner_text()
@@ -166,12 +176,7 @@ def test_12_an_upload_over_the_quota_is_a_sentence(browser, class_app):
         folder = models_folder_of(cem, class_app)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "big.bin").write_bytes(b"\0" * (QUOTA_MB + 1) * 2**20)  # Cem keeps as much as one may
-        navigate(cem, "Models")
-        cem.locator('.st-key-upload_model input[type="file"]').set_input_files(
-            str(REPO_ROOT / "assets" / "models" / "mnist-dense-128.keras"))
-        wait_idle(cem)
-        widget(cem, "upload_name").locator("input").fill("cems-upload")
-        click(cem, "upload_save")
+        upload_a_model(cem, "cems-upload")
         see(cem, f"the most one person may keep on this server is {QUOTA_MB} MB")
         no_traceback(cem)
     finally:
@@ -223,12 +228,7 @@ def test_6_a_guest_sees_no_names_and_can_neither_name_itself_nor_keep_files(brow
         navigate(guest, "Leaderboard")
         cells = grid_texts(guest, "leaderboard")
         assert "Bobs net" in cells and "a classmate" in cells and "Bob Real" not in guest.content()
-        navigate(guest, "Models")
-        guest.locator('.st-key-upload_model input[type="file"]').set_input_files(
-            str(REPO_ROOT / "assets" / "models" / "mnist-dense-128.keras"))
-        wait_idle(guest)
-        widget(guest, "upload_name").locator("input").fill("guests-upload")
-        click(guest, "upload_save")
+        upload_a_model(guest, "guests-upload")
         see(guest, "guests draw and look around; log in")
         assert not list((login_app.folder / "models").glob("workspaces/t-*/*.keras"))
         no_traceback(guest)
