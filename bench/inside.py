@@ -20,6 +20,7 @@ def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
 
     from nn import data, inside
     from nn.inference import predictor_for_file
+    from nn.storage.cache import file_key
     from nn.storage.saved_models import ModelStore
 
     info = ModelStore().resolve(model_name)
@@ -31,7 +32,7 @@ def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
         try:
             predictor = predictor_for_file(info.path)
             predictor.predict_one(d.x_test[0] / np.float32(255))  # loaded, as on the Draw page
-            key = inside.file_key(info.path)
+            key = file_key(info.path)
             images = [d.x_test[i] / np.float32(255) for i in range(repeat)]
             layers = _median(lambda im: inside.layers(predictor, im), images)
             start = time.perf_counter()

@@ -273,6 +273,7 @@ def cmd_inspect(args) -> int:
     from nn import inside
     from nn.inference import predictor_for_file
     from nn.preprocess import ImageError, to_mnist
+    from nn.storage.cache import file_key
 
     info = args.workspace.models().resolve(args.model)
     predictor = predictor_for_file(info.path)
@@ -290,7 +291,7 @@ def cmd_inspect(args) -> int:
         if train is None:
             train = data.load(info.dataset, log=_err)
             _err("nearest neighbours: reading the training set's features (once per model file)")
-        near = inside.neighbours(predictor, inside.file_key(info.path), train.x_train, train.y_train,
+        near = inside.neighbours(predictor, file_key(info.path), train.x_train, train.y_train,
                                  image28, k=args.neighbours)
         label = int(steps[-1].values.argmax())
         if args.json:

@@ -7,23 +7,21 @@
 - `test_map(...)`: a 2-D map of that space for the first MAP_IMAGES test images (t-SNE, fixed
   seed: the same file gives the same map), kept on disk too; `place` puts a drawing on it.
 
-Model files are identified by their content's hash, so a retrained model never reuses an old
-index and two copies of one file share it.
+Model files are identified by their content's hash (nn.storage.cache), so a retrained model never
+reuses an old index and two copies of one file share it.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from nn.kinds.kind import LayerOutput, Predicting
+from nn.storage.cache import prune_disk
 from nn.storage.files import write_atomic
 from nn.storage.paths import inside_cache_dir
 
@@ -85,21 +83,6 @@ def layers(predictor: Predicting, image28: np.ndarray) -> list[Step]:
     return [Step("input", "Input", image), *(Step(o.name, o.type, o.values) for o in outputs)]
 
 
-def file_key(path: Path) -> str:
-    """A model file's identity: the hash of its content (computed once per version of the file)."""
-    stat = Path(path).stat()
-    return _hash(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=64)
-def _hash(path: str, mtime_ns: int, size: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:24]
-
-
 def _cached(kind: str, key: str, compute, save, load):
     """From memory, else from disk, else computed once (other callers wait) and kept in both."""
     memo = (kind, key)
@@ -127,25 +110,6 @@ def _cached(kind: str, key: str, compute, save, load):
             while len(_memory) > KEPT_IN_MEMORY:
                 _memory.popitem(last=False)
     return value
-
-
-def prune_disk(folder: Path, most_bytes: int, keep: Path) -> None:
-    """Remove the least recently used cache files until the folder holds at most `most_bytes`
-    (models come and go; their indexes would stay for ever)."""
-    entries = []
-    for path in folder.glob("*.npz"):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue  # removed meanwhile by another process
-        entries.append((stat.st_mtime, stat.st_size, path))
-    total = sum(size for _, size, _ in entries)
-    for _, size, path in sorted(entries):
-        if total <= most_bytes:
-            break
-        if path != keep:
-            path.unlink(missing_ok=True)
-            total -= size
 
 
 def features(predictor: Predicting, images: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from nn.kinds.keras.plans import ConvSpec, DenseSpec
 from nn.kinds.keras.training import train
 from nn.kinds.kind import NotANetwork
 from nn.presets import PRESETS
+from nn.storage.cache import file_key
 
 NETWORKS = [name for name, p in PRESETS.items() if p.kind in ("keras", "numpy")]
 
@@ -102,7 +103,7 @@ def test_a_training_image_is_its_own_nearest_neighbour(mnist, tmp_path):
     kinds.named("keras").save(model, path)
     predictor = predictor_for_file(path)
     x, y = mnist.x_train[:3000], mnist.y_train[:3000]
-    key = inside.file_key(path)
+    key = file_key(path)
     for i in (0, 1234, 2999):
         found = inside.neighbours(predictor, key, x, y, x[i] / np.float32(255))
         assert found[0].index == i and found[0].distance == pytest.approx(0, abs=0.01)
@@ -114,7 +115,7 @@ def test_a_training_image_is_its_own_nearest_neighbour(mnist, tmp_path):
 
 def test_the_map_is_deterministic_and_kept_per_model_file(mnist, tmp_path):
     _, predictor, path = saved("dense-128", tmp_path)
-    key = inside.file_key(path)
+    key = file_key(path)
     first = inside.test_map(predictor, key, mnist.x_test, mnist.y_test, images=300)
     assert first.xy.shape == (300, 2) and np.isfinite(first.xy).all()
     np.testing.assert_array_equal(first.labels, mnist.y_test[:300])
@@ -132,9 +133,9 @@ def test_the_map_is_deterministic_and_kept_per_model_file(mnist, tmp_path):
 def test_a_changed_model_file_gets_a_new_key(tmp_path):
     path = tmp_path / "m.keras"
     path.write_bytes(b"one")
-    first = inside.file_key(path)
+    first = file_key(path)
     path.write_bytes(b"two!")
-    assert inside.file_key(path) != first
+    assert file_key(path) != first
 
 
 def test_the_cache_folder_keeps_the_most_recently_used_files_within_its_bound(mnist, tmp_path, monkeypatch):
@@ -144,9 +145,9 @@ def test_the_cache_folder_keeps_the_most_recently_used_files_within_its_bound(mn
     (tmp_path / "b").mkdir()
     _, first, first_path = saved("dense-128", tmp_path / "a")
     _, second, second_path = saved("sigmoid-10", tmp_path / "b")
-    inside.test_map(first, inside.file_key(first_path), mnist.x_test, mnist.y_test, images=100)
+    inside.test_map(first, file_key(first_path), mnist.x_test, mnist.y_test, images=100)
     kept = list((tmp_path / "inside").glob("*.map.npz"))
     assert len(kept) == 1
-    inside.test_map(second, inside.file_key(second_path), mnist.x_test, mnist.y_test, images=100)
+    inside.test_map(second, file_key(second_path), mnist.x_test, mnist.y_test, images=100)
     assert [p.name for p in (tmp_path / "inside").glob("*.map.npz")] == [
-        f"{inside.file_key(second_path)}-100.map.npz"]
+        f"{file_key(second_path)}-100.map.npz"]

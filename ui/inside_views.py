@@ -10,6 +10,7 @@ import streamlit as st
 from nn import inside
 from nn.data import dataset_info
 from nn.kinds.kind import NotANetwork
+from nn.storage.cache import file_key
 from ui import charts
 from ui.state import dataset, model_info, predictor_for
 
@@ -97,7 +98,7 @@ def neighbours(predictor, info, image28: np.ndarray, class_names) -> None:
     d = dataset(info.dataset)
     with st.spinner("Finding the nearest training images (the first time for a model, it reads all "
                     "60,000 of them: a few seconds)…"):
-        found = inside.neighbours(predictor, inside.file_key(info.path), d.x_train, d.y_train, image28)
+        found = inside.neighbours(predictor, file_key(info.path), d.x_train, d.y_train, image28)
     st.caption("The training images the network finds most like your drawing, measured in its last "
                "hidden layer (the numbers its answer is read from). When they show another digit than "
                "yours, that is the digit it mixes yours up with.")
@@ -109,7 +110,7 @@ def test_map(name: str, predictor, info, class_names, image28: np.ndarray | None
     """The map of the test set; with a drawing, its place as a star. A click shows a dot's image."""
     d = dataset(info.dataset)
     with st.spinner("Drawing the map (once per model: a second or two)…"):
-        m = inside.test_map(predictor, inside.file_key(info.path), d.x_test, d.y_test)
+        m = inside.test_map(predictor, file_key(info.path), d.x_test, d.y_test)
     star = inside.place(m, predictor.features(image28[np.newaxis])) if image28 is not None else None
     st.caption(f"Each dot is one of {len(m.xy):,} test images, placed so that images the network sees "
                "as alike sit together (a t-SNE map of its last hidden layer). Colours are the true "
