@@ -25,6 +25,7 @@ WORK_SIDE = 512  # larger images are shrunk to this first: plenty for a 20 px di
 INK_THRESHOLD = 0.15  # share of the ink range below which a pixel is paper, not ink
 MIN_CONTRAST = 0.1  # less difference than this between paper and ink means no digit
 DOT_SIZE = 0.15  # round solid ink smaller than this share of the image is a dot
+TIE = 1e-4  # a centre of mass this close to a half pixel is on it
 
 
 class ImageError(DigitLabError, ValueError):
@@ -166,14 +167,21 @@ def _fit_box(ink: np.ndarray) -> np.ndarray:
     return out / out.max() if out.max() > 0 else out
 
 
+def _place(offset: float) -> int:
+    """The nearest whole pixel to `offset`, a half pixel going down. A symmetric stroke's centre
+    of mass falls on a half pixel (the 20-pixel side's is 9.5), and the last bits of floating-point
+    noise must not decide which way: the browser's port (ui/live/preprocess.js) decides the same."""
+    return int(np.floor(offset + 0.5 - TIE))
+
+
 def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
     """Place `digit` in 28x28 with its centre of mass at the centre (as far as it fits)."""
     h, w = digit.shape
     total = digit.sum()
     cy = (digit.sum(axis=1) @ np.arange(h)) / total
     cx = (digit.sum(axis=0) @ np.arange(w)) / total
-    top = int(np.clip(round(CENTRE - cy), 0, SIZE - h))
-    left = int(np.clip(round(CENTRE - cx), 0, SIZE - w))
+    top = int(np.clip(_place(CENTRE - cy), 0, SIZE - h))
+    left = int(np.clip(_place(CENTRE - cx), 0, SIZE - w))
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
     out[top:top + h, left:left + w] = digit
     return out
