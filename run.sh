@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/setup.sh
 ensure_venv requirements.txt ${DIGITLAB_RAY_ADDRESS:+requirements-cluster.txt}
+ensure_web_runtime
 say "starting Digit Lab at http://localhost:${PORT:-8501}"
 exec "$PY" -m streamlit run server.py --server.port "${PORT:-8501}" "$@"

@@ -4,8 +4,9 @@ it starts:
   opening a page;
 - warms what a drawing's answer needs in a background thread at the lowest CPU priority: the
   default model and a first call, in NumPy, within a second; TensorFlow (saliency, whole test
-  sets) once the first page has been served. The server starts and pages paint as quickly as
-  without it, and the first answer is as fast as the others.
+  sets) once the first page has been served, and the default model's export for the browser.
+  The server starts and pages paint as quickly as without it, and the first answer is as fast as
+  the others.
 Streamlit's `st.App` gives the start-up and shut-down hooks.
 """
 
@@ -35,6 +36,9 @@ def warm_up() -> None:
             time.sleep(PAGE_GRACE)
         if hasattr(predictor, "keras"):
             predictor.keras().predict_one(inference.np.zeros((28, 28), dtype="float32"))
+        from nn.export import exported
+
+        exported(ModelStore(bundled_models_dir()).get(DEFAULT_MODEL).path, "onnx")  # the live canvas's
     except Exception as e:  # noqa: BLE001 - the page loads it then, with a message if it fails
         print(f"warm-up stopped: {e}", flush=True)
 

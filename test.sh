@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 . scripts/setup.sh
 ensure_venv requirements-dev.txt requirements-cluster.txt
 ensure_debian chromium dataset-fashion-mnist
+ensure_web_runtime
 ensure_data
 say "ruff"
 "$VENV/bin/ruff" check .

@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlparse
 from bench.draw_latency import TIMER, clear, one_answer
 from harness.browser import click, launch, new_page, set_train_form, widget
 from harness.server import App, memory_mb, start_app, stop_app, tail
+from harness.strokes import drawing_layer
 from nn.runs.files import STATE_FILE, read_json
 from nn.storage.workspaces import SUBFOLDER, from_token
 
@@ -212,7 +213,7 @@ def draw_meanwhile(browser, url: str, figures: Figures) -> None:
 def _draw(page, url: str, figures: Figures) -> None:
     start = time.monotonic()
     page.goto(url)
-    page.locator(".st-key-canvas-0 canvas.upper-canvas").wait_for()
+    drawing_layer(page).wait_for()
     figures.draw_page_seconds = time.monotonic() - start
     page.evaluate(TIMER)
     for version, digit in enumerate(DRAWINGS):

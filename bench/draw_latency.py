@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.browser import click, launch, new_page, wait_idle, widget
+from harness.browser import launch, new_page, wait_idle, widget
 from harness.server import start_app, stop_app
-from harness.strokes import draw_on_canvas
+from harness.strokes import clear_drawing, draw_on_canvas, drawing_layer
 
 ONE_STROKE = (0, 1, 2, 3, 5, 6, 7, 9)
 TIMER = """() => {
@@ -51,7 +51,7 @@ def one_answer(page, version: int, digit: int) -> float:
 
 
 def clear(page) -> None:
-    click(page, "clear_canvas")
+    clear_drawing(page)
     page.get_by_test_id("answer").first.wait_for(state="detached")
 
 
@@ -62,7 +62,7 @@ def first_answer(browser, tmp: Path) -> tuple[float, float]:
     try:
         page = new_page(browser)
         page.goto(app.url)
-        page.locator(".st-key-canvas-0 canvas.upper-canvas").wait_for()
+        drawing_layer(page).wait_for()
         loaded = time.monotonic() - started
         page.evaluate(TIMER)
         seconds = one_answer(page, 0, 7)

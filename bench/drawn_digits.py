@@ -115,7 +115,7 @@ def make(out: Path = HERE) -> None:
 
     from harness.browser import click, launch, new_page, wait_idle
     from harness.server import start_app, stop_app
-    from harness.strokes import INK_PIXELS, canvas_box, draw_strokes
+    from harness.strokes import INK_PIXELS, canvas_box, draw_strokes, use_classic_canvas
 
     out.mkdir(parents=True, exist_ok=True)
     plans = variations()
@@ -127,6 +127,7 @@ def make(out: Path = HERE) -> None:
                 page = new_page(browser)
                 page.goto(app.url)
                 wait_idle(page)
+                use_classic_canvas(page)  # its stroke widths and its PNG, as these files were made
                 version, stroke = 0, None
                 for i, plan in enumerate(plans):
                     if plan["stroke"] != stroke:

@@ -71,7 +71,7 @@ def start_app(folder: Path, env: dict | None = None, secrets: Path | None = None
     port = port or free_port()
     log = folder / "streamlit.log"
     environment = {**os.environ, **{f"DIGITLAB_{what.upper()}_DIR": str(folder / what)
-                                    for what in ("models", "drawings", "runs", "inside")},
+                                    for what in ("models", "drawings", "runs", "inside", "exports")},
                    "PORT": str(port), **(env or {})}
     with log.open("a") as output:  # the server keeps its own copy of the descriptor
         process = subprocess.Popen(  # run.sh execs the server: this process is the server

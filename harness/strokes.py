@@ -30,11 +30,38 @@ DIGITS: dict[int, list[Stroke]] = {
 }
 
 
+LIVE_CANVAS = ".st-key-live_canvas canvas.pad"  # the Draw page's own canvas (ui.live_canvas)
+
+
+def drawing_layer(page, version: int = 0):
+    """The canvas the pen draws on: the live canvas, or the classic one (streamlit-drawable-canvas,
+    whose Clear mounts a new canvas, key canvas-<version>), whichever the page shows."""
+    return page.locator(f"{LIVE_CANVAS}, .st-key-canvas-{version} canvas.upper-canvas").first
+
+
 def canvas_box(page, version: int = 0) -> dict:
-    """Where the canvas is. Clear mounts a new canvas (key canvas-<version>); wait for that one."""
-    canvas = page.locator(f".st-key-canvas-{version} canvas.upper-canvas")
+    """Where the canvas is, once it is on the page."""
+    canvas = drawing_layer(page, version)
     canvas.wait_for()
     return canvas.bounding_box()
+
+
+def is_live(page) -> bool:
+    return page.locator(LIVE_CANVAS).count() > 0
+
+
+def clear_drawing(page) -> None:
+    """The canvas's own Clear: the live canvas's, or the classic canvas's button."""
+    if is_live(page):
+        page.get_by_test_id("live-clear").click()
+    else:
+        page.locator(".st-key-clear_canvas button").first.click()
+
+
+def use_classic_canvas(page) -> None:
+    """The Draw page's choice: the classic canvas, answered by the server on pen-up."""
+    page.locator(".st-key-canvas_kind").get_by_role("button", name="Classic").click()
+    page.locator(".st-key-canvas-0 canvas.upper-canvas").wait_for()
 
 
 INK_PIXELS = """(canvas) => {
@@ -46,9 +73,10 @@ INK_PIXELS = """(canvas) => {
 
 
 def has_ink(page, version: int, timeout: float = 2.0) -> bool:
-    """Whether canvas-<version>'s drawing layer shows ink within `timeout` seconds. (Right after
-    the pen lifts, fabric.js clears the layer and draws the finished path on the next frame.)"""
-    layer = page.locator(f".st-key-canvas-{version} canvas.dc-canvas.lower-canvas")
+    """Whether the canvas shows ink within `timeout` seconds. (Right after the pen lifts, the
+    classic canvas's fabric.js clears its layer and draws the finished path on the next frame.)"""
+    classic = f".st-key-canvas-{version} canvas.dc-canvas.lower-canvas"
+    layer = page.locator(LIVE_CANVAS if is_live(page) else classic)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if layer.evaluate(INK_PIXELS) > 0:  # locators reach into the shadow DOM

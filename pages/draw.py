@@ -11,7 +11,7 @@ run_through_app()
 
 st.title("Draw")
 st.write("Draw a digit with the mouse (or a finger), or upload a photo of one. The network "
-         "reads it the moment you lift the pen.")
+         "answers while you draw, in your browser; when you lift the pen, the server answers too.")
 
 active = active_model_name()
 if active is None:

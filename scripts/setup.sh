@@ -47,3 +47,34 @@ ensure_debian() {  # ensure_debian package...
 ensure_data() {
     "$PY" -m nn data fetch all
 }
+
+# onnxruntime-web, which runs the Draw page's live answers in the browser: from the npm registry,
+# pinned and checked against the registry's integrity hash, unpacked into static/ort (git-ignored),
+# which the app serves itself (server.enableStaticServing). Without it (no npm, no registry) the
+# app still runs: the Draw page says so once and answers from the server, on pen-up.
+ORT_VERSION=1.30.0
+ORT_INTEGRITY="sha512-q0y+JrrtukXSzsBWEMccVfqX25LRmosXHF+CaRJmg8pZClzcV7svNc4rKY3jL02Vb7QmRMDs1SigqR4CXAfKYQ=="
+ORT_FILES="ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm"
+ensure_web_runtime() {
+    local dir=static/ort
+    [ "$(cat "$dir/.version" 2>/dev/null)" = "$ORT_VERSION" ] && return 0
+    say "fetching onnxruntime-web $ORT_VERSION from the npm registry"
+    local tmp tarball got f
+    tmp=$(mktemp -d)
+    if ! (cd "$tmp" && npm pack --silent "onnxruntime-web@$ORT_VERSION" >/dev/null 2>&1); then
+        echo "could not fetch onnxruntime-web (npm): the Draw page answers on pen-up only" >&2
+        rm -rf "$tmp"; return 0
+    fi
+    tarball="$tmp/onnxruntime-web-$ORT_VERSION.tgz"
+    got=$(python3 -c 'import base64, hashlib, sys
+print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tarball")
+    if [ "$got" != "$ORT_INTEGRITY" ]; then
+        echo "onnxruntime-web $ORT_VERSION does not match its integrity hash: not used" >&2
+        rm -rf "$tmp"; return 1
+    fi
+    tar -xzf "$tarball" -C "$tmp" $(for f in $ORT_FILES; do echo "package/dist/$f"; done)
+    mkdir -p "$dir"
+    for f in $ORT_FILES; do mv "$tmp/package/dist/$f" "$dir/$f"; done
+    echo "$ORT_VERSION" > "$dir/.version"
+    rm -rf "$tmp"
+}

@@ -61,6 +61,7 @@ def isolated_user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("DIGITLAB_DRAWINGS_DIR", str(tmp_path / "drawings"))
     monkeypatch.setenv("DIGITLAB_INSIDE_DIR", str(tmp_path / "inside"))
+    monkeypatch.setenv("DIGITLAB_EXPORTS_DIR", str(tmp_path / "exports"))
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
 """The Draw page's working part: canvas (or upload) -> what the model sees -> the answers.
 
-It runs as a fragment: a stroke re-runs only this part, not the sidebar or the model list.
+The live canvas (ui.live_canvas, the default) answers in the browser while the pen moves and sends
+the finished drawing when it lifts; the classic canvas (streamlit-drawable-canvas) sends it 200 ms
+after the pen lifts; the server's answer to either is the one that counts (saving, corrections,
+saliency, the inside views). It runs as a fragment: a drawing re-runs only this part.
 """
 
 from __future__ import annotations
@@ -10,21 +13,52 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from nn.data import dataset_info
+from nn.export import ExportError, exported, is_exported
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.drawings import DrawingsError
 from nn.storage.workspaces import WorkspaceError
 from ui import charts, inside_views
+from ui.errors import sentence
+from ui.live_canvas import LiveModel, live_canvas
 from ui.state import drawings, model_info, model_store, predictor_for
 
 CANVAS = 280
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 
 
+LIVE, CLASSIC = "Live", "Classic"
+FAILED_KEY = "live_failed"  # why this browser could not run the live canvas, once it said so
+SWITCH_KEY = "to_classic_canvas"  # the next run shows the classic canvas
+
+
 def show(active: str) -> None:
-    left, middle, right = st.columns([1.5, 1.0, 1.8], gap="medium")
-    with left:
-        mode = st.segmented_control("Input", ["Draw", "Upload"], default="Draw", key="input_mode")
-        original = uploaded() if mode == "Upload" else drawn()
+    if st.session_state.pop(SWITCH_KEY, False):  # before the control exists: it owns its key after
+        st.session_state.canvas_kind = CLASSIC
+        st.warning(f"The live canvas could not start in this browser ({st.session_state[FAILED_KEY][:200]}): "
+                   "this is the classic canvas, which the server answers when you lift the pen.",
+                   icon=":material/warning:")
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    mode = c1.segmented_control("Input", ["Draw", "Upload"], default="Draw", key="input_mode")
+    canvas = c2.segmented_control(
+        "Canvas", [LIVE, CLASSIC], default=CLASSIC if st.session_state.get(FAILED_KEY) else LIVE,
+        key="canvas_kind", help="Live: the network answers in your browser while you draw. Classic: the "
+                                "server answers once you lift the pen.") if mode != "Upload" else None
+    others = [i.name for i in model_store().list() if i.name != active]
+    names = [active, *c3.multiselect("Compare with", others, key="compare_models",
+                                     placeholder="Add more models to compare")]
+    if mode == "Upload":
+        left, middle, right = st.columns([1.5, 1.0, 1.8], gap="medium")
+        with left:
+            original = uploaded()
+    elif canvas == CLASSIC or canvas is None:
+        left, middle, right = st.columns([1.5, 1.0, 1.8], gap="medium")
+        with left:
+            original = drawn()
+    else:
+        original = drawn_live(names)
+        st.caption("The server's answer to the finished drawing: it counts for saving, corrections, "
+                   "saliency and the look inside.")
+        middle, right = st.columns([1.0, 2.3], gap="medium")
     image28 = readable(original)
     if image28 is None:
         with middle:
@@ -37,7 +71,7 @@ def show(active: str) -> None:
         saliency = st.toggle("Where did it look?", key="show_saliency",
                              help="The gradient of the top class with respect to each pixel.")
     with right:
-        answers = answer_columns(active, image28, saliency)
+        answers = answer_columns(names, image28, saliency)
         if active in answers and model_info(active).dataset == "mnist":
             teach(original, image28, active, answers[active])
     # after the answers, so that they are on screen before this starts
@@ -87,11 +121,30 @@ def readable(original):
     return None
 
 
-def answer_columns(active: str, image28: np.ndarray, saliency: bool) -> dict:
-    others = [i.name for i in model_store().list() if i.name != active]
-    extra = st.multiselect("Compare with", others, key="compare_models",
-                           placeholder="Add more models to compare")
-    names = [active, *extra]
+def drawn_live(names: list[str]):
+    """The live canvas with `names` answering in the browser; the finished drawing, once sent."""
+    result = live_canvas([live_model(name) for name in names], key="live_canvas")
+    if result.runtime_failed and not st.session_state.get(FAILED_KEY):
+        st.session_state[FAILED_KEY] = result.runtime_failed  # said once; the classic canvas from now on
+        st.session_state[SWITCH_KEY] = True
+        st.rerun(scope="fragment")
+    return result.drawing
+
+
+def live_model(name: str) -> LiveModel:
+    """A model as the browser runs it: its ONNX export, or why the server answers instead."""
+    info = model_info(name)
+    classes = tuple(dataset_info(info.dataset).class_names)
+    try:
+        if is_exported(info.path, "onnx"):
+            return LiveModel(name, classes, exported(info.path, "onnx").read_bytes())
+        with st.spinner(f"Preparing {name} for your browser…"):
+            return LiveModel(name, classes, exported(info.path, "onnx").read_bytes())
+    except ExportError as e:
+        return LiveModel(name, classes, None, sentence(e))
+
+
+def answer_columns(names: list[str], image28: np.ndarray, saliency: bool) -> dict:
     columns = st.columns(len(names)) if len(names) > 1 else [st.container()]
     answers = {}
     for name, column in zip(names, columns):

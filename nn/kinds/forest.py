@@ -277,6 +277,9 @@ class ForestKind(Kind):
     def check_file(self, path: Path) -> None:
         check_archive(Path(path))  # loading its trees is the trial's job, in a process of its own
 
+    no_export_why = ("a random forest's trees have no converter kept up with this scikit-learn: it "
+                     "answers from the server, once the pen lifts")
+
     def params(self, model) -> int:
         """Its size: the nodes of all its trees."""
         return int(sum(tree.tree_.node_count for tree in getattr(model, "estimators_", [])))

@@ -142,6 +142,15 @@ class Kind:
     def params(self, model) -> int:
         return int(model.count_params())
 
+    # --- other formats (nn.export) -------------------------------------------------------------
+    export_formats: tuple[str, ...] = ()  # what its models export to: "onnx" (the browser), "tflite"
+    no_export_why = "this kind of model does not export"  # for people, when export_formats is empty
+
+    def export(self, path: Path, fmt: str, out: Path) -> None:
+        """Write the model file `path` as `fmt` (one of export_formats) to `out`: a graph that takes
+        (1, 28, 28) float32 pixels in [0, 1] and returns the probabilities of its classes."""
+        raise NotImplementedError
+
     # --- using -----------------------------------------------------------------------------------
     def predictor(self, model):
         """Fast repeated predictions (a Predicting)."""

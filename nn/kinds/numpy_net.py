@@ -362,3 +362,39 @@ class NumpyKind(Kind):
 
     def predictor(self, model: NumpyMLP) -> NumpyPredictor:
         return NumpyPredictor(model)
+
+    export_formats = ("onnx",)
+
+    def export(self, path: Path, fmt: str, out: Path) -> None:
+
+        out.write_bytes(onnx_graph(load(path)).SerializeToString())
+
+
+def onnx_graph(model: NumpyMLP):
+    """The network as a small ONNX graph, with its probabilities as NumpyMLP.probabilities makes
+    them: relu(relu(x @ W1) @ W2), then each row divided by its sum (a uniform row where that is 0)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    constants = [numpy_helper.from_array(np.asarray(value, np.float32), name) for name, value in (
+        ("w1", model.w1), ("w2", model.w2), ("zero", 0.0), ("one", 1.0), ("uniform", 1.0 / OUTPUTS))]
+    constants.append(numpy_helper.from_array(np.array([1, INPUTS], np.int64), "flat"))
+    constants.append(numpy_helper.from_array(np.array([1], np.int64), "rows"))
+    nodes = [
+        helper.make_node("Reshape", ["pixels", "flat"], ["x"]),
+        helper.make_node("MatMul", ["x", "w1"], ["h"]),
+        helper.make_node("Relu", ["h"], ["hidden"]),
+        helper.make_node("MatMul", ["hidden", "w2"], ["o"]),
+        helper.make_node("Relu", ["o"], ["scores"]),
+        helper.make_node("ReduceSum", ["scores", "rows"], ["total"], keepdims=1),
+        helper.make_node("Greater", ["total", "zero"], ["some"]),
+        helper.make_node("Where", ["some", "total", "one"], ["divisor"]),
+        helper.make_node("Div", ["scores", "divisor"], ["shares"]),
+        helper.make_node("Where", ["some", "shares", "uniform"], ["probabilities"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "numpy-mlp", [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [1, 28, 28])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, OUTPUTS])], constants)
+    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(made)
+    return made

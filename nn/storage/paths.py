@@ -34,6 +34,12 @@ def inside_cache_dir() -> Path:
     return _user_dir("DIGITLAB_INSIDE_DIR", "XDG_CACHE_HOME", ".cache", "inside")
 
 
+def exports_dir() -> Path:
+    """Models exported once per file (nn.export: ONNX for the browser, .tflite); DIGITLAB_EXPORTS_DIR
+    moves it."""
+    return _user_dir("DIGITLAB_EXPORTS_DIR", "XDG_CACHE_HOME", ".cache", "exports")
+
+
 def models_dir() -> Path:
     """Saved models; DIGITLAB_MODELS_DIR moves it."""
     return _user_dir("DIGITLAB_MODELS_DIR", "XDG_DATA_HOME", ".local/share", "models")

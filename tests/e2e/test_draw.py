@@ -9,9 +9,9 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from harness.browser import assert_no_exception, click, new_page, wait_idle, widget
+from harness.browser import assert_no_exception, new_page, wait_idle, widget
 from harness.server import start_app, stop_app
-from harness.strokes import DIGITS, canvas_box, draw_digit, draw_on_canvas
+from harness.strokes import DIGITS, canvas_box, clear_drawing, draw_digit, draw_on_canvas
 from tests.e2e.conftest import SCREENSHOTS
 
 # (digit, box size, left, top) on the 280x280 canvas: big, small, off-centre, in a corner.
@@ -32,7 +32,7 @@ def answer(page) -> str:
 
 
 def clear(page) -> None:
-    click(page, "clear_canvas")
+    clear_drawing(page)
     wait_idle(page)
 
 

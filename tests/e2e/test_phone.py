@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.browser import assert_no_exception, click, new_page, wait_idle
-from harness.strokes import canvas_box, draw_on_canvas
+from harness.browser import assert_no_exception, new_page, wait_idle
+from harness.strokes import canvas_box, clear_drawing, draw_on_canvas, drawing_layer
 from tests.e2e.conftest import SCREENSHOTS
 
 PHONE = {"width": 390, "height": 844, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -48,12 +48,12 @@ def test_drawing_with_a_finger_on_a_phone(phone, app_url):
         if version == 0:
             # Canvas first, then what the model sees, then the answer, one under the other.
             seen = page.get_by_text("What the model sees")
-            assert top_of(page, page.locator(".st-key-canvas-0")) < top_of(page, seen) < top_of(page, answer)
+            assert top_of(page, drawing_layer(page)) < top_of(page, seen) < top_of(page, answer)
             assert page.evaluate(OVERFLOW) <= 0
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             answer.scroll_into_view_if_needed()
             page.screenshot(path=str(SCREENSHOTS / "phone-draw.png"))
-        click(page, "clear_canvas")
+        clear_drawing(page)
         page.get_by_test_id("answer").first.wait_for(state="detached")
     assert_no_exception(page)
 

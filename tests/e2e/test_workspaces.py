@@ -28,7 +28,7 @@ from harness.browser import (
     widget,
 )
 from harness.server import free_port, start_app, stop_app
-from harness.strokes import canvas_box, draw_digit
+from harness.strokes import canvas_box, draw_digit, drawing_layer
 
 PER_USER = {"DIGITLAB_WORKSPACES": "per-user"}
 
@@ -193,7 +193,7 @@ def test_where_training_needs_a_login_a_guest_draws_and_logs_in_to_train(browser
     guest = new_page(browser)
     try:
         guest.goto(url)
-        guest.locator(".st-key-canvas-0 canvas.upper-canvas").wait_for()  # the Draw page, no login
+        drawing_layer(guest).wait_for()  # the Draw page, no login
         draw_digit(guest, canvas_box(guest), 1, 200, 40, 40)
         guest.get_by_test_id("answer").first.wait_for()  # read by the bundled model
         assert "workspace=" in guest.url

@@ -280,5 +280,16 @@ class KerasKind(Kind):
 
         return Predictor(model)
 
+    export_formats = ("onnx", "tflite")
+
+    def export(self, path: Path, fmt: str, out: Path) -> None:
+        """Keras 3's own export (tf2onnx for ONNX, LiteRT for .tflite), one image at a time."""
+        import keras
+
+        model = self.load(path)
+        signature = [keras.InputSpec(shape=(1, 28, 28), dtype="float32")]
+        model.export(str(out), format="onnx" if fmt == "onnx" else "litert", input_signature=signature,
+                     verbose=False)
+
     def file_predictor(self, path: Path) -> FilePredictor:
         return FilePredictor(path)

@@ -1,0 +1,87 @@
+"""The Draw page's live canvas: a Streamlit Components v2 component of the app's own (ui/live/: the
+canvas in canvas.js, the preprocessing in preprocess.js, the runtime call in runtime.js).
+
+The models reach the browser in the component's data, in the person's own session (never through
+a public address): one bytes payload, [4-byte length][JSON header][each model's ONNX bytes]. The
+browser answers on every frame in which the drawing changed; once the pen lifts, it sends the
+finished drawing (a PNG), and the server's answer to it is the one that counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from nn.preprocess import ImageError, open_image
+
+ASSETS = Path(__file__).resolve().parent / "live"
+RUNTIME_URL = "app/static/ort/"  # scripts/setup.sh fills static/ort from the npm registry
+MAX_DRAWING_CHARS = 1_000_000  # a 280x280 PNG as a data URL is at most about 420,000 characters
+
+_component = st.components.v2.component(
+    "digitlab.live_canvas",
+    html=(ASSETS / "live.html").read_text(),
+    css=(ASSETS / "live.css").read_text(),
+    js="\n".join((ASSETS / name).read_text() for name in ("preprocess.js", "runtime.js", "canvas.js")),
+)
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    """One model as the browser runs it: its ONNX bytes, or None and why it answers on pen-up."""
+
+    name: str
+    classes: tuple[str, ...]
+    onnx: bytes | None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    drawing: np.ndarray | None  # the finished drawing (RGBA), once the pen lifted; None if blank
+    runtime_failed: str | None  # why the browser's runtime could not start, if it could not
+
+
+def payload(models: list[LiveModel]) -> bytes:
+    base = st.get_option("server.baseUrlPath").strip("/")
+    header = {"ortBase": f"/{base}/{RUNTIME_URL}" if base else f"/{RUNTIME_URL}", "models": []}
+    blobs, offset = [], 0
+    for model in models:
+        size = len(model.onnx) if model.onnx else 0
+        header["models"].append({"name": model.name, "classes": list(model.classes), "offset": offset,
+                                 "length": size, "why": model.why,
+                                 "digest": hashlib.sha256(model.onnx).hexdigest()[:16] if size else ""})
+        blobs.append(model.onnx or b"")
+        offset += size
+    head = json.dumps(header).encode()
+    return struct.pack("<I", len(head)) + head + b"".join(blobs)
+
+
+def live_canvas(models: list[LiveModel], key: str) -> LiveResult:
+    result = _component(key=key, data=payload(models), default={"drawing": None, "runtime_failed": None},
+                        on_drawing_change=lambda: None, on_runtime_failed_change=lambda: None,
+                        height="content")
+    return LiveResult(drawing_of(getattr(result, "drawing", None)), getattr(result, "runtime_failed", None))
+
+
+def drawing_of(state) -> np.ndarray | None:
+    """The RGBA pixels of the drawing the browser sent (a PNG data URL); None for none. What
+    arrives is checked like any image: the browser is not ours."""
+    png = state.get("png") if isinstance(state, dict) else None
+    if not isinstance(png, str) or not png.startswith("data:image/png;base64,"):
+        return None
+    if len(png) > MAX_DRAWING_CHARS:
+        raise ImageError("the drawing sent is larger than any the canvas makes")
+    try:
+        data = base64.b64decode(png.split(",", 1)[1], validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError("the drawing sent is not a PNG image") from None
+    return np.asarray(open_image(data).convert("RGBA"))
