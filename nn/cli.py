@@ -10,6 +10,7 @@
   python -m nn inspect [--model NAME_OR_PATH] IMAGE... [--neighbours N] [--json]
   python -m nn models [list|publish|unpublish|delete] [NAME] [--as TITLE] [--json]
   python -m nn models import PATH --name NAME [--dataset D]
+  python -m nn export --model NAME_OR_PATH --format onnx|tflite --out PATH
   python -m nn class [runs|leaderboard] [--json]; nn class hide|show|unpublish class/NAME
   python -m nn class new-teacher-link [--url URL]
 Every command takes --workspace ID (default: local). Progress and messages go to stderr; with
@@ -367,6 +368,20 @@ def _needs_name(args) -> str:
     return args.name
 
 
+# --- export ----------------------------------------------------------------------------------
+
+def cmd_export(args) -> int:
+    import shutil
+
+    from nn.export import exported
+
+    info = args.workspace.models().resolve(args.model)
+    out = Path(args.out)
+    shutil.copyfile(exported(info.path, args.format), out)
+    _err(f"{info.name} as {args.format}: {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    return 0
+
+
 # --- the class -------------------------------------------------------------------------------
 
 def cmd_class(args) -> int:
@@ -546,6 +561,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="mnist", choices=datasets, help="import: what it was trained on")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_models)
+
+    from nn.export import FORMATS
+
+    p = sub.add_parser("export", help="write a model as ONNX (onnxruntime, the browser) or LiteRT .tflite "
+                                      "(phones): one image in, its class probabilities out")
+    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
+    p.add_argument("--format", required=True, choices=list(FORMATS))
+    p.add_argument("--out", required=True, help="the file to write")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("class", help="every run of every person on this server, or the leaderboard of "
                                      "the models published to the class; as its teacher, hide, show "

@@ -8,6 +8,7 @@ import streamlit as st
 
 from nn.data import DATASETS
 from nn.errors import DigitLabError
+from nn.export import exported
 from nn.kinds import registry as kinds
 from nn.storage import workspaces
 from nn.storage.class_shelf import MAX_TITLE
@@ -17,6 +18,9 @@ from ui.errors import sentence
 from ui.runs import run_store
 from ui.state import model_store, set_active_model
 from ui.streamlit_patches import run_through_app
+
+EXPORT_HELP = {"onnx": "ONNX: runs in onnxruntime (Python, the browser, phones); see docs/export.md",
+               "tflite": "LiteRT (TensorFlow Lite): for phones; see docs/export.md"}
 
 run_through_app()
 
@@ -44,8 +48,8 @@ def model_table() -> None:
     if c1.button(f"Use {info.name}", key="load_model", icon=":material/check_circle:"):
         set_active_model(info.name)
         st.rerun()
-    c2.download_button(f"Download {info.path.suffix}", info.path.read_bytes(),
-                       file_name=info.path.name, key="download_model", icon=":material/download:")
+    with c2:
+        downloads(info)
     why_not = ("Bundled models cannot be deleted" if info.bundled else
                f"{markdown.text(info.shared['by'])}'s model: only they can delete it" if info.shared
                else None)
@@ -55,6 +59,16 @@ def model_table() -> None:
         st.rerun()
     if workspaces.mode() == workspaces.PER_USER and info.owner == "you":
         share(info.name)
+
+
+def downloads(info) -> None:
+    """The model's own file, and the formats its kind exports to (made on the first press)."""
+    st.download_button(f"Download {info.path.suffix}", info.path.read_bytes(), file_name=info.path.name,
+                       key="download_model", icon=":material/download:")
+    for fmt in info.kind.export_formats:
+        st.download_button(f"Download .{fmt}", lambda fmt=fmt: exported(info.path, fmt).read_bytes(),
+                           file_name=f"{info.path.stem}.{fmt}", key=f"download_{fmt}", on_click="ignore",
+                           icon=":material/download:", help=EXPORT_HELP[fmt])
 
 
 def share(name: str) -> None:
