@@ -1,5 +1,7 @@
 """Digit Lab: train, draw and evaluate neural networks that read handwriting."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from nn.storage import workspaces
@@ -9,9 +11,11 @@ from ui.state import sidebar_model_picker
 from ui.streamlit_patches import keep_keras_session
 from ui.workspace import current, is_teacher, sidebar_note
 
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # served by the app: no font server's
+
 keep_keras_session()
 
-st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+st.set_page_config(page_title="Digit Lab", page_icon=str(ICON), layout="wide")
 
 current()  # in per-user mode: the login, or the private workspace's address
 pages = [
