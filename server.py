@@ -91,4 +91,10 @@ async def lifespan(app):
     queue.close_app_schedulers()  # workers still training end too: their runs become interrupted
 
 
-app = st.App("app.py", lifespan=lifespan)
+def runtime_routes():
+    from ui import runtime_files
+
+    return runtime_files.routes()
+
+
+app = st.App("app.py", lifespan=lifespan, routes=runtime_routes())

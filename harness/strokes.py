@@ -60,7 +60,7 @@ def clear_drawing(page) -> None:
 
 def use_classic_canvas(page) -> None:
     """The Draw page's choice: the classic canvas, answered by the server on pen-up."""
-    page.locator(".st-key-canvas_kind").get_by_role("button", name="Classic").click()
+    page.locator(".st-key-canvas_kind").get_by_role("radio", name="Classic").click()
     page.locator(".st-key-canvas-0 canvas.upper-canvas").wait_for()
 
 

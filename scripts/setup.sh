@@ -50,7 +50,7 @@ ensure_data() {
 
 # onnxruntime-web, which runs the Draw page's live answers in the browser: from the npm registry,
 # pinned and checked against the registry's integrity hash, unpacked into static/ort (git-ignored),
-# which the app serves itself (server.enableStaticServing). Without it (no npm, no registry) the
+# which the app serves itself (ui/runtime_files.py). Without it (no npm, no registry) the
 # app still runs: the Draw page says so once and answers from the server, on pen-up.
 ORT_VERSION=1.30.0
 ORT_INTEGRITY="sha512-q0y+JrrtukXSzsBWEMccVfqX25LRmosXHF+CaRJmg8pZClzcV7svNc4rKY3jL02Vb7QmRMDs1SigqR4CXAfKYQ=="
@@ -75,6 +75,7 @@ print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()
     tar -xzf "$tarball" -C "$tmp" $(for f in $ORT_FILES; do echo "package/dist/$f"; done)
     mkdir -p "$dir"
     for f in $ORT_FILES; do mv "$tmp/package/dist/$f" "$dir/$f"; done
+    gzip -9 -k -f "$dir/ort-wasm-simd-threaded.wasm"  # once, here: the app sends it as it is
     echo "$ORT_VERSION" > "$dir/.version"
     rm -rf "$tmp"
 }

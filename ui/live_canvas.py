@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import struct
@@ -21,9 +22,9 @@ import numpy as np
 import streamlit as st
 
 from nn.preprocess import ImageError, open_image
+from ui import runtime_files
 
 ASSETS = Path(__file__).resolve().parent / "live"
-RUNTIME_URL = "app/static/ort/"  # scripts/setup.sh fills static/ort from the npm registry
 MAX_DRAWING_CHARS = 1_000_000  # a 280x280 PNG as a data URL is at most about 420,000 characters
 
 _component = st.components.v2.component(
@@ -32,6 +33,33 @@ _component = st.components.v2.component(
     css=(ASSETS / "live.css").read_text(),
     js="\n".join((ASSETS / name).read_text() for name in ("preprocess.js", "runtime.js", "canvas.js")),
 )
+
+
+# Started by every page (app.py), so that the runtime is loaded and its WebAssembly compiled and
+# running (0.3-0.5 s of a first visit) by the time someone draws (runtime.js: one per page).
+_warm_up = st.components.v2.component(
+    "digitlab.live_warm_up", js=(ASSETS / "runtime.js").read_text() + """
+export default function warmUp({data}) {
+  loadRuntime(new URL(data.base, window.location.origin).href, data.model).catch(() => {});
+}""")
+
+
+def warm_up() -> None:
+    """Start the browser's runtime on this page, for the Draw page's canvas (nothing to see)."""
+    _warm_up(key="live_warm_up", data={"base": runtime_files.base_path(st.get_option("server.baseUrlPath")),
+                                       "model": _one_node_model()}, height=0)
+
+
+@functools.cache
+def _one_node_model() -> str:
+    """An ONNX model of one Identity node, base64: what the runtime is started with."""
+    from onnx import TensorProto, helper
+
+    value = helper.make_tensor_value_info
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "warm-up",
+                              [value("x", TensorProto.FLOAT, [1])], [value("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    return base64.b64encode(model.SerializeToString()).decode()
 
 
 @dataclass(frozen=True)
@@ -51,8 +79,8 @@ class LiveResult:
 
 
 def payload(models: list[LiveModel]) -> bytes:
-    base = st.get_option("server.baseUrlPath").strip("/")
-    header = {"ortBase": f"/{base}/{RUNTIME_URL}" if base else f"/{RUNTIME_URL}", "models": []}
+    header = {"ortBase": runtime_files.base_path(st.get_option("server.baseUrlPath")), "models": [],
+              "warmModel": _one_node_model()}
     blobs, offset = [], 0
     for model in models:
         size = len(model.onnx) if model.onnx else 0

@@ -395,6 +395,7 @@ def onnx_graph(model: NumpyMLP):
     graph = helper.make_graph(
         nodes, "numpy-mlp", [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [1, 28, 28])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, OUTPUTS])], constants)
-    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    # IR 9: what the browser's onnxruntime-web 1.30 reads (onnx 1.23 writes 11 unless told).
+    made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
     onnx.checker.check_model(made)
     return made

@@ -1,9 +1,11 @@
 // The Draw page's own canvas: strokes with the mouse, a pen or a finger; on every animation frame
 // in which the drawing changed, the preprocessing (preprocess.js) and each model (runtime.js) answer
-// here, in the browser. Nothing goes to the server while the pen is down: once it lifts, the
-// finished drawing does (state "drawing", a PNG), and the server's answer is the one that counts.
+// here, in the browser. Nothing goes to the server while the pen is down: once it has been up for
+// SETTLE_MS (the next stroke did not come), the finished drawing does (state "drawing", a PNG), and
+// the server's answer is the one that counts. Someone drawing on and on costs the server nothing.
 
 const SIDE = 280;  // CSS pixels and backing store alike, whatever the devicePixelRatio
+const SETTLE_MS = 800;  // longer than the pause between two strokes of one digit
 
 function unpack(bytes) {  // [4-byte length][JSON header][model bytes...] (ui/live_canvas.py)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -27,8 +29,9 @@ class LiveCanvas {
     this.dirty = false;
     this.busy = false;
     this.movedAt = null;  // the first pointer event not yet answered
-    this.timings = [];  // ms from a pointer event to the answer it changed being on the page
+    this.timings = [];  // ms from a pointer event to the frame that shows the answer it changed
     this.failed = false;
+    this.started = {mounted: performance.now()};  // when each part of starting was done, for bench.live
     this.blank();
     this.listen();
     window.__digitlabLive = this;  // for the tests and benchmarks
@@ -67,7 +70,8 @@ class LiveCanvas {
   listen() {
     const c = this.canvas, width = this.root.querySelector("input.width");
     c.addEventListener("pointerdown", (e) => {
-      c.setPointerCapture(e.pointerId);
+      try { c.setPointerCapture(e.pointerId); } catch { /* a pointer the browser no longer tracks */ }
+      clearTimeout(this.settling);
       this.stroke = {width: Number(width.value), points: [this.point(e)]};
       this.strokes.push(this.stroke);
       this.segment(this.stroke.width, this.stroke.points[0], this.stroke.points[0]);
@@ -82,20 +86,25 @@ class LiveCanvas {
       }
       this.changed(e.timeStamp);
     });
-    const lift = () => { if (this.stroke) { this.stroke = null; this.submit(); } };
+    const lift = () => {
+      if (!this.stroke) return;
+      this.stroke = null;
+      this.settling = setTimeout(() => this.submit(), SETTLE_MS);
+    };
     c.addEventListener("pointerup", lift);
     c.addEventListener("pointercancel", lift);
     this.root.querySelector("button.undo").onclick = () => { this.strokes.pop(); this.redraw(); this.submit(); };
     this.root.querySelector("button.clear").onclick = () => { this.strokes = []; this.redraw(); this.submit(); };
   }
 
-  changed(at) {
+  changed(at) {  // answered at once, so that the next frame shows it; meanwhile, once more after
     this.dirty = true;
     if (this.movedAt === null) this.movedAt = at;
-    if (!this.frame) this.frame = requestAnimationFrame(() => this.answer());
+    if (!this.busy) this.answer();
   }
 
   submit() {  // the finished drawing, once, to the server
+    clearTimeout(this.settling);
     this.drawn += 1;
     const png = this.strokes.length ? this.canvas.toDataURL("image/png") : null;
     this.send("drawing", {n: this.drawn, png});
@@ -107,10 +116,15 @@ class LiveCanvas {
     const panels = this.root.querySelector(".answers");
     panels.replaceChildren(...header.models.map((m) => this.panel(m)));
     if (header.models.some((m) => m.bytes)) {
-      loadRuntime(new URL(header.ortBase, window.location.origin).href).then((ort) => {
+      loadRuntime(new URL(header.ortBase, window.location.origin).href, header.warmModel).then((ort) => {
         this.ort = ort;
+        this.started.runtime = this.started.runtime || performance.now();
         return Promise.all(header.models.filter((m) => m.bytes).map((m) => sessionFor(ort, m.digest, m.bytes)));
-      }).then(() => { this.ready = true; this.changed(performance.now()); })
+      }).then(() => {
+        this.started.ready = this.started.ready || performance.now();
+        this.ready = true;
+        this.changed(performance.now());
+      })
         .catch((e) => this.fail(e));
     }
     this.changed(performance.now());
@@ -142,9 +156,7 @@ class LiveCanvas {
   }
 
   async answer() {
-    this.frame = null;
-    if (!this.dirty || !this.header) return;
-    if (this.busy) { this.frame = requestAnimationFrame(() => this.answer()); return; }
+    if (!this.dirty || !this.header || this.busy) return;
     this.dirty = false;
     this.busy = true;
     const movedAt = this.movedAt;
@@ -152,13 +164,16 @@ class LiveCanvas {
     try {
       const seen = toMnist(this.pen.getImageData(0, 0, SIDE, SIDE).data, SIDE, SIDE);
       for (const model of this.header.models) await this.show(model, seen);
-      if (movedAt !== null && seen.image) this.timings.push(performance.now() - movedAt);
+      // Visible from the next frame on: timed when that frame starts, from the pointer event.
+      if (movedAt !== null && seen.image) {
+        requestAnimationFrame(() => this.timings.push(performance.now() - movedAt));
+      }
     } catch (e) {
       this.fail(e);
     } finally {
       this.busy = false;
     }
-    if (this.dirty) this.changed(performance.now());
+    if (this.dirty) this.answer();
   }
 
   async show(model, seen) {

@@ -1,22 +1,26 @@
-// The browser's runtime for the live answers: onnxruntime-web, served by the app itself from
-// static/ort (scripts/setup.sh fills it from the npm registry), WebAssembly on one thread (Streamlit
-// sends no COOP/COEP headers, which threads need). A model arrives as bytes in the component's
-// data and becomes one session, kept while the page lives.
+// The browser's runtime for the live answers: onnxruntime-web, served by the app itself
+// (ui/runtime_files.py, from static/ort, which scripts/setup.sh fills from the npm registry),
+// WebAssembly on one thread (Streamlit sends no COOP/COEP headers, which threads need). A model
+// arrives as bytes in the component's data and becomes one session, kept while the page lives.
 
-let ortLoading = null;
-
-function loadRuntime(base) {
+// One runtime per page, started by whichever comes first: every page's warm-up (ui.live_canvas.
+// warm_up) or the Draw page's canvas. Starting it runs a one-node model once, so that its
+// WebAssembly is compiled and running before any model's session is made (two sessions made
+// while it starts would each try to start it).
+function loadRuntime(base, warmModel) {
   if (typeof WebAssembly !== "object") return Promise.reject(new Error("this browser has no WebAssembly"));
-  if (!ortLoading) {
-    ortLoading = import(base + "ort.wasm.min.mjs").then((ort) => {
+  if (!window.__digitlabRuntime) {
+    window.__digitlabRuntime = import(base + "ort.wasm.min.mjs").then(async (ort) => {
       ort.env.wasm.wasmPaths = base;
       ort.env.wasm.numThreads = 1;
       ort.env.wasm.proxy = false;
+      const bytes = Uint8Array.from(atob(warmModel), (c) => c.charCodeAt(0));
+      await (await ort.InferenceSession.create(bytes)).release();
       return ort;
     });
-    ortLoading.catch(() => { ortLoading = null; });
+    window.__digitlabRuntime.catch(() => { window.__digitlabRuntime = null; });
   }
-  return ortLoading;
+  return window.__digitlabRuntime;
 }
 
 const sessions = new Map();  // a model's digest -> Promise of its InferenceSession
