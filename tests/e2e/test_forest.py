@@ -50,6 +50,9 @@ def test_a_forest_is_trained_drawn_for_and_evaluated(page, app_url):
     wait_idle(page)
     answers = [a.strip() for a in page.get_by_test_id("answer").all_inner_texts()]
     assert answers == ["7", "7"], answers  # the forest and the CNN, side by side
+    # Live, in the browser: the CNN answers; the forest says it answers from the server, on pen-up.
+    expect(page.get_by_text("answers from the server, once the pen lifts")).to_be_visible()
+    assert [a.strip() for a in page.get_by_test_id("live-answer").all_inner_texts()] == ["", "7"]
 
     navigate(page, "Evaluate")
     accuracy = page.get_by_test_id("stMetric").first.inner_text()

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 
 from harness.browser import assert_no_exception, choose, new_page, select_row, wait_idle, widget
-from harness.strokes import DIGITS, LIVE_CANVAS, canvas_box, draw_on_canvas, draw_strokes, touch_digit
+from harness.strokes import (
+    DIGITS,
+    LIVE_CANVAS,
+    canvas_box,
+    clear_drawing,
+    draw_on_canvas,
+    draw_strokes,
+    touch_digit,
+    use_classic_canvas,
+)
 
 AGREE = 1e-4  # the issue's: live and server probabilities
 
@@ -169,6 +180,49 @@ def test_without_webassembly_the_page_says_so_once_and_the_classic_canvas_answer
         assert_no_exception(page)
     finally:
         page.context.close()
+
+
+def test_the_live_and_the_classic_canvas_give_the_same_answer(browser, app_url):
+    page = new_page(browser)
+    try:
+        open_live(page, app_url)
+        answers = {}
+        for digit in (2, 5, 8):
+            draw_on_canvas(page, 0, digit, 190, 45, 45)
+            page.get_by_test_id("answer").first.wait_for()
+            answers[("live", digit)] = page.get_by_test_id("answer").first.inner_text().strip()
+            clear_drawing(page)
+            page.get_by_test_id("answer").first.wait_for(state="detached")
+        use_classic_canvas(page)
+        for version, digit in enumerate((2, 5, 8)):
+            draw_on_canvas(page, version, digit, 190, 45, 45)
+            page.get_by_test_id("answer").first.wait_for()
+            wait_idle(page)
+            answers[("classic", digit)] = page.get_by_test_id("answer").first.inner_text().strip()
+            clear_drawing(page)
+            page.get_by_test_id("answer").first.wait_for(state="detached")
+        assert answers == {(canvas, d): str(d) for canvas in ("live", "classic") for d in (2, 5, 8)}
+        assert_no_exception(page)
+    finally:
+        page.context.close()
+
+
+def test_the_runtime_is_served_compressed_once_and_cached_and_nothing_else(app_url):
+    from ui import runtime_files
+
+    base = f"{app_url}/{runtime_files.PREFIX}/{runtime_files.version()}"
+    request = urllib.request.Request(f"{base}/ort-wasm-simd-threaded.wasm",
+                                     headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["Content-Type"] == "application/wasm"
+        assert "immutable" in response.headers["Cache-Control"]
+        assert len(response.read()) < 5 * 2**20  # 14 MB, sent as compressed at set-up
+    for wrong in (f"{base}/..%2F..%2Fapp.py", f"{base}/ort-wasm-simd-threaded.wasm.gz", f"{base}/.version",
+                  f"{app_url}/{runtime_files.PREFIX}/0.0.1/ort.wasm.min.mjs"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(wrong, timeout=30)
+        assert refused.value.code in (400, 404), wrong  # Streamlit refuses a path out (400) first
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "tflite"])
