@@ -162,41 +162,36 @@ def crowd(browser_type, url: str, pid: int, browsers: int, seconds: float, class
         chromium.close()
 
 
-def measure(strokes: int = 40, browsers: int = 30, seconds: float = 30) -> dict:
-    from playwright.sync_api import sync_playwright
-
+def measure(browser, strokes: int = 40, browsers: int = 30, seconds: float = 30) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         save_untrained(folder / "models", "cnn-fast", UNTRAINED_FAST)
         app = start_app(folder)
         try:
-            with sync_playwright() as p:
-                browser = launch(p)
-                first_live_answer(browser, app.url)  # the server warms up: a first visitor
-                returning = browser.new_context(viewport={"width": 1400, "height": 1000})
-                first_live_answer(browser, app.url, returning)
-                figures = {
-                    "first live answer after the Draw page opens, s, a new browser (median of 5)":
-                        round(statistics.median(first_live_answer(browser, app.url) for _ in range(5)), 2),
-                    "the same, a browser that has been here before (median of 5)":
-                        round(statistics.median(first_live_answer(browser, app.url, returning)
-                                                for _ in range(5)), 2)}
-                returning.close()
-                for model in ("mnist-cnn-best", UNTRAINED_FAST):
-                    page = new_page(browser)
-                    page.goto(app.url)
-                    page.locator(LIVE_CANVAS).wait_for()
-                    if model != "mnist-cnn-best":
-                        choose(page, "active_model", model, exact=False)
-                        wait_idle(page)
-                    page.wait_for_function(READY, timeout=120_000)
-                    figures[f"pointer move to visible answer, {model}"] = latency(page, strokes)
-                    page.context.close()
-                for classic in (False, True):
-                    name = "classic canvas (every stroke to the server)" if classic else "live canvas"
-                    figures[f"{browsers} browsers drawing, {name}"] = crowd(
-                        p.chromium, app.url, app.process.pid, browsers, seconds, classic)
-                browser.close()
+            first_live_answer(browser, app.url)  # the server warms up: a first visitor
+            returning = browser.new_context(viewport={"width": 1400, "height": 1000})
+            first_live_answer(browser, app.url, returning)
+            figures = {
+                "first live answer after the Draw page opens, s, a new browser (median of 5)":
+                    round(statistics.median(first_live_answer(browser, app.url) for _ in range(5)), 2),
+                "the same, a browser that has been here before (median of 5)":
+                    round(statistics.median(first_live_answer(browser, app.url, returning)
+                                            for _ in range(5)), 2)}
+            returning.close()
+            for model in ("mnist-cnn-best", UNTRAINED_FAST):
+                page = new_page(browser)
+                page.goto(app.url)
+                page.locator(LIVE_CANVAS).wait_for()
+                if model != "mnist-cnn-best":
+                    choose(page, "active_model", model, exact=False)
+                    wait_idle(page)
+                page.wait_for_function(READY, timeout=120_000)
+                figures[f"pointer move to visible answer, {model}"] = latency(page, strokes)
+                page.context.close()
+            for classic in (False, True):
+                name = "classic canvas (every stroke to the server)" if classic else "live canvas"
+                figures[f"{browsers} browsers drawing, {name}"] = crowd(
+                    browser.browser_type, app.url, app.process.pid, browsers, seconds, classic)
         finally:
             stop_app(app)
     return figures
@@ -208,7 +203,12 @@ def main(argv=None) -> int:
     parser.add_argument("--browsers", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=30)
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.strokes, args.browsers, args.seconds), indent=1))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        print(json.dumps(measure(browser, args.strokes, args.browsers, args.seconds), indent=1))
+        browser.close()
     return 0
 
 

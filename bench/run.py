@@ -201,11 +201,12 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
 
         with sync_playwright() as playwright:
             return in_the_browser(quick, launch(playwright))
-    from bench import classroom, draw_latency, queue_jumping
+    from bench import classroom, draw_latency, live, queue_jumping
     from harness.server import start_app, stop_app
     from nn.runs.queue import default_max_trainings
 
     drawing = draw_latency.measure(browser, 2 if quick else 10)
+    live_figures = live.measure(browser, *((4, 2, 4) if quick else (40, 30, 30)))
     with tempfile.TemporaryDirectory() as tmp:
         app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
         try:
@@ -223,6 +224,8 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
             stop_app(app)
     return [("Draw page in Chromium: from lifting the pen to the answer on screen (bench.draw_latency)",
              pairs(flat(drawing))),
+            ("The live canvas in Chromium: answers while the pen moves (bench.live)",
+             pairs(flat(live_figures))),
             ("A class on one server: sessions press Train at once, one more draws (bench.classroom)",
              pairs(figures.summary())),
             ("One person with fresh workspaces presses Train after another's run was queued "

@@ -13,7 +13,8 @@ def test_benchmarks_run_on_a_tiny_budget(tmp_path, browser):
     report = tmp_path / "RESULTS.md"
     assert run.main(["--quick", "--output", str(report)], browser=browser) == 0
     text = report.read_text()
-    for section in ("Inference latency", "Draw page in Chromium", "A class on one server", "Training queue",
+    for section in ("Inference latency", "Draw page in Chromium", "The live canvas", "A class on one server",
+                    "Training queue",
                     "Training throughput", "Presets", "Bundled models", "Digits MNIST never showed"):
         assert f"## {section}" in text
     assert "speed-up of the app over model.predict" in text and "cnn-best" in text
