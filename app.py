@@ -5,7 +5,6 @@ from pathlib import Path
 import streamlit as st
 
 from nn.storage import workspaces
-from ui import live_canvas
 from ui.errors import shown_as_sentences
 from ui.startup import first_page_served
 from ui.state import sidebar_model_picker
@@ -19,7 +18,6 @@ keep_keras_session()
 st.set_page_config(page_title="Digit Lab", page_icon=str(ICON), layout="wide")
 
 current()  # in per-user mode: the login, or the private workspace's address
-live_canvas.warm_up()  # the browser's runtime for the Draw page, started as early as can be
 pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),

@@ -35,21 +35,6 @@ _component = st.components.v2.component(
 )
 
 
-# Started by every page (app.py), so that the runtime is loaded and its WebAssembly compiled and
-# running (0.3-0.5 s of a first visit) by the time someone draws (runtime.js: one per page).
-_warm_up = st.components.v2.component(
-    "digitlab.live_warm_up", js=(ASSETS / "runtime.js").read_text() + """
-export default function warmUp({data}) {
-  loadRuntime(new URL(data.base, window.location.origin).href, data.model).catch(() => {});
-}""")
-
-
-def warm_up() -> None:
-    """Start the browser's runtime on this page, for the Draw page's canvas (nothing to see)."""
-    _warm_up(key="live_warm_up", data={"base": runtime_files.base_path(st.get_option("server.baseUrlPath")),
-                                       "model": _one_node_model()}, height=0)
-
-
 @functools.cache
 def _one_node_model() -> str:
     """An ONNX model of one Identity node, base64: what the runtime is started with."""
@@ -58,6 +43,7 @@ def _one_node_model() -> str:
     value = helper.make_tensor_value_info
     graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "warm-up",
                               [value("x", TensorProto.FLOAT, [1])], [value("y", TensorProto.FLOAT, [1])])
+    # IR 9: what onnxruntime-web 1.30 reads (onnx 1.23 writes 11 unless told).
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
     return base64.b64encode(model.SerializeToString()).decode()
 

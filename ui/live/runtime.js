@@ -3,8 +3,8 @@
 // WebAssembly on one thread (Streamlit sends no COOP/COEP headers, which threads need). A model
 // arrives as bytes in the component's data and becomes one session, kept while the page lives.
 
-// One runtime per page, started by whichever comes first: every page's warm-up (ui.live_canvas.
-// warm_up) or the Draw page's canvas. Starting it runs a one-node model once, so that its
+// One runtime per page, started by the first canvas that needs it (it stays while Streamlit moves
+// between pages). Starting it runs a one-node model once, so that its
 // WebAssembly is compiled and running before any model's session is made (two sessions made
 // while it starts would each try to start it).
 function loadRuntime(base, warmModel) {
