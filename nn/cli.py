@@ -31,6 +31,9 @@ from nn.storage import workspaces
 from nn.storage.saved_models import DEFAULT_MODEL
 from nn.storage.workspaces import LOCAL, Workspace, WorkspaceError
 
+ACTIVE_HELP = ("store name or model file path (default: the active model, `models use`; at first "
+               f"{DEFAULT_MODEL})")
+
 
 class CliError(DigitLabError):
     pass
@@ -328,6 +331,11 @@ def cmd_models(args) -> int:
         record = store.unpublish(_needs_name(args))
         _err(f"{record.title!r} is no longer published to the class")
         return 0
+    if args.action == "use":
+        info = store.make_active(_needs_name(args))
+        _err(f"{info.name} is the active model: predict, inspect, evaluate and export use it, as Draw "
+             "and Evaluate do, unless --model names another")
+        return 0
     if args.action == "delete":
         store.delete(_needs_name(args))
         _err(f"deleted {args.name}")
@@ -531,20 +539,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_runs)
 
     p = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix on a test set")
-    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=ACTIVE_HELP)
     p.add_argument("--dataset", choices=datasets, help="default: the model's own dataset")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("predict", help="classify image files")
-    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=ACTIVE_HELP)
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("inspect", help="every layer's output for image files, and their nearest "
                                        "training images")
-    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=ACTIVE_HELP)
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--neighbours", type=_positive_int, default=8, help="how many (default 8)")
     p.add_argument("--json", action="store_true")
@@ -552,10 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("models", help="list your, the bundled and the class's models; publish one of "
                                       "yours to the class or take it back")
-    p.add_argument("action", nargs="?", choices=["list", "publish", "unpublish", "delete", "import"],
+    p.add_argument("action", nargs="?", choices=["list", "use", "publish", "unpublish", "delete", "import"],
                    default="list")
-    p.add_argument("name", nargs="?", help="one of your models (publish, unpublish, delete); import: "
-                                           "the model file's path")
+    p.add_argument("name", nargs="?", help="a model (use), one of yours (publish, unpublish, delete); "
+                                           "import: the model file's path")
     p.add_argument("--as", dest="title", help="its title in the class (default: its name)")
     p.add_argument("--name", dest="new_name", help="import: the name to keep it under")
     p.add_argument("--dataset", default="mnist", choices=datasets, help="import: what it was trained on")
@@ -566,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a model as ONNX (onnxruntime, the browser) or LiteRT .tflite "
                                       "(phones): one image in, its class probabilities out")
-    p.add_argument("--model", help=f"store name or model file path (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=ACTIVE_HELP)
     p.add_argument("--format", required=True, choices=list(FORMATS))
     p.add_argument("--out", required=True, help="the file to write")
     p.set_defaults(run=cmd_export)

@@ -287,3 +287,27 @@ def test_what_the_pages_refuse_the_command_line_refuses_too(tmp_path, monkeypatc
     link = nn("class", "new-teacher-link", "--url", "http://lab.example").stdout.strip()
     assert link == f"http://lab.example/?teacher={old.read_text()}"
     assert nn("class", "new-teacher-link").stdout.strip() != link  # each call ends the one before
+
+
+def test_models_use_makes_the_active_model_what_predict_uses_as_the_app_does(trained, mnist, tmp_path):
+    models, _ = trained
+    seven = tmp_path / "seven.png"
+    Image.fromarray(digit_canvas(mnist.x_test[0])).save(seven)
+
+    def probabilities(*model):
+        out = run_cli("predict", *model, str(seven), "--json", models_dir=models)
+        return json.loads(out.stdout)["probabilities"]
+
+    bundled, own = probabilities(), probabilities("--model", "cli-dense")
+    assert bundled != own
+    try:
+        run_cli("models", "use", "cli-dense", models_dir=models)
+        assert probabilities() == own
+        from nn.storage.saved_models import ModelStore
+
+        assert ModelStore(models).active_name() == "cli-dense"  # what the app's sidebar reads
+        refused = run_cli("models", "use", "no-such-model", models_dir=models, check=False)
+        assert refused.returncode != 0 and "no model named 'no-such-model'" in refused.stderr
+        assert probabilities() == own
+    finally:
+        run_cli("models", "use", "mnist-cnn-best", models_dir=models)

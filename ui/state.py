@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from nn.storage.saved_models import DEFAULT_MODEL, ModelInfo, ModelStore, StoreError
+from nn.storage.saved_models import ModelInfo, ModelStore, StoreError
+from ui import markdown
 from ui.workspace import current
 
 ACTIVE_KEY = "active_model"
@@ -29,16 +31,18 @@ def model_label(info: ModelInfo) -> str:
 
 
 def active_model_name() -> str | None:
-    """The session's active model: chosen in the sidebar, default the bundled best MNIST CNN."""
-    names = [info.name for info in model_store().list()]
+    """The workspace's active model (ModelStore.active_name: the same in every tab, after a
+    reload and for the CLI), as this session's sidebar shows it."""
+    store = model_store()
     if PENDING_KEY in st.session_state:
-        st.session_state[ACTIVE_KEY] = st.session_state.pop(PENDING_KEY)
-    current_name = st.session_state.get(ACTIVE_KEY)
-    if current_name in names:
-        return current_name
-    fallback = DEFAULT_MODEL if DEFAULT_MODEL in names else (names[0] if names else None)
-    st.session_state[ACTIVE_KEY] = fallback
-    return fallback
+        _keep_active(store, st.session_state.pop(PENDING_KEY))
+    kept = store.active_name()
+    if st.session_state.get(ACTIVE_KEY) != kept:
+        try:
+            st.session_state[ACTIVE_KEY] = kept  # another tab chose, or the model is gone
+        except StreamlitAPIException:
+            pass  # the sidebar's box is drawn already in this run: it follows on the next
+    return kept
 
 
 def set_active_model(name: str) -> None:
@@ -50,6 +54,19 @@ def set_active_model(name: str) -> None:
     st.session_state[PENDING_KEY] = name
 
 
+def _keep_active(store: ModelStore, name: str | None) -> None:
+    try:
+        store.make_active(name)
+    except StoreError:
+        return  # gone meanwhile: the store's own choice stands
+    st.toast(f"**{markdown.text(name)}** is the active model: Draw and Evaluate use it",
+             icon=":material/check_circle:")
+
+
+def _chosen_in_sidebar() -> None:
+    _keep_active(model_store(), st.session_state.get(ACTIVE_KEY))
+
+
 def sidebar_model_picker() -> None:
     infos = {info.name: info for info in model_store().list()}
     with st.sidebar:
@@ -59,7 +76,7 @@ def sidebar_model_picker() -> None:
             return
         active_model_name()
         st.selectbox("Model used by Draw and Evaluate", list(infos), key=ACTIVE_KEY,
-                     format_func=lambda name: model_label(infos[name]))
+                     format_func=lambda name: model_label(infos[name]), on_change=_chosen_in_sidebar)
 
 
 def predictor_for(name: str):

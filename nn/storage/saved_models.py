@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nn.errors import ModelLoadError, StoreError
 from nn.kinds import registry as kinds
-from nn.storage.files import temp_beside
+from nn.storage.files import temp_beside, write_atomic
 from nn.storage.paths import bundled_models_dir, models_dir
 from nn.storage.trial import try_model_file
 
@@ -28,6 +28,7 @@ __all__ = ["DEFAULT_MODEL", "ModelInfo", "ModelLoadError", "ModelStore", "StoreE
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # MAX_NAME characters
 DEFAULT_MODEL = "mnist-cnn-best"  # the bundled best MNIST model
+ACTIVE_FILE = ".active-model.json"  # in a store's folder: the model used when none is named
 
 
 @dataclass(frozen=True)
@@ -174,10 +175,34 @@ class ModelStore:
         known = ", ".join(info.name for info in self.list()) or "none"
         raise StoreError(f"no model named {name!r}; saved models: {known}")
 
+    # --- the active model ---------------------------------------------------------------------
+    def active_name(self) -> str | None:
+        """The model Draw, Evaluate and the command line use when none is named: the one made
+        active last while it is still here, else the bundled best MNIST model, else the first."""
+        try:
+            chosen = json.loads((self.root / ACTIVE_FILE).read_text()).get("name")
+        except (OSError, ValueError, AttributeError):
+            chosen = None
+        names = [info.name for info in self.list()]
+        for name in (chosen, DEFAULT_MODEL):
+            if name in names:
+                return name
+        return names[0] if names else None
+
+    def make_active(self, name: str) -> ModelInfo:
+        """Keep `name` as the workspace's active model (every tab, after a reload, the CLI)."""
+        info = self.get(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.root / ACTIVE_FILE, lambda tmp: tmp.write_text(json.dumps({"name": info.name})))
+        return info
+
     def resolve(self, name_or_path: str | None) -> ModelInfo:
-        """A stored model by name, or any model file by path; None means the default model."""
+        """A stored model by name, or any model file by path; None means the active model."""
         if not name_or_path:
-            return self.get(DEFAULT_MODEL)
+            name = self.active_name()
+            if name is None:
+                raise StoreError("there are no models yet: train one (nn train) or import one")
+            return self.get(name)
         candidate = Path(name_or_path)
         if candidate.suffix in kinds.model_suffixes() and candidate.exists():
             try_model_file(candidate)  # any file: tried in a process of its own first

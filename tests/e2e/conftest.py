@@ -36,6 +36,16 @@ def app_url(app):
     return app.url
 
 
+@pytest.fixture(autouse=True)
+def default_active_model(request):
+    """Each test starts with the bundled default as the active model: the active model belongs to
+    the workspace, and the session's app is one workspace."""
+    if "app" in request.fixturenames:
+        from nn.storage.saved_models import ACTIVE_FILE
+
+        (request.getfixturevalue("app").folder / "models" / ACTIVE_FILE).unlink(missing_ok=True)
+
+
 @pytest.fixture
 def page(browser, request):
     page = new_page(browser)

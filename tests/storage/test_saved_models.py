@@ -154,3 +154,21 @@ def test_a_good_upload_is_stored_with_its_metadata(tmp_path, store, small_model)
     assert info.metadata["params"] == 7_960
     assert store.get("uploaded").row()["model"] == "uploaded"
     store.load("uploaded")
+
+
+def test_the_active_model_is_kept_until_it_is_gone(tmp_path, small_model):
+    store = ModelStore(tmp_path / "store", bundled_root=tmp_path / "bundled")
+    assert store.active_name() is None
+    with pytest.raises(StoreError, match="no models yet"):
+        store.resolve(None)
+    store.save(small_model, "first", {"dataset": "mnist"})
+    store.save(small_model, "second", {"dataset": "mnist"})
+    assert store.active_name() == "first"  # no bundled default here: the first
+    store.make_active("second")
+    again = ModelStore(tmp_path / "store", bundled_root=tmp_path / "bundled")  # a reload, another tab
+    assert again.active_name() == "second" and again.resolve(None).name == "second"
+    with pytest.raises(StoreError, match="no model named"):
+        again.make_active("missing")
+    assert again.active_name() == "second"
+    again.delete("second")
+    assert again.active_name() == "first"

@@ -1,0 +1,34 @@
+"""What a newcomer trips over in the first hour (issue 34), each held in Chromium: the active
+model belongs to the workspace, so it is the same after a reload and in a new tab, and choosing
+one says so."""
+
+from __future__ import annotations
+
+from harness.browser import assert_no_exception, choose, new_page, see, select_row, selected, wait_idle, widget
+
+
+def test_the_active_model_stays_after_a_reload_and_in_a_new_tab(browser, page, app_url):
+    page.goto(f"{app_url}/models")
+    wait_idle(page)
+    select_row(page, "models_table", "mnist-dense-128")
+    widget(page, "load_model").locator("button").first.click()
+    see(page, "is the active model: Draw and Evaluate use it")
+    wait_idle(page)
+    assert selected(page, "active_model").startswith("mnist-dense-128")
+    page.reload()
+    wait_idle(page)
+    assert selected(page, "active_model").startswith("mnist-dense-128")
+    other = new_page(browser)
+    try:
+        other.goto(app_url)
+        wait_idle(other)
+        assert selected(other, "active_model").startswith("mnist-dense-128")
+        choose(other, "active_model", "mnist-cnn-best", exact=False)  # the sidebar keeps it too
+        wait_idle(other)
+        page.goto(f"{app_url}/evaluate")
+        wait_idle(page)
+        assert selected(page, "active_model").startswith("mnist-cnn-best")
+        assert_no_exception(other)
+    finally:
+        other.context.close()
+    assert_no_exception(page)
