@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from nn import data
+from nn import data, words
 from nn.errors import DigitLabError
 from nn.storage import workspaces
 from nn.storage.saved_models import DEFAULT_MODEL
@@ -353,7 +353,7 @@ def cmd_models(args) -> int:
         return 0
     for i in infos:
         r = i.row()
-        acc = f"{r['test accuracy']:.4f}" if r["test accuracy"] is not None else "-"
+        acc = words.accuracy(r["test accuracy"]) if r["test accuracy"] is not None else "-"
         whose = (f"  (class: {i.shared['title']!r} by {i.shared['by']})" if i.shared
                  else "  (bundled)" if i.bundled else "")
         print(f"{i.name:28s} {r['dataset']:14s} {r['model'] or '-':12s} acc {acc}{whose}")

@@ -33,11 +33,13 @@ st.write("Your saved models, the bundled ones and those your class shared: use o
 def model_table() -> None:
     infos = model_store().list()
     table = pd.DataFrame([i.row() for i in infos])
+    if "created" in table:
+        table["created"] = pd.to_datetime(table["created"], errors="coerce", utc=True)
     event = st.dataframe(
         table, hide_index=True, width="stretch", key="models_table", on_select="rerun",
         selection_mode="single-row",
         column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
-                       "training seconds": st.column_config.NumberColumn(format="%.0f s")},
+                       "created": st.column_config.DatetimeColumn(format="DD MMM HH:mm")},
     )
     rows = event.selection.rows if event and event.selection else []
     if not rows:

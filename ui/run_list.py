@@ -8,11 +8,10 @@ thirty watching sessions cost their browsers a fifth of a core.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 import streamlit as st
 
+from nn import words
 from nn.progress import format_duration
 from nn.runs.store import Run, RunState
 from ui.errors import shown_as_sentences
@@ -27,14 +26,14 @@ def row(run: Run) -> dict:
     if state is RunState.QUEUED:
         progress = "waiting for a training slot"
     elif state.training:
-        progress = f"{run.spec.config.epochs} epochs"
+        progress = words.count(run.spec.config.epochs, "epoch")
     elif status.get("test_accuracy") is not None:
-        progress = f"test accuracy {status['test_accuracy']:.2%}"
+        progress = f"test accuracy {words.accuracy(status['test_accuracy'])}"
     else:
         progress = ""
     started, ended = status.get("started_at"), status.get("ended_at")
     took = format_duration(ended - started, missing="") if started and ended else ""
-    return {"submitted": datetime.fromtimestamp(run.spec.created).strftime("%d %b %H:%M"),
+    return {"submitted": words.moment(run.spec.created),
             "model": run.spec.title, "state": str(state), "progress or result": progress,
             "time": took, "saved as": ", ".join(run.saved_as())}
 

@@ -8,10 +8,9 @@ CLASS_CHARTS_EVERY seconds instead of every second.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import streamlit as st
 
+from nn import words
 from nn.errors import DigitLabError
 from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
@@ -50,7 +49,7 @@ def show(run: Run, drawn: tuple) -> None:
 
 def details(run: Run, status: dict) -> str:
     c = run.spec.config
-    when = datetime.fromtimestamp(run.spec.created).strftime("%d %b %H:%M")
+    when = words.moment(run.spec.created)
     settings = run.kind.settings_line(c)
     images = f"{c.subset:,} images" if c.subset else "all images"
     where = f" · trained on {status['executed_on']}" if status.get("executed_on") else ""
@@ -141,7 +140,7 @@ def _save_form(run: Run, status: dict) -> None:
     counters = run.counters()
     if status["state"] == RunState.FINISHED:
         epochs = counters.get("epoch", 0)
-        done = f"Finished {epochs} epoch{'s' if epochs != 1 else ''}"
+        done = f"Finished {words.count(epochs, 'epoch')}"
     else:
         p = Progress(**{k: counters.get(k, 0) for k in ("epochs", "batches_per_epoch", "epoch", "batch")})
         done = f"Stopped at epoch {p.current_epoch}, batch {p.batch}"

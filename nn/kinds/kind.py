@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nn import words
 from nn.config import OPTIMIZERS, TrainConfig
 from nn.errors import DigitLabError
 from nn.limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LEARNING_RATE
@@ -44,19 +45,19 @@ class Setting:
 
     def problem(self, value) -> str | None:
         """Why `value` is not a value of this setting, as a sentence for people; None when it is."""
-        words = self.name.replace("_", " ")
+        setting = self.name.replace("_", " ")
         if self.type is bool:
-            return None if isinstance(value, bool) else f"{words} must be true or false, got {value!r}"
+            return None if isinstance(value, bool) else f"{setting} must be true or false, got {value!r}"
         if self.type is str:
             return None if value in self.choices else (
-                f"{words} must be one of {', '.join(self.choices)}, got {value!r}")
+                f"{setting} must be one of {', '.join(self.choices)}, got {value!r}")
         whole = self.type is int
         numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
         if (numeric and (not whole or float(value).is_integer()) and math.isfinite(value)
                 and (self.low is None or value >= self.low) and (self.high is None or value <= self.high)):
             return None
         what = "a whole number" if whole else "a number"
-        return f"{words} must be {what} from {self.low:g} to {self.high:g}, got {value!r}"
+        return f"{setting} must be {what} from {self.low:g} to {self.high:g}, got {value!r}"
 
 
 EPOCHS = Setting("epochs", "Epochs", int, 1, MAX_EPOCHS, 1, help="passes over the training images")
@@ -102,7 +103,7 @@ class Kind:
 
     def settings_line(self, config: TrainConfig) -> str:
         """Its training settings in a few words, for a run's details."""
-        return (f"{config.epochs} epochs · batch {config.batch_size} · {config.optimizer} "
+        return (f"{words.count(config.epochs, 'epoch')} · batch {config.batch_size} · {config.optimizer} "
                 f"{config.learning_rate:g}")
 
     # --- training ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from importlib import metadata as package_metadata
 from pathlib import Path
 
+from nn import words
 from nn.errors import ModelLoadError, StoreError
 from nn.kinds import registry as kinds
 from nn.storage.files import temp_beside, write_atomic
@@ -73,7 +74,7 @@ class ModelInfo:
             "model": origin(m),
             "epochs": m.get("epochs_completed"),
             "test accuracy": m.get("test_accuracy"),
-            "training seconds": m.get("seconds"),
+            "training time": words.duration(m.get("seconds")),
             "created": m.get("created"),
             "owner": self.owner,
             "by": (self.shared or {}).get("by", ""),

@@ -4,7 +4,16 @@ one says so."""
 
 from __future__ import annotations
 
-from harness.browser import assert_no_exception, choose, new_page, see, select_row, selected, wait_idle, widget
+from harness.browser import (
+    assert_no_exception,
+    choose,
+    new_page,
+    see,
+    select_row,
+    selected,
+    wait_idle,
+    widget,
+)
 
 
 def test_the_active_model_stays_after_a_reload_and_in_a_new_tab(browser, page, app_url):

@@ -1,0 +1,37 @@
+"""How counts, shares, times and moments read: one way across the pages and the CLI's text
+(its --json output keeps plain numbers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nn.progress import format_duration as duration
+
+__all__ = ["accuracy", "confidence", "count", "duration", "moment"]
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 epoch', '8 epochs', '1,228,800 parameters'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def accuracy(share: float) -> str:
+    """An accuracy, always to two decimals: '99.12%' (at 99% the second decimal is what differs)."""
+    return f"{share:.2%}"
+
+
+def confidence(share: float) -> str:
+    """How sure a network is of one answer, whole percent: '87%'."""
+    return f"{share:.0%}"
+
+
+def moment(when: str | float | None, missing: str = "–") -> str:
+    """A moment in local time as the pages show it, '02 Dec 04:38': from an ISO text (a model's
+    'created') or a timestamp (a run's)."""
+    if when is None or when == "":
+        return missing
+    try:
+        at = datetime.fromisoformat(when) if isinstance(when, str) else datetime.fromtimestamp(when)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return missing
+    return (at.astimezone() if at.tzinfo else at).strftime("%d %b %H:%M")
