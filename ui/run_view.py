@@ -79,7 +79,7 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
         watch_states(drawn)
     p = progress_of(run)
     if state is RunState.QUEUED:
-        _waiting(run)
+        _waiting(run, status.get("message") or "")
     elif state is RunState.PREPARING or not p.batches_per_epoch:
         st.progress(0.0, text=f"{status.get('message', 'preparing').capitalize()}…")
     else:
@@ -89,14 +89,8 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
         st.toast("Stopping at the next batch…")
 
 
-def _waiting(run: Run) -> None:
-    view = queue_view(run)
-    position, seconds = view.position(run), view.seconds_until_start(run)
-    if position is None:
-        st.progress(0.0, text="Starting…")
-    else:
-        st.progress(0.0, text=f"Waiting: number {position} in the queue, {len(view.training)} "
-                              f"training now · starts in about {format_duration(seconds)}")
+def _waiting(run: Run, message: str) -> None:
+    st.progress(0.0, text=queue_view(run).waits_for(run, message, scheduler().slots))
     if st.button("Cancel", key="train_cancel", icon=":material/cancel:"):
         if run_store().stop(run.id) == "cancelled":
             open_run(NEW)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nn import words
 from nn.config import TRAIN_IMAGES
 from nn.limits import GB_PER_TRAINING
 from nn.runs import cluster
@@ -196,6 +197,21 @@ class QueueView:
             return None
         return max(0.0, self.starts_in[run.id] - (time.time() - self.taken))
 
+    def waits_for(self, run: Run, message: str, slots: int) -> str:
+        """What a queued run waits for, truthfully, for people: its training process starting, a
+        problem the scheduler met (its `message`), or a slot (its place, when it should start)."""
+        if message.startswith(("starting:", "waiting:")):
+            return message[0].upper() + message[1:] + "…"
+        position, seconds = self.position(run), self.seconds_until_start(run)
+        if position is None:
+            return "Starting…"
+        in_use = f"{len(self.training)} of {words.count(slots, 'training slot')} in use"
+        if len(self.training) < slots and position == 1:
+            return f"Next: it starts in a moment ({in_use})"
+        when = f"in about {words.duration(seconds)}" if seconds and seconds >= 1 else "as soon as one is free"
+        return (f"Waiting for a free training slot ({in_use}): number {position} in the queue · "
+                f"it starts {when}")
+
 
 def scan(runs_root: Path, slots: int) -> QueueView:
     """Read every run's state (which also marks dead runs as interrupted) and order the queue."""
@@ -304,6 +320,10 @@ class WorkerProcess:
         self.conn.close()
 
 
+# A queued run's message while the training process given it starts (a fresh process loads
+# TensorFlow and the data set once, before its first run).
+STARTING = "starting: a training process is getting ready for it (TensorFlow and the data load once)"
+
 SERVERS_LOCK = ".schedulers"  # every app server holds a shared lock on it while it runs
 
 
@@ -405,6 +425,8 @@ class Scheduler:
                 break
             worker.assign(run.folder, self.slots - free + 1)
             free -= 1
+            if not worker.ready:  # its place is 1 with a slot free: say what it does wait for
+                self._tell(run, STARTING)
         if self.keep_warm and not any(w.spare for w in self.workers):
             self._spawn()
 
@@ -435,11 +457,14 @@ class Scheduler:
     def _tell_the_waiting(self, problem: str) -> None:
         """Why nothing starts, in the state of every run waiting (its lock taken for the write)."""
         for run in scan(self.runs_root, self.slots).waiting:
-            if self.only and not self.only(run):
-                continue
-            with locked(run.lock_path) as got:
-                if got and run.state is RunState.QUEUED:
-                    run.write_status(message=f"waiting: {problem}; it starts once it can")
+            if not self.only or self.only(run):
+                self._tell(run, f"waiting: {problem}; it starts once it can")
+
+    @staticmethod
+    def _tell(run: Run, message: str) -> None:
+        with locked(run.lock_path) as got:
+            if got and run.state is RunState.QUEUED:
+                run.write_status(message=message)
 
 
 _app_schedulers: dict[Path, Scheduler] = {}
