@@ -65,7 +65,7 @@ class Progress:
         total = self.epochs * self.batches_per_epoch
         if done == 0 or total == 0 or self.elapsed <= 0:
             return None
-        return self.elapsed / done * (total - done)
+        return self.elapsed / done * max(0, total - done)  # never negative (a resumed run's counters)
 
     def counters(self) -> dict:
         """The small, often-changing part, as the run store writes it."""

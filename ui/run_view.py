@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nn import words
+from nn.config import TEST_IMAGES
 from nn.errors import DigitLabError
 from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
@@ -57,9 +58,15 @@ def details(run: Run, status: dict) -> str:
 
 
 def progress_line(p: Progress, done: bool) -> str:
+    """Where the training is; once its last batch is done, what it does meanwhile (the test set)."""
+    if done:
+        last = "done"
+    elif p.fraction >= 1:
+        last = f"testing on {TEST_IMAGES:,} images…"
+    else:
+        last = f"ETA {format_duration(p.eta)}"
     return (f"epoch {p.current_epoch}/{p.epochs} · batch {p.batch}/{p.batches_per_epoch} · "
-            f"{p.samples_per_second:,.0f} images/s · elapsed {format_duration(p.elapsed)} · "
-            f"ETA {'0:00' if done else format_duration(p.eta)}")
+            f"{p.samples_per_second:,.0f} images/s · elapsed {format_duration(p.elapsed)} · {last}")
 
 
 def _live(run: Run, shown: RunState, drawn: tuple) -> None:

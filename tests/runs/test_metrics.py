@@ -44,3 +44,17 @@ def test_a_short_run_keeps_every_batch():
     for batch in range(100):
         recorder.record_batch(batch, 1.0, 0.5, (batch + 1) * 10)
     assert [row["step"] for row in recorder.progress.batches] == list(range(1, 101))
+
+
+def test_the_eta_is_never_negative_and_the_last_step_is_named():
+    from nn.progress import Progress
+    from ui.run_view import progress_line
+
+    resumed = Progress(epochs=2, batches_per_epoch=10, epoch=2, batch=4, elapsed=30.0)  # past its plan
+    assert resumed.eta == 0
+    testing = Progress(epochs=1, batches_per_epoch=10, epoch=1, batch=10, elapsed=12.0,
+                       samples_per_second=800)
+    assert progress_line(testing, done=False).endswith("· testing on 10,000 images…")
+    assert progress_line(testing, done=True).endswith("· done")
+    midway = Progress(epochs=1, batches_per_epoch=10, epoch=0, batch=5, elapsed=10.0)
+    assert progress_line(midway, done=False).endswith("· ETA 0:10")
