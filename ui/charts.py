@@ -274,18 +274,35 @@ def network_map(xy: np.ndarray, labels: np.ndarray, answers: np.ndarray, class_n
 
 def standing(rows: list[dict], mine: set[str]) -> go.Figure:
     """The leaderboard as a scatter of test accuracy against parameters: where each shared model
-    stands, the person's own highlighted (up and to the left is better)."""
-    own = [r["name"] in mine for r in rows]
+    stands, the person's own highlighted (up and to the left is better). Models that tie (the same
+    size and accuracy) are one dot that says how many, and names them all."""
+    spots: dict[tuple, list[dict]] = {}
+    for r in rows:
+        spots.setdefault((max(r["params"] or 1, 1), r["test_accuracy"]), []).append(r)
+    points = list(spots.items())
+    own = [any(r["name"] in mine for r in group) for _, group in points]
     fig = go.Figure(go.Scatter(
-        x=[max(r["params"] or 1, 1) for r in rows], y=[r["test_accuracy"] for r in rows], mode="markers",
-        marker=dict(size=[14 if o else 9 for o in own], color=[ACCENT if o else MUTED for o in own]),
-        text=[html.escape(f"#{r['rank']} {r['title']} by {r['by']}") for r in rows],
-        hovertemplate="%{text}<br>%{y:.2%} with %{x:,} parameters<extra></extra>",
+        x=[x for (x, _), _ in points], y=[y for (_, y), _ in points], mode="markers+text",
+        marker=dict(size=[(14 if o else 9) + 3 * (len(g) - 1) for o, (_, g) in zip(own, points)],
+                    color=[ACCENT if o else MUTED for o in own]),
+        text=[f"×{len(g)}" if len(g) > 1 else "" for _, g in points], textposition="middle right",
+        customdata=["<br>".join(html.escape(f"#{r['rank']} {r['title']} by {r['by']}") for r in g)
+                    for _, g in points],
+        hovertemplate="%{customdata}<br>%{y:.2%} with %{x:,} parameters<extra></extra>",
+        cliponaxis=False,  # a dot at 100% shows whole
     ))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                      xaxis=dict(type="log", title="parameters"),
-                      yaxis=dict(tickformat=".1%", title="test accuracy"))
+                      xaxis=dict(type="log", title="parameters", dtick=1, tickformat="~s"),
+                      yaxis=dict(tickformat=".1%", title="test accuracy", range=accuracy_range(
+                          [y for (_, y), _ in points])))
     return fig
+
+
+def accuracy_range(accuracies: list[float]) -> list[float]:
+    """An accuracy axis around the points, never past 100% nor below 0%."""
+    low, high = min(accuracies, default=0.0), max(accuracies, default=1.0)
+    pad = max(0.005, (high - low) * 0.15)
+    return [max(0.0, low - pad), min(1.0, high + pad)]
 
 
 STATE_COLOURS = {"preparing": ACCENT, "running": ACCENT, "finished": "#3d9970", "stopped": MUTED,
