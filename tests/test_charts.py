@@ -25,3 +25,26 @@ def test_tied_models_are_one_dot_that_says_how_many_and_names_each():
     assert len(scatter.x) == 2 and list(scatter.text) == ["×2", ""]
     assert "mine by Ann" in scatter.customdata[0] and "theirs by Ann" in scatter.customdata[0]
     assert scatter.marker.color[0] == charts.ACCENT  # the person's own is among them
+
+
+def test_one_run_has_a_colour_per_split_and_one_epoch_is_bars_not_lone_dots():
+    one = [{"epoch": 1, "loss": 0.3, "accuracy": 0.91, "val_loss": 0.2, "val_accuracy": 0.94}]
+    fig = charts.epoch_curves({"": one})
+    assert {t.type for t in fig.data} == {"bar"}
+    colours = {t.name: t.marker.color for t in fig.data}
+    assert set(colours) == {"train", "validation"} and colours["train"] != colours["validation"]
+    assert [t.name for t in fig.data if t.showlegend] == ["train", "validation"]  # one legend for both
+    three = [{**one[0], "epoch": e} for e in (1, 2, 3)]
+    lines = charts.epoch_curves({"": three}).data
+    assert {t.type for t in lines} == {"scatter"} and len({t.line.color for t in lines}) == 2
+    runs = charts.epoch_curves({"a": three, "b": three}).data
+    assert {t.line.color for t in runs if t.name.startswith("a ")} != {t.line.color for t in runs
+                                                                        if t.name.startswith("b ")}
+
+
+def test_the_smoothed_curve_follows_a_first_runs_rising_accuracy():
+    import numpy as np
+
+    rising = np.minimum(1.0, np.linspace(0.1, 1.2, 100))  # a first run's hundred batches
+    lag = rising[95] - charts.smoothed(rising)[95]
+    assert 0 <= lag < 0.05  # TensorBoard's 0.05 without its start correction lagged 17 points

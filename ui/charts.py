@@ -70,9 +70,12 @@ MAX_POINTS = 600  # per-batch points drawn per curve; more only slows the browse
 MAX_EPOCH_LINES = 50
 
 
-def smoothed(values: np.ndarray, alpha: float = 0.05) -> np.ndarray:
-    """Exponential moving average, as TensorBoard smooths noisy per-batch curves."""
-    return pd.Series(values, dtype=float).ewm(alpha=alpha, adjust=False, ignore_na=True).mean().to_numpy()
+def smoothed(values: np.ndarray, span: int | None = None) -> np.ndarray:
+    """A moving average that follows the data: as TensorBoard's, corrected for its start (it does
+    not begin pinned to the first batch), over a window that grows with the run (a first run's
+    hundred batches get 6, a long one's thousands at most 50)."""
+    span = span or int(np.clip(len(values) // 15, 3, 50))
+    return pd.Series(values, dtype=float).ewm(span=span, adjust=True, ignore_na=True).mean().to_numpy()
 
 
 def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch") -> go.Figure:
@@ -104,32 +107,48 @@ def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch
     return fig
 
 
+SPLITS = (("", "train", "#1f77b4", "solid"), ("val_", "validation", "#ff7f0e", "dash"),
+          ("test_", "test", "#2ca02c", "dot"))
+
+
 def epoch_curves(histories: dict[str, list[dict]]) -> go.Figure:
-    """Per-epoch train vs validation loss and accuracy, for one or more runs."""
+    """Per-epoch train vs validation (and test) loss and accuracy, for one or more runs. One run:
+    a colour per split; several: a colour per run, a dash per split. A single epoch is bars."""
     from plotly.subplots import make_subplots
 
+    longest = max((len(h) for h in histories.values()), default=0)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch", "accuracy per epoch"))
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
     for i, (name, history) in enumerate(histories.items()):
-        color = palette[i % len(palette)]
         epochs = [row["epoch"] for row in history]
         prefix = f"{name} " if len(histories) > 1 else ""
         for col, key in ((1, "loss"), (2, "accuracy")):
-            for split, dash, label in (("", "solid", "train"), ("val_", "dash", "validation"),
-                                       ("test_", "dot", "test")):
+            for split, label, split_colour, dash in SPLITS:
                 values = [row.get(split + key) for row in history]
-                if any(v is not None for v in values):
+                if all(v is None for v in values):
+                    continue
+                colour = split_colour if len(histories) == 1 else palette[i % len(palette)]
+                shown = dict(name=f"{prefix}{label}", legendgroup=f"{prefix}{label}", showlegend=col == 1)
+                if longest == 1:  # one epoch: a line would be lone dots
+                    fig.add_bar(x=[f"{prefix}{label}"], y=values, row=1, col=col, marker_color=colour,
+                                text=[_value_text(values[0], key)], textposition="auto", **shown)
+                else:
                     mode = "lines+markers" if len(epochs) <= 60 else "lines"
                     fig.add_scatter(x=epochs, y=values, mode=mode, row=1, col=col,
-                                    line=dict(color=color, dash=dash), name=f"{prefix}{label} {key}",
-                                    legendgroup=name, showlegend=col == 1 or len(histories) == 1)
-    longest = max((len(h) for h in histories.values()), default=0)
-    fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
+                                    line=dict(color=colour, dash=dash), **shown)
+    if longest == 1:
+        fig.update_xaxes(title_text="after its one epoch")
+    else:
+        fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", tickformat=".1%", row=1, col=2)
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), barmode="group",
+                      legend=dict(orientation="h", yanchor="top", y=-0.28, x=0))
     return fig
+
+
+def _value_text(value, key: str) -> str:
+    return "" if value is None else f"{value:.2%}" if key == "accuracy" else f"{value:.3f}"
 
 
 def weight_tiles(weights: np.ndarray, columns: int = 8, scale: int = 4) -> Image.Image:
