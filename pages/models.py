@@ -1,5 +1,6 @@
 """Models: the saved and bundled models, and the learning curves of models and runs, side by side."""
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from nn.data import DATASETS
 from nn.errors import DigitLabError
 from nn.export import exported
 from nn.kinds import registry as kinds
+from nn.limits import FOREST_FILE_BYTES, KERAS_FILE_BYTES
 from nn.storage import workspaces
 from nn.storage.class_shelf import MAX_TITLE
 from nn.storage.saved_models import MAX_NAME
@@ -100,16 +102,20 @@ def share(name: str) -> None:
 def upload_form() -> None:
     st.subheader("Upload a model")
     all_kinds = kinds.all_kinds().values()
-    upload = st.file_uploader(" or ".join(k.file_title for k in all_kinds) + ", at most 50 MB",
-                              type=[k.suffix.lstrip(".") for k in all_kinds], key="upload_model")
+    sizes = {KERAS_FILE_BYTES: ".keras and .npmlp", FOREST_FILE_BYTES: ".skops"}  # nn.limits
+    label = (" or ".join(k.file_title for k in all_kinds) + ": "
+             + ", ".join(f"{what} at most {size // 2**20} MB" for size, what in sizes.items()))
+    upload = st.file_uploader(label, type=[k.suffix.lstrip(".") for k in all_kinds], key="upload_model",
+                              max_upload_size=max(sizes) // 2**20)
     if upload is None:
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Name", Path(upload.name).stem[:MAX_NAME], key="upload_name", max_chars=MAX_NAME)
+    name = c1.text_input("Name", Path(uploaded_name(upload.name)).stem[:MAX_NAME], key="upload_name",
+                         max_chars=MAX_NAME)
     dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
     if st.button("Add to my models", key="upload_save"):
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"upload{Path(upload.name).suffix.lower()}"
+            path = Path(tmp) / uploaded_name(upload.name)  # its checks' messages name the file
             path.write_bytes(upload.getvalue())
             try:
                 with st.spinner("Trying the file in a separate process before keeping it…"):
@@ -120,12 +126,21 @@ def upload_form() -> None:
         st.success(f"Added {info.name}.")
 
 
+def uploaded_name(name: str) -> str:
+    """The uploaded file's own name, made safe for a folder (letters, digits, . _ -), its suffix kept."""
+    path = Path(Path(name).name)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._")[:80] or "upload"
+    return stem + path.suffix.lower()
+
+
 def compare_curves() -> None:
     st.subheader("Compare learning curves")
-    curves = {i.name: i.metadata["history"] for i in model_store().list() if i.metadata.get("history")}
+    models = [i for i in model_store().list() if i.metadata.get("history")]
+    curves = {i.name: i.metadata["history"] for i in models}
+    kept = {i.metadata.get("run") for i in models}
     for run in run_store().list():
         history = run.history()
-        if history:
+        if history and run.id not in kept:  # a saved run is listed once, as its model
             curves[f"run {run.id[-6:]}: {run.spec.title}"] = history
     chosen = st.multiselect("Models and runs", list(curves), key="compare_curves",
                             placeholder="Pick two or more saved models or runs")

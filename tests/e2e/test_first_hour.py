@@ -41,3 +41,21 @@ def test_the_active_model_stays_after_a_reload_and_in_a_new_tab(browser, page, a
     finally:
         other.context.close()
     assert_no_exception(page)
+
+
+def test_a_bad_upload_is_refused_by_its_own_name_and_the_limits_read_as_the_box(page, app_url, tmp_path):
+    bad = tmp_path / "my first net.keras"
+    bad.write_bytes(b"not a zip at all")
+    page.goto(f"{app_url}/models")
+    wait_idle(page)
+    upload = widget(page, "upload_model")
+    label = upload.locator("label").first.inner_text()
+    assert ".keras and .npmlp at most 50 MB" in label and ".skops at most 60 MB" in label
+    upload.locator('input[type="file"]').set_input_files(str(bad))
+    wait_idle(page)
+    assert widget(page, "upload_name").locator("input").input_value() == "my_first_net"  # a name it takes
+    widget(page, "upload_save").locator("button").first.click()
+    refusal = page.get_by_role("alert").filter(has_text="Not added")
+    refusal.wait_for()
+    assert "my_first_net.keras" in refusal.inner_text() and "upload.keras" not in refusal.inner_text()
+    assert_no_exception(page)
