@@ -72,7 +72,7 @@ def stop_a_run() -> None:
                           key="class_stop_choice")
     if c2.button("Stop", key="class_stop", icon=":material/stop_circle:") and chosen:
         run = next(r for r in active if r["id"] == chosen)
-        outcome = RunStore(Workspace(run["workspace"])).stop(chosen)
+        outcome = RunStore(Workspace(run["workspace"])).stop(chosen, by="your teacher")
         st.toast(markdown.text(f"{labels[chosen]}: {outcome}"))
         st.rerun()
 

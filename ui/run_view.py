@@ -8,6 +8,8 @@ CLASS_CHARTS_EVERY seconds instead of every second.
 
 from __future__ import annotations
 
+import socket
+
 import streamlit as st
 
 from nn import words
@@ -53,8 +55,17 @@ def details(run: Run, status: dict) -> str:
     when = words.moment(run.spec.created)
     settings = run.kind.settings_line(c)
     images = f"{c.subset:,} images" if c.subset else "all images"
-    where = f" · trained on {status['executed_on']}" if status.get("executed_on") else ""
+    where = f" · {trained_where(status['executed_on'])}" if status.get("executed_on") else ""
     return f"Run {run.id} · submitted {when} · {settings} · {images} · seed {c.seed}{where}"
+
+
+def trained_where(executed_on: str) -> str:
+    """Where a run trained, in a learner's words: this server, or a machine of the class's cluster
+    (nn.runs.worker.where and nn.runs.remote write 'host (process N)' and 'host, Ray node ID')."""
+    host = executed_on.split(" (")[0].split(",")[0].strip()
+    if "Ray node" in executed_on:
+        return f"trained on {host}, a machine of the class's cluster"
+    return "trained on this server" if host == socket.gethostname() else f"trained on the machine {host}"
 
 
 def progress_line(p: Progress, done: bool) -> str:
@@ -144,7 +155,8 @@ def _save_form(run: Run, status: dict) -> None:
         done = f"Finished {words.count(epochs, 'epoch')}"
     else:
         p = Progress(**{k: counters.get(k, 0) for k in ("epochs", "batches_per_epoch", "epoch", "batch")})
-        done = f"Stopped at epoch {p.current_epoch}, batch {p.batch}"
+        who = run.stopped_by()
+        done = f"Stopped{f' by {who}' if who else ''} at epoch {p.current_epoch}, batch {p.batch}"
     st.success(f"{done} in {format_duration(status.get('seconds'))}: test accuracy "
                f"**{status['test_accuracy']:.2%}**.")
     saved = run.saved_as()

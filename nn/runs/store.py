@@ -189,6 +189,13 @@ class Run:
     def stop_requested(self) -> bool:
         return (self.folder / STOP_FILE).exists()
 
+    def stopped_by(self) -> str:
+        """Who asked it to stop, when not its owner ("" otherwise)."""
+        try:
+            return (self.folder / STOP_FILE).read_text()[:40].strip()
+        except OSError:
+            return ""
+
     # --- weights ----------------------------------------------------------------------------------
     def checkpoint(self) -> dict | None:
         """{"epoch", "file", "elapsed"} of the last finished epoch's weights, if kept. A pointer
@@ -356,8 +363,9 @@ class RunStore:
         return removed
 
     # --- changing ----------------------------------------------------------------------------------
-    def stop(self, run_id: str) -> str:
-        """Cancel a queued run, or ask a training one to stop after its current batch."""
+    def stop(self, run_id: str, by: str = "") -> str:
+        """Cancel a queued run, or ask a training one to stop after its current batch; `by` says
+        who did, when it was not its owner ("your teacher"), for the run's message."""
         run = self.get(run_id)
         if run.state is RunState.QUEUED:
             with locked(run.lock_path) as got:
@@ -365,7 +373,7 @@ class RunStore:
                     shutil.rmtree(run.folder, ignore_errors=True)
                     return "cancelled"
         if run.state.training:
-            (run.folder / STOP_FILE).touch()
+            (run.folder / STOP_FILE).write_text(by[:40])
             return "stopping"
         return str(run.state)
 

@@ -256,7 +256,8 @@ def _finish(run: Run, kind: kinds.Kind, model, result, recorder, time_limit: flo
                    "minutes, the longest a run may train on this server; the weights learned so far "
                    "are kept")
     elif result.stopped:
-        message = (f"stopped at epoch {p.current_epoch}, batch {p.batch}; "
+        who = run.stopped_by()
+        message = (f"stopped{f' by {who}' if who else ''} at epoch {p.current_epoch}, batch {p.batch}; "
                    "the weights learned so far are kept")
     else:
         message = "finished"

@@ -58,3 +58,17 @@ def test_the_eta_is_never_negative_and_the_last_step_is_named():
     assert progress_line(testing, done=True).endswith("· done")
     midway = Progress(epochs=1, batches_per_epoch=10, epoch=0, batch=5, elapsed=10.0)
     assert progress_line(midway, done=False).endswith("· ETA 0:10")
+
+
+def test_where_a_run_trained_reads_without_process_ids():
+    import os
+    import socket
+
+    from nn.runs.worker import where
+    from ui.run_view import trained_where
+
+    here = trained_where(where())
+    assert here == "trained on this server" and str(os.getpid()) not in here
+    cluster = trained_where("node-7, Ray node 1a2b3c4d5e6f")
+    assert cluster == "trained on node-7, a machine of the class's cluster"
+    assert socket.gethostname() not in trained_where("elsewhere (process 12)")

@@ -76,7 +76,17 @@ def test_stop_ends_at_the_next_batch_and_keeps_the_weights(scheduler):
     status = wait_for(run, ended)
     assert status["state"] == "stopped" and "stopped at epoch" in status["message"]
     assert run.counters()["epoch"] < 50 and run.model_path.exists()
-    assert status["test_accuracy"] is not None
+    assert status["test_accuracy"] is not None and run.stopped_by() == ""
+
+
+def test_a_run_the_teacher_stopped_says_who_stopped_it(scheduler):
+    store = RunStore(LOCAL_WORKSPACE)
+    run = store.submit("dense-128", "mnist", small(epochs=50, subset=5000, batch_size=10)).run
+    wait_for(run, lambda s: run.counters().get("batch", 0) > 0, what="the first batches")
+    assert store.stop(run.id, by="your teacher") == "stopping"
+    status = wait_for(run, ended)
+    assert status["message"].startswith("stopped by your teacher at epoch")
+    assert run.stopped_by() == "your teacher"
 
 
 def test_a_diverging_run_fails_with_a_message(scheduler):
