@@ -45,9 +45,13 @@ def show(active: str) -> None:
         "Canvas", [LIVE, CLASSIC], default=CLASSIC if st.session_state.get(FAILED_KEY) else LIVE,
         key="canvas_kind", help="Live: the network answers in your browser while you draw. Classic: the "
                                 "server answers once you lift the pen.") if mode != "Upload" else None
-    others = [i.name for i in model_store().list() if i.name != active]
+    infos = model_store().list()
+    dataset = next((i.dataset for i in infos if i.name == active), None)
+    others = [i.name for i in infos if i.name != active and i.dataset == dataset]  # they answer alike
     names = [active, *c3.multiselect("Compare with", others, key="compare_models",
-                                     placeholder="Add more models to compare")]
+                                     placeholder="Add models of the same data set",
+                                     help="Models trained on the same data set as the active one: a "
+                                          "clothing model would answer a digit with a garment.")]
     if mode == "Upload":
         left, middle, right = st.columns([1.5, 1.0, 1.8], gap="medium")
         with left:
@@ -146,12 +150,17 @@ def live_model(name: str) -> LiveModel:
         return LiveModel(name, classes, None, sentence(e))
 
 
+ANSWERS_PER_ROW = 3  # wider than this, names and bars no longer fit beside the canvas
+
+
 def answer_columns(names: list[str], image28: np.ndarray, saliency: bool) -> dict:
-    columns = st.columns(len(names)) if len(names) > 1 else [st.container()]
     answers = {}
-    for name, column in zip(names, columns):
-        with column:
-            answers[name] = answer(name, image28, saliency)
+    for start in range(0, len(names), ANSWERS_PER_ROW):
+        row = names[start:start + ANSWERS_PER_ROW]
+        columns = st.columns(ANSWERS_PER_ROW) if len(names) > 1 else [st.container()]
+        for name, column in zip(row, columns):  # columns of one width in every row: they line up
+            with column:
+                answers[name] = answer(name, image28, saliency)
     return {name: a for name, a in answers.items() if a is not None}
 
 

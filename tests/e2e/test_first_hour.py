@@ -4,6 +4,8 @@ one says so."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from harness.browser import (
     assert_no_exception,
     choose,
@@ -58,4 +60,27 @@ def test_a_bad_upload_is_refused_by_its_own_name_and_the_limits_read_as_the_box(
     refusal = page.get_by_role("alert").filter(has_text="Not added")
     refusal.wait_for()
     assert "my_first_net.keras" in refusal.inner_text() and "upload.keras" not in refusal.inner_text()
+    assert_no_exception(page)
+
+
+def test_compare_with_offers_models_of_the_same_data_set_in_rows_that_line_up(page, app_url):
+    from harness.strokes import draw_on_canvas
+
+    page.goto(app_url)
+    wait_idle(page)
+    draw_on_canvas(page, 0, 4, 200, 40, 40)
+    wait_idle(page)
+    widget(page, "compare_models").locator("input").click()
+    offered = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    assert offered and "fashion-cnn-wide" not in " ".join(offered)  # a clothing model answers "Bag"
+    assert {"mnist-dense-128", "mnist-dense-best"} <= {o.strip() for o in offered}
+    for name in ("mnist-dense-128", "mnist-dense-best"):
+        choose(page, "compare_models", name)
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    answers = page.get_by_test_id("answer")
+    expect(answers).to_have_count(3)
+    widths = {round(answers.nth(i).bounding_box()["width"]) for i in range(3)}
+    assert len(widths) == 1 and widths.pop() > 150  # one width each, room for names and bars
     assert_no_exception(page)
