@@ -9,9 +9,11 @@ from ui.streamlit_patches import run_through_app
 
 run_through_app()
 
+draw_panel.fit_a_phone()
 st.title("Draw")
-st.write("Draw a digit with the mouse (or a finger), or upload a photo of one. The network "
-         "answers while you draw, in your browser; when you lift the pen, the server answers too.")
+st.container(key="draw_intro").write(
+    "Draw a digit with the mouse (or a finger), or upload a photo of one. The network answers while "
+    "you draw, in your browser; when you lift the pen, the server answers too.")
 
 active = active_model_name()
 if active is None:

@@ -33,13 +33,31 @@ FAILED_KEY = "live_failed"  # why this browser could not run the live canvas, on
 SWITCH_KEY = "to_classic_canvas"  # the next run shows the classic canvas
 
 
+# On a phone (Streamlit stacks columns below 640 px) the answer under the canvas must stay in the
+# first screen: less space above the title, no introduction, Input and Canvas side by side.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  .stMainBlockContainer { padding-top: 2.5rem; }
+  .stMainBlockContainer h1 { font-size: 2rem; padding-top: 0; }
+  .st-key-draw_intro { display: none; }
+  .st-key-draw_controls [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: .25rem 1rem; }
+  .st-key-draw_controls [data-testid="stColumn"]:not(:last-child) {
+    width: auto !important; flex: 0 0 auto !important; min-width: 0 !important; }
+}
+</style>"""
+
+
+def fit_a_phone() -> None:
+    st.html(PHONE_CSS)
+
+
 def show(active: str) -> None:
     if st.session_state.pop(SWITCH_KEY, False):  # before the control exists: it owns its key after
         st.session_state.canvas_kind = CLASSIC
         st.warning(f"The live canvas could not start in this browser ({st.session_state[FAILED_KEY][:200]}): "
                    "this is the classic canvas, which the server answers when you lift the pen.",
                    icon=":material/warning:")
-    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.container(key="draw_controls").columns([1, 1, 2], vertical_alignment="bottom")
     mode = c1.segmented_control("Input", ["Draw", "Upload"], default="Draw", key="input_mode")
     canvas = c2.segmented_control(
         "Canvas", [LIVE, CLASSIC], default=CLASSIC if st.session_state.get(FAILED_KEY) else LIVE,

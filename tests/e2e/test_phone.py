@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from harness.browser import assert_no_exception, new_page, wait_idle
 from harness.strokes import canvas_box, clear_drawing, draw_on_canvas, drawing_layer
@@ -68,4 +69,25 @@ def test_the_other_pages_fit_a_phone(phone, app_url, path):
     for chart in page.locator(".js-plotly-plot").all():  # charts fit the screen
         box = chart.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, box
+    assert_no_exception(page)
+
+
+def test_on_a_phone_the_answer_is_in_the_first_screen_beside_the_canvas(phone, app_url):
+    page = phone
+    page.goto(app_url)
+    wait_idle(page)
+    cdp = page.context.new_cdp_session(page)
+    draw_on_canvas(page, 0, 7, 170, 55, 45, finger=cdp)
+    live = page.get_by_test_id("live-answer").first
+    expect(live).to_have_text("7", timeout=60_000)
+    wait_idle(page)
+    page.evaluate("""() => { window.scrollTo(0, 0);
+        const main = document.querySelector('[data-testid="stMain"]'); if (main) main.scrollTop = 0; }""")
+    box = live.bounding_box()
+    canvas = canvas_box(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-live-answer.png"))
+    assert box["y"] + box["height"] <= PHONE["height"], (box, canvas)  # no scrolling to see it
+    beside = box["x"] > canvas["x"] + canvas["width"]
+    assert beside or abs(box["y"] - (canvas["y"] + canvas["height"])) < 200  # or right under it
     assert_no_exception(page)
