@@ -53,7 +53,7 @@ with st.expander("Model details"):
     st.json({k: v for k, v in info.metadata.items() if k != "history"}, expanded=False)
 
 st.subheader("Confusion matrix")
-views.confusion(matrix, class_names)
+views.confusion(matrix, class_names, pred, images)
 st.subheader("Misclassified images")
 views.gallery(pred, images, class_names, name)
 

@@ -204,7 +204,8 @@ def _numbered(image: Image.Image, k: int, columns: int, cell_h: int, cell_w: int
 
 
 def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,
-                      mute_diagonal: bool = False, diverging: bool = False) -> go.Figure:
+                      mute_diagonal: bool = False, diverging: bool = False,
+                      chosen: tuple[int, int] | None = None) -> go.Figure:
     """True label on rows, predicted on columns; counts in the cells; clickable cells.
 
     Plotly heatmaps do not report selections, so an invisible marker sits on every cell to
@@ -240,6 +241,10 @@ def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,
     fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select",
                       xaxis=dict(title="predicted", type="category", side="bottom"),
                       yaxis=dict(title="true", type="category", autorange="reversed"))
+    if chosen is not None:  # the clicked cell, outlined (category axes: cell i spans i-0.5..i+0.5)
+        t, p = chosen
+        fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
+                      line=dict(color=ACCENT, width=3), fillcolor="rgba(0,0,0,0)")
     return fig
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from nn import words
 from nn.evaluation import compare, misclassified, most_confused_pairs, per_class_metrics
 from ui import charts
 from ui.state import dataset, model_label, predictions_for, predictor_for
@@ -15,8 +16,9 @@ PAGE_SIZE = 24
 ANY = [None, *range(10)]
 
 
-def confusion(matrix: np.ndarray, class_names) -> None:
-    """The clickable matrix; a click sets the gallery's two filters."""
+def confusion(matrix: np.ndarray, class_names, pred=None, images=None) -> None:
+    """The clickable matrix; a click outlines the cell, shows its images right under the matrix
+    and sets the gallery's two filters."""
     left, right = st.columns([3, 1.3], gap="large")
     with right:
         normalise = st.toggle("Row-normalised (recall)", key="cm_normalise")
@@ -28,18 +30,37 @@ def confusion(matrix: np.ndarray, class_names) -> None:
             with st.container(key="pairs_table"):
                 st.dataframe(pd.DataFrame([{"true": class_names[t], "predicted": class_names[p], "count": n}
                                            for t, p, n in pairs]), hide_index=True)
-    with left:
-        event = st.plotly_chart(charts.confusion_heatmap(matrix, class_names, normalise, mute),
-                                key="cm_chart", on_select="rerun", selection_mode="points",
-                                config={"displayModeBar": False})
-    points = event.selection.points if event and event.selection else []
+    names = [str(c) for c in class_names]
+    points = (st.session_state.get("cm_chart") or {}).get("selection", {}).get("points") or []
     clicked = (str(points[0]["y"]), str(points[0]["x"])) if points else None
+    chosen = (names.index(clicked[0]), names.index(clicked[1])) if clicked else None
+    with left:
+        st.plotly_chart(charts.confusion_heatmap(matrix, class_names, normalise, mute, chosen=chosen),
+                        key="cm_chart", on_select="rerun", selection_mode="points",
+                        config={"displayModeBar": False})
+        if chosen and pred is not None:
+            cell_images(pred, images, class_names, *chosen)
     if clicked and clicked != st.session_state.get("cm_clicked"):  # then the boxes are free again
         st.session_state.cm_clicked = clicked
-        names = [str(c) for c in class_names]
-        st.session_state.filter_true = names.index(clicked[0])
-        st.session_state.filter_pred = names.index(clicked[1])
+        st.session_state.filter_true, st.session_state.filter_pred = chosen
         st.session_state.gallery_page = 1
+
+
+CELL_IMAGES = 8
+
+
+def cell_images(pred, images, class_names, true_class: int, pred_class: int) -> None:
+    """The clicked cell's images, most confident first, where the click was."""
+    found = misclassified(pred, true_class, pred_class, order="confidence") if true_class != pred_class \
+        else np.flatnonzero((pred.y_true == true_class) & (pred.y_pred == pred_class))
+    title = f"True {class_names[true_class]}, predicted {class_names[pred_class]}: {len(found):,} images"
+    with st.container(key="cell_images"):
+        st.markdown(f"**{title}**" + (" (the most confident first; more in the gallery below)"
+                                                   if len(found) > CELL_IMAGES else ""))
+        shown = list(found[:CELL_IMAGES])
+        if shown:
+            st.image([charts.pixels(images[i], scale=3) for i in shown], width=84,
+                     caption=[f"#{i} · {words.confidence(pred.confidence[i])} confidence" for i in shown])
 
 
 def gallery(pred, images: np.ndarray, class_names, name: str) -> None:
@@ -58,8 +79,8 @@ def gallery(pred, images: np.ndarray, class_names, name: str) -> None:
         st.info("No misclassified images with these labels.")
         return
     st.caption(f"{len(wrong)} images; showing {len(shown)}.")
-    captions = [f"#{i}: true {class_names[pred.y_true[i]]} → {class_names[pred.y_pred[i]]} "
-                f"({pred.confidence[i]:.0%})" for i in shown]
+    captions = [f"#{i}: {class_names[pred.y_true[i]]} → {class_names[pred.y_pred[i]]}, "
+                f"{words.confidence(pred.confidence[i])} confidence" for i in shown]
     with st.container(key="gallery"):
         st.image([charts.pixels(images[i], scale=3) for i in shown], caption=captions, width=84)
     up_close(pred, images, class_names, name, list(shown))

@@ -32,10 +32,19 @@ def test_click_a_cell_and_see_its_images(page, app_url):
     page.mouse.click(x, y)
     wait_idle(page)
 
+    # Right under the matrix: the cell's images, the cell outlined; the gallery below follows.
+    cell = widget(page, "cell_images")
+    expect(cell.get_by_test_id("stImageCaption")).to_have_count(min(int(count), 8))
+    assert f"True {true_label}, predicted {predicted}: {count} images" in cell.inner_text()
+    chart = widget(page, "cm_chart").bounding_box()
+    assert cell.bounding_box()["y"] - (chart["y"] + chart["height"]) < 100
+    assert page.locator(".st-key-cm_chart path[style*='stroke-width: 3']").count() >= 1  # the outline
+    for caption in cell.get_by_test_id("stImageCaption").all_inner_texts():
+        assert re.fullmatch(r"#\d+ · \d+% confidence", caption.strip()), caption
     captions = widget(page, "gallery").get_by_test_id("stImageCaption")
     expect(captions).to_have_count(min(int(count), 24))
     for caption in captions.all_inner_texts():
-        match = re.fullmatch(r"#\d+: true (\S+) → (\S+) \(\d+%\)", caption.strip())
+        match = re.fullmatch(r"#\d+: (\S+) → (\S+), \d+% confidence", caption.strip())
         assert match, caption
         assert match.groups() == (true_label, predicted), caption
     assert f"{count} images" in page.inner_text("body")
