@@ -85,7 +85,7 @@ def limits_form() -> None:
         c1, c2 = st.columns(2)
         runs = c1.number_input("Runs waiting or training at once, per person", min_value=1, step=1,
                                value=int(runs_per_person() or 1), key="limit_runs")
-        minutes = c2.number_input("The longest a run trains, minutes", min_value=0.5, step=1.0,
+        minutes = c2.number_input("The longest a run trains, minutes", min_value=0.5, step=1.0, format="%g",
                                   value=float((run_time_limit() or 60) / 60), key="limit_minutes")
         if st.form_submit_button("Save the limits"):
             workspaces.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", int(runs))

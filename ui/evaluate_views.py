@@ -78,7 +78,7 @@ def gallery(pred, images: np.ndarray, class_names, name: str) -> None:
     if len(wrong) == 0:
         st.info("No misclassified images with these labels.")
         return
-    st.caption(f"{len(wrong)} images; showing {len(shown)}.")
+    st.caption(f"{words.count(len(wrong), 'image')}; showing {len(shown)}.")
     captions = [f"#{i}: {class_names[pred.y_true[i]]} → {class_names[pred.y_pred[i]]}, "
                 f"{words.confidence(pred.confidence[i])} confidence" for i in shown]
     with st.container(key="gallery"):

@@ -194,7 +194,7 @@ def setting_widget(column, setting: Setting) -> None:
         column.selectbox(setting.label, setting.choices, key=key, help=setting.help)
     elif setting.type is float:
         column.number_input(setting.label, float(setting.low), float(setting.high), step=setting.step,
-                            format="%.5f", key=key, help=setting.help)
+                            format="%g", key=key, help=setting.help)
     else:
         column.number_input(setting.label, int(setting.low), int(setting.high), step=int(setting.step),
                             key=key, help=setting.help)
@@ -229,7 +229,7 @@ def fine_tune_form() -> None:
     c1, c2 = st.columns(2)
     epochs = c1.number_input("Epochs", 1, limits.FINE_TUNE_MAX_EPOCHS, 3, key="tune_epochs")
     low, high = limits.FINE_TUNE_LEARNING_RATES
-    lr = c2.number_input("Learning rate", low, high, 0.0001, format="%.5f", key="tune_lr")
+    lr = c2.number_input("Learning rate", low, high, 0.0001, format="%g", key="tune_lr")
     st.caption(f"Each drawing is shown {limits.FINE_TUNE_REPEAT} times per epoch, mixed with "
                f"{limits.FINE_TUNE_REPLAY:,} MNIST images so that the model does not forget them; "
                "test accuracy is still measured on MNIST.")

@@ -84,3 +84,14 @@ def test_compare_with_offers_models_of_the_same_data_set_in_rows_that_line_up(pa
     widths = {round(answers.nth(i).bounding_box()["width"]) for i in range(3)}
     assert len(widths) == 1 and widths.pop() > 150  # one width each, room for names and bars
     assert_no_exception(page)
+
+
+def test_the_train_form_shows_a_learning_rate_as_written(page, app_url):
+    from harness.browser import open_train_form
+
+    open_train_form(page, app_url)
+    choose(page, "train_model", "dense-128")
+    wait_idle(page)
+    shown = widget(page, "train_lr").locator("input").input_value()
+    assert shown in ("0.001", "0.01", "0.1", "0.0001"), shown  # not "0.00100"
+    assert_no_exception(page)
