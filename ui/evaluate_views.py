@@ -53,7 +53,8 @@ def cell_images(pred, images, class_names, true_class: int, pred_class: int) -> 
     """The clicked cell's images, most confident first, where the click was."""
     found = misclassified(pred, true_class, pred_class, order="confidence") if true_class != pred_class \
         else np.flatnonzero((pred.y_true == true_class) & (pred.y_pred == pred_class))
-    title = f"True {class_names[true_class]}, predicted {class_names[pred_class]}: {len(found):,} images"
+    title = (f"True {class_names[true_class]}, predicted {class_names[pred_class]}: "
+             f"{words.count(len(found), 'image')}")
     with st.container(key="cell_images"):
         st.markdown(f"**{title}**" + (" (the most confident first; more in the gallery below)"
                                                    if len(found) > CELL_IMAGES else ""))
