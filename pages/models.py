@@ -54,13 +54,15 @@ def model_table() -> None:
         st.rerun()
     with c2:
         downloads(info)
-    why_not = ("Bundled models cannot be deleted" if info.bundled else
+    why_not = ("Bundled models cannot be deleted: they come with the app, for everyone" if info.bundled else
                f"{markdown.text(info.shared['by'])}'s model: only they can delete it" if info.shared
                else None)
     if c3.button("Delete", key="delete_model", disabled=info.read_only, icon=":material/delete:",
                  help=why_not):
         model_store().delete(info.name)
         st.rerun()
+    if why_not:
+        c3.caption(why_not)  # not only on hover: a greyed-out button says nothing on a phone
     if workspaces.mode() == workspaces.PER_USER and info.owner == "you":
         share(info.name)
 

@@ -22,6 +22,7 @@ def test_the_active_model_stays_after_a_reload_and_in_a_new_tab(browser, page, a
     page.goto(f"{app_url}/models")
     wait_idle(page)
     select_row(page, "models_table", "mnist-dense-128")
+    see(page, "Bundled models cannot be deleted")  # beside the greyed-out Delete, not on hover only
     widget(page, "load_model").locator("button").first.click()
     see(page, "is the active model: Draw and Evaluate use it")
     wait_idle(page)
