@@ -7,7 +7,7 @@ from datetime import datetime
 
 from nn.progress import format_duration as duration
 
-__all__ = ["accuracy", "confidence", "count", "duration", "moment"]
+__all__ = ["accuracy", "confidence", "count", "duration", "full_stop", "moment"]
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -35,3 +35,8 @@ def moment(when: str | float | None, missing: str = "–") -> str:
     except (TypeError, ValueError, OverflowError, OSError):
         return missing
     return (at.astimezone() if at.tzinfo else at).strftime("%d %b %H:%M")
+
+
+def full_stop(text: str) -> str:
+    """The full stop a sentence ending in `text` needs: none after 'Ada L.' (no 'Ada L..')."""
+    return "" if text.rstrip().endswith((".", "!", "?", "…")) else "."

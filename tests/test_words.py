@@ -30,3 +30,7 @@ def test_a_run_of_one_epoch_says_one_epoch():
     kind = kinds.of_source("dense-128")
     line = kind.settings_line(TrainConfig(epochs=1, batch_size=128, learning_rate=0.01))
     assert line.startswith("1 epoch · ") and "0.01" in line and "0.0100" not in line
+
+
+def test_a_sentence_that_ends_in_an_initial_gets_no_second_full_stop():
+    assert "Ada L." + words.full_stop("Ada L.") == "Ada L." and "Ann" + words.full_stop("Ann") == "Ann."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nn import words
 from nn.storage import teachers, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
 from ui import markdown
@@ -123,7 +124,8 @@ def _class_name() -> None:
     """Without a login, a person chooses once the name the class sees (else a short code)."""
     workspace = current()
     if workspace.has_name():
-        st.caption(f"The class knows you as **{markdown.text(workspace.person)}**.")
+        person = workspace.person
+        st.caption(f"The class knows you as **{markdown.text(person)}**{words.full_stop(person)}")
         return
     with st.form("class_name", border=False):
         name = st.text_input("Your name in the class", key="person_name",
