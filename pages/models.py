@@ -1,6 +1,5 @@
 """Models: the saved and bundled models, and the learning curves of models and runs, side by side."""
 
-import re
 import tempfile
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from nn.limits import FOREST_FILE_BYTES, KERAS_FILE_BYTES
 from nn.storage import workspaces
 from nn.storage.class_shelf import MAX_TITLE
 from nn.storage.saved_models import MAX_NAME
-from ui import charts, markdown
+from ui import charts, files, markdown
 from ui.errors import sentence
 from ui.runs import run_store
 from ui.state import model_store, set_active_model
@@ -112,12 +111,12 @@ def upload_form() -> None:
     if upload is None:
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Name", Path(uploaded_name(upload.name)).stem[:MAX_NAME], key="upload_name",
+    name = c1.text_input("Name", Path(files.uploaded_name(upload.name)).stem[:MAX_NAME], key="upload_name",
                          max_chars=MAX_NAME)
     dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
     if st.button("Add to my models", key="upload_save"):
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / uploaded_name(upload.name)  # its checks' messages name the file
+            path = Path(tmp) / files.uploaded_name(upload.name)  # its checks' messages name the file
             path.write_bytes(upload.getvalue())
             try:
                 with st.spinner("Trying the file in a separate process before keeping it…"):
@@ -126,13 +125,6 @@ def upload_form() -> None:
                 st.error(markdown.text(f"Not added: {e}"))
                 return
         st.success(f"Added {info.name}.")
-
-
-def uploaded_name(name: str) -> str:
-    """The uploaded file's own name, made safe for a folder (letters, digits, . _ -), its suffix kept."""
-    path = Path(Path(name).name)
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem).strip("._")[:80] or "upload"
-    return stem + path.suffix.lower()
 
 
 def compare_curves() -> None:
