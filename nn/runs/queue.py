@@ -200,9 +200,12 @@ class QueueView:
     def waits_for(self, run: Run, message: str, slots: int) -> str:
         """What a queued run waits for, truthfully, for people: its training process starting, a
         problem the scheduler met (its `message`), or a slot (its place, when it should start)."""
-        if message.startswith(("starting:", "waiting:")):
-            return message[0].upper() + message[1:] + "…"
         position, seconds = self.position(run), self.seconds_until_start(run)
+        free = slots - len(self.training)
+        # The scheduler's "starting" holds only while the run is among the next to start: a
+        # process that declined it (the run's lock was busy) leaves the message behind.
+        if message.startswith("waiting:") or (message == STARTING and position and position <= free):
+            return message[0].upper() + message[1:] + "…"
         if position is None:
             return "Starting…"
         in_use = f"{len(self.training)} of {words.count(slots, 'training slot')} in use"

@@ -35,7 +35,7 @@ def test_a_run_trains_on_the_cluster_live_and_stop_keeps_its_weights(page, clust
     page.wait_for_function(f"() => ({POINTS})('batch_chart') > 0", timeout=90_000)
     before = progress(page)
     page.wait_for_function(f"() => ({PROGRESS})() > {before}")  # batch by batch, live
-    see(page, "Ray node")  # where it trains, and nothing else tells
+    see(page, "a machine of the class's cluster")  # where it trains, and nothing else tells
     click(page, "train_stop")
     expect(widget(page, "save_model")).to_be_visible(timeout=90_000)
     result = page.get_by_text("Stopped at epoch").inner_text()

@@ -375,3 +375,5 @@ def test_a_run_given_to_a_starting_process_says_so_and_the_page_says_what_it_wai
     view = queue.look(runs_dir(), slots=1)
     line = view.waits_for(others[1], "", slots=1)
     assert line.startswith("Waiting for a free training slot (0 of 1 training slot in use): number 2 in")
+    # A "starting" left behind by a process that declined the run: its place is what holds.
+    assert view.waits_for(others[1], queue.STARTING, slots=1) == line
