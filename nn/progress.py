@@ -43,6 +43,8 @@ class Progress:
     batches: list[dict] = field(default_factory=list)  # step, epoch, loss, accuracy (per batch)
     history: list[dict] = field(default_factory=list)  # per epoch: loss, accuracy, val_*, seconds
     elapsed: float = 0.0  # seconds of training so far
+    first_batch: float = 0.0  # `elapsed` when this training's first batch ended (the step is traced then)
+    first_step: int = 0  # batches done by then (more than one in a resumed run)
     samples_per_second: float = 0.0
     hidden_weights: np.ndarray | None = None  # latest (784, units) first-layer weights, if shown
 
@@ -60,17 +62,22 @@ class Progress:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left, from the mean time per batch so far."""
+        """Seconds left, from the mean time per batch since the first one (which also builds
+        and traces the training step: counted in, it made early ETAs several times too long)."""
         done = self.epoch * self.batches_per_epoch + self.batch
         total = self.epochs * self.batches_per_epoch
         if done == 0 or total == 0 or self.elapsed <= 0:
             return None
-        return self.elapsed / done * max(0, total - done)  # never negative (a resumed run's counters)
+        left = max(0, total - done)  # never negative (a resumed run's counters)
+        if done > self.first_step and 0 < self.first_batch < self.elapsed:
+            return (self.elapsed - self.first_batch) / (done - self.first_step) * left
+        return self.elapsed / done * left
 
     def counters(self) -> dict:
         """The small, often-changing part, as the run store writes it."""
         return {"epochs": self.epochs, "batches_per_epoch": self.batches_per_epoch, "epoch": self.epoch,
-                "batch": self.batch, "elapsed": self.elapsed, "samples_per_second": self.samples_per_second}
+                "batch": self.batch, "elapsed": self.elapsed, "first_batch": self.first_batch,
+                "first_step": self.first_step, "samples_per_second": self.samples_per_second}
 
 
 class LiveMetrics:
@@ -143,6 +150,8 @@ class LiveMetrics:
             p = self.progress
             p.batch = batch + 1
             p.elapsed = self._elapsed_before + now - self._started
+            if not p.first_batch:
+                p.first_batch, p.first_step = p.elapsed, p.epoch * p.batches_per_epoch + p.batch
             self._keep({"step": p.epoch * p.batches_per_epoch + batch + 1, "epoch": p.epoch + 1,
                         "loss": loss, "accuracy": accuracy}, last_of_epoch=p.batch == p.batches_per_epoch)
             p.samples_per_second = seen / max(now - self._epoch_start, 1e-9)

@@ -22,7 +22,7 @@ from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
 from nn.progress import format_duration
 from nn.storage import workspaces
-from ui.runs import open_run, run_store, scheduler
+from ui.runs import open_run, queue_view, run_store, scheduler
 from ui.state import drawings, model_store
 from ui.workspace import logged_in, login_configured
 
@@ -202,15 +202,16 @@ def setting_widget(column, setting: Setting) -> None:
 
 def show_summary(kind: Kind, source, config: TrainConfig) -> None:
     rows = kind.describe(source)
-    seconds = kind.estimate_seconds(source, config, TRAIN_IMAGES)
+    seconds = queue_view().expected_seconds(kind, source, config)
     table = pd.DataFrame(rows).rename(columns={"macs": "multiply-adds per image"})
     c1, c2 = st.columns([3, 1])
     c1.dataframe(table, hide_index=True, width="stretch", key="summary_table")
     total = sum(r["params"] for r in rows)
     c2.metric("Parameters", f"{total:,}" if total else "grown from the data")
     c2.metric("Training time here", f"~{format_duration(seconds)}",
-              help="Estimated from timings of every preset on a 2-core machine; a busy queue adds "
-                   "waiting time.")
+              help="From this server's last runs of this preset (before any, from timings of every "
+                   "preset on a 2-core machine), with what would train alongside it; waiting in the "
+                   "queue comes on top.")
 
 
 # --- fine-tuning ---------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.spawn
 import os
-import statistics
 import threading
 import time
 from collections import Counter
@@ -27,17 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nn import words
-from nn.config import TRAIN_IMAGES
+from nn.config import TrainConfig
+from nn.kinds.kind import Kind
 from nn.limits import GB_PER_TRAINING
+from nn.presets import ModelSource
 from nn.runs import cluster
+from nn.runs.pace import Pace, estimate, estimated_seconds, recent_pace, remaining_seconds
 from nn.runs.store import Run, RunState, RunStore
 from nn.storage.locks import locked
 from nn.storage.workspaces import every_workspace
 
-START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
-RECENT_RUNS = 8  # the finished runs whose real durations set the pace of the start estimates
-PACE_LIMITS = (0.5, 10.0)
-PACE_AFTER = 0.2  # a training run tells its pace once this share of its batches is done
 LOOK_CACHE_SECONDS = 0.5  # many pages look at the queue twice a second; one scan serves them all
 RESPAWN_DELAY = 10.0  # after a worker died before it was ready
 _SPAWN = multiprocessing.get_context("spawn")  # a fork of a process running TensorFlow is unsafe
@@ -134,44 +132,6 @@ def start_times(waiting_seconds: list[float], busy_seconds: list[float], slots: 
     return starts
 
 
-def estimated_seconds(run: Run, pace: float = 1.0) -> float:
-    """How long `run` should take from its start to its end, at this server's recent `pace`."""
-    spec = run.spec
-    return pace * (START_SECONDS + run.kind.estimate_seconds(spec.source, spec.config, TRAIN_IMAGES))
-
-
-def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict]]) -> float:
-    """How much longer than estimated a run takes on this server now, per run training at once:
-    from the last finished runs and those training far enough along to tell. Trainings share the
-    cores with one another (two at once each take about twice as long on two cores), and under a
-    class's load with the server and the pages too. 1.0 with no history."""
-    recent = sorted(finished, key=lambda rs: rs[1]["ended_at"])[-RECENT_RUNS:]
-    ratios = [(s["ended_at"] - s["started_at"]) / s.get("alongside", 1) / estimated_seconds(run)
-              for run, s in recent]
-    for run, status in training:
-        done = fraction_done(run.counters())
-        if done >= PACE_AFTER and status.get("started_at"):
-            taken = time.time() - status["started_at"]
-            ratios.append((taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training))
-    return min(max(statistics.median(ratios), PACE_LIMITS[0]), PACE_LIMITS[1]) if ratios else 1.0
-
-
-def fraction_done(counters: dict) -> float:
-    done = counters.get("epoch", 0) * counters.get("batches_per_epoch", 0) + counters.get("batch", 0)
-    total = counters.get("epochs", 0) * counters.get("batches_per_epoch", 0)
-    return done / total if total else 0.0
-
-
-def remaining_seconds(run: Run, status: dict, pace: float = 1.0) -> float:
-    counters = run.counters()
-    done = counters.get("epoch", 0) * counters.get("batches_per_epoch", 0) + counters.get("batch", 0)
-    total = counters.get("epochs", 0) * counters.get("batches_per_epoch", 0)
-    if done and total and counters.get("elapsed"):
-        return counters["elapsed"] / done * (total - done)
-    started = status.get("started_at") or time.time()
-    return max(0.0, estimated_seconds(run, pace) - (time.time() - started))
-
-
 @dataclass
 class QueueView:
     """The queue at one moment: what trains, what waits (in order), and when each should start."""
@@ -180,6 +140,14 @@ class QueueView:
     waiting: list[Run]
     starts_in: dict[str, float]  # run id -> seconds from `taken` until it should start
     taken: float  # time.time() of the look
+    pace: Pace = Pace()
+    slots: int = 1
+
+    def expected_seconds(self, kind: Kind, source: ModelSource, config: TrainConfig) -> float:
+        """How long a run would take from its start, were it submitted now: its estimate at this
+        server's pace for it, sharing the cores with what would train alongside it."""
+        alongside = max(1, min(self.slots, len(self.training) + len(self.waiting) + 1))
+        return estimate(kind, source, config, self.pace.of(source) * alongside)
 
     def knows(self, run: Run) -> bool:
         """Whether the run was waiting or training when the queue was looked at."""
@@ -234,11 +202,13 @@ def scan(runs_root: Path, slots: int) -> QueueView:
             finished.append((run, status))
         last_started[workspace] = max(last_started.get(workspace, 0.0), status.get("started_at") or 0.0)
     waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started, appeared)
-    pace = recent_pace(finished, training) * max(1, min(slots, len(training) + len(waiting)))
-    starts = start_times([estimated_seconds(run, pace) for run in waiting],
-                         [remaining_seconds(run, status, pace) for run, status in training], slots)
+    pace = recent_pace(finished, training)
+    alongside = max(1, min(slots, len(training) + len(waiting)))
+    starts = start_times([estimated_seconds(run, pace.of(run.spec.source) * alongside) for run in waiting],
+                         [remaining_seconds(run, status, pace.of(run.spec.source) * alongside)
+                          for run, status in training], slots)
     return QueueView([run for run, _ in training], waiting,
-                     {run.id: s for run, s in zip(waiting, starts)}, time.time())
+                     {run.id: s for run, s in zip(waiting, starts)}, time.time(), pace, slots)
 
 
 _looks: dict[Path, QueueView] = {}

@@ -4,8 +4,11 @@ recorder, on disk and in every reader, each the mean of the batches it stands fo
 from __future__ import annotations
 
 import threading
+import time
 
-from nn.progress import MAX_BATCH_POINTS, LiveMetrics
+import pytest
+
+from nn.progress import MAX_BATCH_POINTS, LiveMetrics, Progress
 from nn.runs.files import BATCHES_FILE, ProgressReader, ProgressWriter, read_lines
 
 
@@ -58,6 +61,26 @@ def test_the_eta_is_never_negative_and_the_last_step_is_named():
     assert progress_line(testing, done=True).endswith("· done")
     midway = Progress(epochs=1, batches_per_epoch=10, epoch=0, batch=5, elapsed=10.0)
     assert progress_line(midway, done=False).endswith("· ETA 0:10")
+
+
+def test_the_eta_leaves_out_the_first_batch_that_traces_the_step():
+    """Keras builds and traces the training step in the first batch: 4 s of it in a run whose
+    batches then take 0.1 s must not make the ETA of the other 90 batches 45 s."""
+    recorder = LiveMetrics(1, 100, 1000, 10)
+    recorder.on_train_begin()
+    recorder.on_epoch_begin(0)
+    time.sleep(0.4)  # the first batch: building and tracing
+    recorder.record_batch(0, 1.0, 0.5, 10)
+    for batch in range(1, 10):
+        time.sleep(0.01)
+        recorder.record_batch(batch, 1.0, 0.5, (batch + 1) * 10)
+    p = recorder.progress
+    assert p.first_step == 1 and p.first_batch >= 0.4
+    assert p.eta == pytest.approx((p.elapsed - p.first_batch) / 9 * 90, rel=1e-6)
+    assert p.eta < 0.5 * p.elapsed / 10 * 90  # counting the first batch in would double it or more
+    resumed = Progress(epochs=2, batches_per_epoch=10, epoch=1, batch=2, elapsed=21.0,
+                       first_batch=20.5, first_step=11)  # resumed after its first epoch
+    assert resumed.eta == pytest.approx(0.5 * 8)
 
 
 def test_where_a_run_trained_reads_without_process_ids():

@@ -12,7 +12,7 @@ import pytest
 
 from nn.config import ConfigError, TrainConfig
 from nn.kinds import registry as kinds
-from nn.runs import queue
+from nn.runs import pace, queue
 from nn.runs.files import ProgressReader
 from nn.runs.store import Run, RunError, RunState, RunStore
 from nn.storage.locks import Lock
@@ -151,7 +151,7 @@ def test_start_estimates_follow_the_pace_of_the_last_runs():
     done = submit_many("ann", 3)
     for run in done:  # each took three times its estimate
         run.write_status(state=RunState.FINISHED, started_at=100.0,
-                         ended_at=100.0 + 3 * queue.estimated_seconds(run))
+                         ended_at=100.0 + 3 * pace.estimated_seconds(run))
     busy = queue.scan(runs_dir(), slots=1)
     assert busy.seconds_until_start(waiting[1]) == pytest.approx(3 * quiet, rel=0.05)
     for run in done:  # ... because three trained at once: one at a time they take their estimate
@@ -160,7 +160,32 @@ def test_start_estimates_follow_the_pace_of_the_last_runs():
     # With two slots and a queue to fill them, two train at once: each takes twice as long.
     assert queue.scan(runs_dir(), slots=2).starts_in[waiting[1].id] == 0.0
     assert queue.start_times([10, 10, 10], [], slots=2) == [0, 0, 10]
-    assert queue.recent_pace([], []) == 1.0
+    assert pace.recent_pace([], []) == pace.Pace(1.0, {})
+
+
+def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_cores():
+    """A preset that ran here before is estimated from its own last runs; one that did not, from
+    all the recent ones; and a run that would train alongside another takes twice as long."""
+    store = RunStore(Workspace("ann"))
+    slow = store.submit("cnn-fast", "mnist", TrainConfig(epochs=1, subset=64, seed=0)).run
+    quick = store.submit("dense-128", "mnist", TrainConfig(epochs=1, subset=64, seed=0)).run
+    for run, ratio in ((slow, 2.5), (quick, 0.8)):
+        run.write_status(state=RunState.FINISHED, started_at=100.0,
+                         ended_at=100.0 + ratio * pace.estimated_seconds(run))
+    view = queue.scan(runs_dir(), slots=2)
+    config, keras = TrainConfig(epochs=3, seed=0), kinds.named("keras")
+    for source, ratio in (("cnn-fast", 2.5), ("dense-128", 0.8), ("cnn-best", (2.5 + 0.8) / 2)):
+        alone = pace.estimate(keras, source, config)
+        assert view.expected_seconds(keras, source, config) == pytest.approx(ratio * alone)
+    training = Lock(slow.lock_path)  # one trains (its process holds its lock): two would share the cores
+    assert training.acquire()
+    try:
+        slow.write_status(state=RunState.RUNNING, ended_at=None)
+        view = queue.scan(runs_dir(), slots=2)
+    finally:
+        training.release()
+    alone = pace.estimate(keras, "dense-128", config)
+    assert view.expected_seconds(keras, "dense-128", config) == pytest.approx(2 * 0.8 * alone)
 
 
 def test_at_most_n_train_at_once_and_a_freed_slot_is_used(mnist):

@@ -1,0 +1,95 @@
+"""How long runs take on this server: a run's estimate (nn.kinds, from timings of every preset
+on a 2-core machine) at the pace this server has shown, for that preset's own last runs when it
+has any, and for all its recent runs otherwise.
+
+The Train page's "Training time here" and the queue's promised starts both come from here, so
+what a person is told before pressing Train and while waiting is one estimate.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nn.config import TRAIN_IMAGES, TrainConfig
+from nn.kinds.kind import Kind
+from nn.presets import ModelSource, display_name
+from nn.runs.store import Run
+
+START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
+RECENT_RUNS = 8  # the finished runs whose real durations set the server's pace
+OWN_RUNS = 3  # a preset's last finished runs that set its own pace
+PACE_LIMITS = (0.5, 10.0)
+PACE_AFTER = 0.2  # a training run tells its pace once this share of its batches is done
+
+
+def source_key(source: ModelSource) -> str:
+    """What a pace is kept for: a preset, 'custom dense' or 'custom conv', or 'fine-tuned'."""
+    return "fine-tuned" if isinstance(source, Path) else display_name(source)
+
+
+def estimate(kind: Kind, source: ModelSource, config: TrainConfig, pace: float = 1.0) -> float:
+    """Seconds from a run's start to its end, at `pace`."""
+    return pace * (START_SECONDS + kind.estimate_seconds(source, config, TRAIN_IMAGES))
+
+
+def estimated_seconds(run: Run, pace: float = 1.0) -> float:
+    """How long `run` should take from its start to its end, at this server's recent `pace`."""
+    return estimate(run.kind, run.spec.source, run.spec.config, pace)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How much longer than estimated a run takes on this server, per run training at once: for
+    all recent runs, and for each preset (or custom kind) from its own last runs."""
+
+    overall: float = 1.0
+    by_source: dict[str, float] = field(default_factory=dict)
+
+    def of(self, source: ModelSource) -> float:
+        return self.by_source.get(source_key(source), self.overall)
+
+
+def _clipped(ratios: list[float]) -> float:
+    return min(max(statistics.median(ratios), PACE_LIMITS[0]), PACE_LIMITS[1])
+
+
+def _ratio(run: Run, status: dict) -> float:
+    """What a finished run took against its estimate, as if it had trained alone."""
+    return (status["ended_at"] - status["started_at"]) / status.get("alongside", 1) / estimated_seconds(run)
+
+
+def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict]]) -> Pace:
+    """This server's pace now, from the last finished runs and those training far enough along to
+    tell. Trainings share the cores with one another (two at once each take about twice as long
+    on two cores), and under a class's load with the server and the pages too. 1.0 with no history."""
+    by_end = sorted(finished, key=lambda rs: rs[1]["ended_at"])
+    ratios = [_ratio(run, s) for run, s in by_end[-RECENT_RUNS:]]
+    for run, status in training:
+        if fraction_done(run.counters()) >= PACE_AFTER and status.get("started_at"):
+            taken = time.time() - status["started_at"]
+            ratios.append((taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training))
+    own: dict[str, list[float]] = {}
+    for run, status in reversed(by_end):
+        mine = own.setdefault(source_key(run.spec.source), [])
+        if len(mine) < OWN_RUNS:
+            mine.append(_ratio(run, status))
+    return Pace(_clipped(ratios) if ratios else 1.0, {key: _clipped(r) for key, r in own.items()})
+
+
+def fraction_done(counters: dict) -> float:
+    done = counters.get("epoch", 0) * counters.get("batches_per_epoch", 0) + counters.get("batch", 0)
+    total = counters.get("epochs", 0) * counters.get("batches_per_epoch", 0)
+    return done / total if total else 0.0
+
+
+def remaining_seconds(run: Run, status: dict, pace: float = 1.0) -> float:
+    counters = run.counters()
+    done = counters.get("epoch", 0) * counters.get("batches_per_epoch", 0) + counters.get("batch", 0)
+    total = counters.get("epochs", 0) * counters.get("batches_per_epoch", 0)
+    if done and total and counters.get("elapsed"):
+        return counters["elapsed"] / done * (total - done)
+    started = status.get("started_at") or time.time()
+    return max(0.0, estimated_seconds(run, pace) - (time.time() - started))
