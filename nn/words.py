@@ -7,7 +7,7 @@ from datetime import datetime
 
 from nn.progress import format_duration as duration
 
-__all__ = ["accuracy", "confidence", "count", "duration", "full_stop", "moment"]
+__all__ = ["accuracy", "confidence", "count", "duration", "full_stop", "moment", "shape"]
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -40,3 +40,9 @@ def moment(when: str | float | None, missing: str = "–") -> str:
 def full_stop(text: str) -> str:
     """The full stop a sentence ending in `text` needs: none after 'Ada L.' (no 'Ada L..')."""
     return "" if text.rstrip().endswith((".", "!", "?", "…")) else "."
+
+
+def shape(dims) -> str:
+    """One image's shape through a layer, '28×28×1' or '10' (not Keras' '(None, 28, 28, 1)',
+    whose None is the batch)."""
+    return "×".join(str(int(d)) for d in dims)

@@ -34,3 +34,7 @@ def test_a_run_of_one_epoch_says_one_epoch():
 
 def test_a_sentence_that_ends_in_an_initial_gets_no_second_full_stop():
     assert "Ada L." + words.full_stop("Ada L.") == "Ada L." and "Ann" + words.full_stop("Ann") == "Ann."
+
+
+def test_a_layers_shape_is_one_images_without_the_batchs_none():
+    assert words.shape((28, 28, 1)) == "28×28×1" and words.shape([10]) == "10"

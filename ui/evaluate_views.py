@@ -101,12 +101,24 @@ def up_close(pred, images, class_names, name: str, shown: list[int]) -> None:
                  caption="red: pixels that moved the answer most")
 
 
+# The usual names, each said in a learner's words beside it.
+CLASS_COLUMNS = {
+    "precision": st.column_config.NumberColumn(
+        "precision", format="percent", help="Of the images it called this class, the share that were"),
+    "recall": st.column_config.NumberColumn(
+        "recall", format="percent", help="Of this class's images, the share it recognised"),
+    "f1": st.column_config.NumberColumn(
+        "F1", format="percent", help="Precision and recall in one number (their harmonic mean)"),
+    "support": st.column_config.NumberColumn(
+        "images of this class", help="How many of the test images are of this class"),
+}
+
+
 def per_class(matrix: np.ndarray, class_names) -> None:
     rows = per_class_metrics(matrix)
     table = pd.DataFrame([{**r, "class": class_names[r["class"]]} for r in rows])
     st.plotly_chart(charts.metric_bars(rows, class_names), key="class_bars", config={"displayModeBar": False})
-    st.dataframe(table, hide_index=True, key="class_table", column_config={
-        k: st.column_config.NumberColumn(format="percent") for k in ("precision", "recall", "f1")})
+    st.dataframe(table, hide_index=True, key="class_table", column_config=CLASS_COLUMNS)
 
 
 def comparison(pred, images, class_names, name: str, split: str, infos: dict) -> None:

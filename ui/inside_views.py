@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from nn import inside
+from nn import inside, words
 from nn.data import dataset_info
 from nn.kinds.kind import NotANetwork
 from nn.storage.cache import file_key
@@ -19,10 +19,6 @@ PASSING = {  # layers whose output needs no picture: what they do, in a sentence
     "Reshape": "the same numbers, given a channel axis",
     "Flatten": "the maps laid out as one long row of numbers, for the dense layers",
 }
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return "×".join(str(n) for n in shape)
 
 
 def show(name: str, image28: np.ndarray) -> None:
@@ -51,11 +47,11 @@ def layer_by_layer(steps: list[inside.Step], class_names) -> None:
     st.caption("Your drawing as each layer passes it on, from the pixels to the answer. Convolutions "
                "turn one picture into many (one per filter: bright where the filter found its "
                "pattern); pooling halves them; the dense layers mix everything into a few numbers.")
-    st.markdown("<div data-testid='layer-shapes'>" + " → ".join(shape_text(s.shape) for s in steps)
+    st.markdown("<div data-testid='layer-shapes'>" + " → ".join(words.shape(s.shape) for s in steps)
                 + "</div>", unsafe_allow_html=True)
     for i, step in enumerate(steps):
         with st.container(key=f"layer_{i}"):
-            st.markdown(f"**{step.name}** · {step.type} · `{shape_text(step.shape)}`")
+            st.markdown(f"**{step.name}** · {step.type} · `{words.shape(step.shape)}`")
             layer_picture(step, last=i == len(steps) - 1, class_names=class_names)
 
 
@@ -82,7 +78,7 @@ def what_it_learned(predictor) -> None:
     kind, weights = predictor.first_weights()
     if kind == "filters":
         st.caption(f"The {len(weights)} filters of the first convolution, each a "
-                   f"{shape_text(weights.shape[1:])} pattern it slides over the image: red pixels add, "
+                   f"{words.shape(weights.shape[1:])} pattern it slides over the image: red pixels add, "
                    "blue ones subtract. Most find edges and strokes at one angle.")
         st.image(charts.tiles(weights, columns=16, scale=12, labels=True))
     elif kind == "units":

@@ -12,7 +12,7 @@ from nn.kinds import registry as kinds
 from nn.presets import source_from_dict
 from nn.progress import format_duration
 from nn.storage import workspaces
-from ui import charts, markdown
+from ui import charts, markdown, tables
 from ui.state import model_store, set_active_model
 from ui.workspace import current
 
@@ -80,8 +80,7 @@ def entry(row: dict) -> None:
         set_active_model(info.name)
         st.rerun()
     if source is not None:
-        st.dataframe(pd.DataFrame(kinds.of_source(source).describe(source)), hide_index=True, width="stretch",
-                     key="board_layers")
+        tables.layers(kinds.of_source(source).describe(source), key="board_layers")
     if meta.get("history"):
         st.plotly_chart(charts.epoch_curves({row["title"]: meta["history"]}), key="board_curves",
                         config={"displayModeBar": False})

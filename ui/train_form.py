@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from nn import limits
@@ -22,6 +21,7 @@ from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
 from nn.progress import format_duration
 from nn.storage import workspaces
+from ui import tables
 from ui.runs import open_run, queue_view, run_store, scheduler
 from ui.state import drawings, model_store
 from ui.workspace import logged_in, login_configured
@@ -203,9 +203,9 @@ def setting_widget(column, setting: Setting) -> None:
 def show_summary(kind: Kind, source, config: TrainConfig) -> None:
     rows = kind.describe(source)
     seconds = queue_view().expected_seconds(kind, source, config)
-    table = pd.DataFrame(rows).rename(columns={"macs": "multiply-adds per image"})
     c1, c2 = st.columns([3, 1])
-    c1.dataframe(table, hide_index=True, width="stretch", key="summary_table")
+    with c1:
+        tables.layers(rows, key="summary_table")
     total = sum(r["params"] for r in rows)
     c2.metric("Parameters", f"{total:,}" if total else "grown from the data")
     c2.metric("Training time here", f"~{format_duration(seconds)}",

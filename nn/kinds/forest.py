@@ -222,7 +222,7 @@ class ForestKind(Kind):
         return RandomForestClassifier(n_estimators=0, warm_start=True, n_jobs=-1, random_state=seed)
 
     def describe(self, source) -> list[dict]:
-        return [{"layer": "trees", "type": "DecisionTreeClassifier x N", "output shape": "(None, 10)",
+        return [{"layer": "trees", "type": "DecisionTreeClassifier x N", "output shape": "10",
                  "params": 0, "macs": 0}]
 
     def estimate_seconds(self, source, config: TrainConfig, train_size: int) -> float:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nn import words
 from nn.config import ConfigError, TrainConfig
 from nn.errors import ModelLoadError
 from nn.kinds.kind import (
@@ -84,9 +85,9 @@ class NumpyMLP:
         """The same table as nn.kinds.keras.plans.describe gives for a Keras model."""
         return [
             {"layer": "hidden (ReLU, no bias)", "type": "NumPy matmul",
-             "output shape": str((None, self.hidden_units)), "params": int(self.w1.size)},
+             "output shape": words.shape([self.hidden_units]), "params": int(self.w1.size)},
             {"layer": "output (linear, no bias)", "type": "NumPy matmul",
-             "output shape": str((None, OUTPUTS)), "params": int(self.w2.size)},
+             "output shape": words.shape([OUTPUTS]), "params": int(self.w2.size)},
         ]
 
     # --- the network ------------------------------------------------------------------------

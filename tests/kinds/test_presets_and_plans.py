@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nn import words
 from nn.kinds import registry as kinds
 from nn.kinds.keras.plans import ConvSpec, DenseSpec, describe, spec_from_dict, spec_to_dict
 from nn.presets import PRESETS, UnknownModelError, plan_of, preset
@@ -33,7 +34,7 @@ def test_presets_have_the_tutorials_parameter_counts(name, params):
 
 
 def keras_rows(model) -> list[tuple]:
-    return [(layer.name, type(layer).__name__, str(tuple(layer.output.shape)), int(layer.count_params()))
+    return [(layer.name, type(layer).__name__, words.shape(layer.output.shape[1:]), int(layer.count_params()))
             for layer in model.layers[1:]]  # after the input layer
 
 

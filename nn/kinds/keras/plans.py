@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from nn import words
 from nn.limits import MAX_CONV_BLOCKS, MAX_DENSE_LAYERS, MAX_FILTERS, MAX_SIZES_TEXT, MAX_UNITS
 
 INPUT_SHAPE = (28, 28)
@@ -285,7 +286,7 @@ def describe(plan: Plan) -> list[dict]:
     for name, layer in zip(_layer_names(plan), (*plan, OUTPUT)):
         shape, params, macs = _step(layer, shape)
         rows.append({"layer": name, "type": KERAS_TYPES[type(layer)],
-                     "output shape": str((None, *shape)), "params": params, "macs": macs})
+                     "output shape": words.shape(shape), "params": params, "macs": macs})
     return rows
 
 

@@ -1,0 +1,114 @@
+"""Training-time estimates against the real time, for every preset: what the Train page says
+before Train is pressed ("Training time here") and what the run then took, and the ETA while it
+trains (never negative, and how far off a quarter of the way in).
+
+    .venv/bin/python -m bench.estimates [--only cnn-fast dense-128] [--cap 150]
+
+The runs go through the server's own scheduler and warm workers (nn.runs.queue.Scheduler, as
+`./run.sh` starts it, without the pages), one at a time, in one fresh runs folder: the first
+preset is estimated as on a new server (from the timings table alone), each later one at the pace
+this server has shown so far, and cnn-fast's second run from its own first. Each preset trains
+with its defaults on MNIST, except that its epochs are cut so that its static estimate stays under
+`--cap` seconds (cnn-wide's 30 epochs and dense-best's 20 would take most of an hour here); the
+estimate is per epoch, so this tests it as well. Target: within ±30% of the real time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from unittest import mock
+
+from bench.queue import warm_scheduler
+from nn.config import TrainConfig
+from nn.kinds import registry as kinds
+from nn.presets import PRESETS
+from nn.runs import pace, queue
+from nn.runs.files import ProgressReader
+from nn.runs.store import RunState, RunStore
+from nn.storage.workspaces import Workspace
+
+TOLERANCE = 0.30
+ORDER = ["cnn-fast", *[name for name in PRESETS if name != "cnn-fast"], "cnn-fast"]  # cnn-fast twice
+
+
+def config_for(name: str, cap: float) -> TrainConfig:
+    """The preset's defaults, with at most as many epochs as fit in `cap` seconds of estimate."""
+    preset = PRESETS[name]
+    config = TrainConfig.for_preset(preset, seed=1)
+    kind = kinds.named(preset.kind)
+    if preset.kind == "keras":
+        per_epoch = pace.estimate(kind, name, TrainConfig.for_preset(preset, seed=1, epochs=1))
+        epochs = max(1, min(preset.epochs, math.floor(cap / per_epoch)))
+        config = TrainConfig.for_preset(preset, seed=1, epochs=epochs)
+    return config
+
+
+def follow(run, every: float = 0.25) -> dict:
+    """Until the run ends: the lowest ETA shown, and the ETA a quarter of the way through."""
+    reader, lowest, quarter = ProgressReader(run.folder), math.inf, None
+    while run.state.active:
+        p = reader.read()
+        if p.eta is not None:
+            lowest = min(lowest, p.eta)
+            if quarter is None and p.fraction >= 0.25:
+                quarter = (time.time(), p.eta)
+        time.sleep(every)
+    return {"lowest": lowest, "quarter": quarter}
+
+
+def measure_one(scheduler, root: Path, name: str, cap: float, i: int) -> dict:
+    config = config_for(name, cap)
+    kind = kinds.named(PRESETS[name].kind)
+    view = queue.scan(root / "runs", scheduler.slots)
+    told = view.expected_seconds(kind, name, config)
+    static = pace.estimate(kind, name, config)
+    run = RunStore(Workspace(f"p{i}")).submit(name, "mnist", config).run
+    scheduler.wake()
+    eta = follow(run)
+    status = run.status()
+    assert status["state"] == RunState.FINISHED, status
+    real = status["ended_at"] - status["started_at"]
+    quarter_off = None
+    if eta["quarter"]:
+        at, left = eta["quarter"]
+        quarter_off = left / max(status["ended_at"] - at, 1e-9) - 1  # the end: the test set too
+    return {"preset": name, "epochs": config.epochs, "told, s": round(told, 1), "real, s": round(real, 1),
+            "told / real": round(told / real, 2), "static table / real": round(static / real, 2),
+            "submit to result, s": round(status["ended_at"] - status["queued_at"], 1),
+            "lowest ETA, s": round(eta["lowest"], 1) if math.isfinite(eta["lowest"]) else None,
+            "ETA at 25%: off by": None if quarter_off is None else f"{quarter_off:+.0%}",
+            "within ±30%": abs(told / real - 1) <= TOLERANCE}
+
+
+def measure(names: list[str], cap: float) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {
+            "DIGITLAB_MODELS_DIR": f"{tmp}/models", "DIGITLAB_RUNS_DIR": f"{tmp}/runs"}):
+        root = Path(tmp)
+        scheduler = warm_scheduler(root, 1)
+        try:
+            return [measure_one(scheduler, root, name, cap, i) for i, name in enumerate(names)]
+        finally:
+            scheduler.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(PRESETS), help="these presets, in this order")
+    parser.add_argument("--cap", type=float, default=150.0, help="seconds of estimate per preset at most")
+    args = parser.parse_args(argv)
+    rows = measure(args.only or ORDER, args.cap)
+    for row in rows:
+        print(json.dumps(row))
+    met = sum(row["within ±30%"] for row in rows)
+    print(f"{met} of {len(rows)} within ±{TOLERANCE:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
