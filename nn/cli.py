@@ -256,20 +256,27 @@ def cmd_predict(args) -> int:
     store = args.workspace.models()
     info = store.resolve(args.model)
     predictor = make_predictor(store.load(args.model))
+    from nn.familiar import familiarity
+
     class_names = data.dataset_info(info.dataset).class_names
+    train = data.load(info.dataset, log=_err)
     failed = 0
     for path in args.images:
         try:
-            _, p = predictor.predict_image(path)
+            image28, p = predictor.predict_image(path)
         except (ImageError, OSError) as e:
             failed += 1
             _report_bad_image(path, e, args.json)
             continue
+        seen = familiarity(train, image28)  # as the Draw page tells it
         if args.json:
             print(json.dumps({"path": path, "label": p.label, "confidence": p.confidence,
-                              "probabilities": [float(v) for v in p.probabilities]}), flush=True)
+                              "probabilities": [float(v) for v in p.probabilities],
+                              "unfamiliar": seen.unfamiliar, "nearest_distance": round(seen.distance, 4),
+                              "usual_distance": round(seen.usual, 4)}), flush=True)
         else:
-            print(f"{path}: {class_names[p.label]} ({p.confidence:.1%})")
+            unlike = " · unlike anything it learned from" if seen.unfamiliar else ""
+            print(f"{path}: {class_names[p.label]} ({words.confidence(p.confidence)} sure){unlike}")
     return 1 if failed else 0
 
 

@@ -85,8 +85,10 @@ def test_predict_reports_each_image_and_fails_at_the_end_on_a_bad_one(trained, m
     assert out.returncode != 0
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 3
-    assert set(lines[0]) == {"path", "label", "confidence", "probabilities"}
+    assert set(lines[0]) == {"path", "label", "confidence", "probabilities", "unfamiliar",
+                             "nearest_distance", "usual_distance"}
     assert lines[0]["label"] == 7 and len(lines[0]["probabilities"]) == 10
+    assert lines[0]["unfamiliar"] is False and lines[0]["nearest_distance"] < lines[0]["usual_distance"]
     assert sum(lines[0]["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert lines[1]["path"] == str(bad) and "not an image" in lines[1]["error"]
     assert lines[2]["label"] == 7

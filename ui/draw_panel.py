@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from nn import familiar
 from nn.data import dataset_info
 from nn.export import ExportError, exported, is_exported
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
@@ -22,7 +23,7 @@ from nn.storage.workspaces import WorkspaceError
 from ui import charts, inside_views
 from ui.errors import sentence
 from ui.live_canvas import LiveModel, live_canvas
-from ui.state import drawings, model_info, model_store, predictor_for
+from ui.state import dataset, drawings, model_info, model_store, predictor_for
 
 CANVAS = 280
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
@@ -94,6 +95,7 @@ def show(active: str) -> None:
         st.image(charts.pixels(image28), caption="28×28, centred like MNIST", width=196)
         saliency = st.toggle("Where did it look?", key="show_saliency",
                              help="The gradient of the top class with respect to each pixel.")
+        caveat(active, image28)
     with right:
         answers = answer_columns(names, image28, saliency)
         if active in answers and model_info(active).dataset == "mnist":
@@ -103,6 +105,18 @@ def show(active: str) -> None:
                  help="Every layer's view of your drawing, what the first layer learned, the training "
                       "images most like it and where it lands on a map of what the network has learned."):
         inside_views.show(active, image28)
+
+
+def caveat(active: str, image28: np.ndarray) -> None:
+    """Whether the drawing is like what the network learned from: it answers anything, sure or not."""
+    data = dataset(model_info(active).dataset)
+    seen = familiar.familiarity(data, image28)
+    if seen.unfamiliar:
+        st.container(key="unfamiliar").warning(
+            "**Unlike anything it learned from**: the nearest of its "
+            f"{len(data.x_train):,} training images is further from your drawing ({seen.distance:.1f}) "
+            f"than for 99 in 100 test images (up to {seen.usual:.1f}). It must still pick one of "
+            f"{len(data.info.class_names)}, so how sure it is means little here.", icon=":material/help:")
 
 
 def drawn():

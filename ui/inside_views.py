@@ -97,7 +97,9 @@ def neighbours(predictor, info, image28: np.ndarray, class_names) -> None:
         found = inside.neighbours(predictor, file_key(info.path), d.x_train, d.y_train, image28)
     st.caption("The training images the network finds most like your drawing, measured in its last "
                "hidden layer (the numbers its answer is read from). When they show another digit than "
-               "yours, that is the digit it mixes yours up with.")
+               "yours, that is the digit it mixes yours up with. The number under each is how far it "
+               "is from your drawing there: 0 would be the very same numbers, and the further, the "
+               "less alike.")
     st.image([charts.pixels(d.x_train[n.index], scale=3) for n in found],
              caption=[f"{class_names[n.label]} · {n.distance:.2f}" for n in found], width=84)
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from harness.browser import assert_no_exception, new_page, wait_idle, widget
 from harness.server import start_app, stop_app
-from harness.strokes import DIGITS, canvas_box, clear_drawing, draw_digit, draw_on_canvas
+from harness.strokes import DIGITS, canvas_box, clear_drawing, draw_digit, draw_on_canvas, draw_strokes
 from tests.e2e.conftest import SCREENSHOTS
 
 # (digit, box size, left, top) on the 280x280 canvas: big, small, off-centre, in a corner.
@@ -78,6 +78,26 @@ def test_the_first_drawing_on_a_fresh_server_is_answered(browser, tmp_path):
         page.context.close()
     finally:
         stop_app(app)
+
+
+ZIGZAG = [[(k / 10, 0.1 if k % 2 else 0.9) for k in range(11)]]  # no digit: read as '4, 98% sure'
+
+
+def test_a_scribble_is_called_unlike_what_it_learned_from_and_a_digit_is_not(page, app_url):
+    page.goto(app_url)
+    wait_idle(page)
+    draw_strokes(page, canvas_box(page), ZIGZAG, 230, 25, 25)
+    wait_idle(page)
+    answer(page)  # it still answers: it must pick one of ten
+    caveat = page.locator(".st-key-unfamiliar")
+    expect(caveat).to_be_visible()
+    assert "Unlike anything it learned from" in caveat.inner_text()
+    clear(page)
+    draw_on_canvas(page, 1, 7, 190, 45, 45)
+    wait_idle(page)
+    assert answer(page) == "7"
+    expect(caveat).to_have_count(0)
+    assert_no_exception(page)
 
 
 def paper_photo(digit: int) -> bytes:
