@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from nn.storage import workspaces
+from nn.storage import teachers, workspaces
 from ui.errors import shown_as_sentences
 from ui.startup import first_page_served
 from ui.state import sidebar_model_picker
@@ -27,7 +27,8 @@ pages = [
 if workspaces.mode() == workspaces.PER_USER:  # a class: its shared models, and its teacher's page
     pages.append(st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"))
     if is_teacher():  # for anyone else the page does not exist, also by its address
-        pages.append(st.Page("pages/class.py", title="Class", icon=":material/groups:"))
+        pages.append(st.Page("pages/class.py", title="Class", icon=":material/groups:",
+                             url_path=teachers.CLASS_PAGE))
 pages = st.navigation(pages)
 sidebar_model_picker()
 sidebar_note()

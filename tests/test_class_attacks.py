@@ -207,7 +207,7 @@ def test_7_a_new_teacher_link_ends_the_old_one(class_server):
     assert teachers.is_teacher_token(old)
     link = teachers.new_link("http://lab.example:8501")
     new = teachers.token()
-    assert new != old and link == f"http://lab.example:8501/?teacher={new}"
+    assert new != old and link == f"http://lab.example:8501/class?teacher={new}"
     assert not teachers.is_teacher_token(old) and teachers.is_teacher_token(new)
     assert (class_server / "runs" / teachers.TOKEN_FILE).stat().st_mode & 0o777 == 0o600
 

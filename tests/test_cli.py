@@ -287,7 +287,7 @@ def test_what_the_pages_refuse_the_command_line_refuses_too(tmp_path, monkeypatc
 
     old = (tmp_path / "runs" / ".teacher-token")
     link = nn("class", "new-teacher-link", "--url", "http://lab.example").stdout.strip()
-    assert link == f"http://lab.example/?teacher={old.read_text()}"
+    assert link == f"http://lab.example/class?teacher={old.read_text()}"
     assert nn("class", "new-teacher-link").stdout.strip() != link  # each call ends the one before
 
 

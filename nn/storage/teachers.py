@@ -1,6 +1,6 @@
 """Who is a teacher on a class's server: with Streamlit's login, the e-mail addresses in
 DIGITLAB_TEACHERS, once the login's provider has verified them; without one, whoever opens the
-teacher link the server prints when it starts (`?teacher=<token>`, a secret kept in the runs
+teacher link the server prints when it starts (`/class?teacher=<token>`, a secret kept in the runs
 folder, readable by the server's user alone). `new_link` makes a new secret: every session opened
 with the old one stops being a teacher's at its next page."""
 
@@ -15,6 +15,7 @@ from nn.storage.files import replace_secret, secret_file
 
 TOKEN_FILE = ".teacher-token"
 PARAM = "teacher"
+CLASS_PAGE = "class"  # the Class page's address (app.py): the link opens there
 
 
 def emails() -> set[str]:
@@ -49,4 +50,4 @@ def is_teacher_token(text: str | None) -> bool:
 
 
 def link(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/?{PARAM}={token()}"
+    return f"{base_url.rstrip('/')}/{CLASS_PAGE}?{PARAM}={token()}"  # it opens on the Class page

@@ -105,9 +105,10 @@ def test_a_shared_model_is_everyones_and_the_teacher_sees_and_stops_the_class(br
         assert bob.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Class").count() == 0
 
         # The teacher: both students' runs, live; Bob's is stopped from here.
-        teacher.goto(teacher_link(class_app))
+        teacher.goto(teacher_link(class_app))  # it opens on the Class page
         wait_idle(teacher)
-        navigate(teacher, "Class")
+        expect(widget(teacher, "class_runs")).to_be_visible()
+        assert teacher.url.split("?")[0].endswith("/class")
         runs = grid_texts(teacher, "class_runs")
         assert "Ann" in runs and "Bob" in runs, runs
         choose(teacher, "class_stop_choice", "Bob: dense-128 on mnist", exact=False)

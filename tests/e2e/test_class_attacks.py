@@ -68,7 +68,7 @@ def nn_command(app, *args) -> str:
 
 def current_teacher_link(app) -> str:
     """The teacher link as it stands now (test_7 makes a new one)."""
-    return f"{app.url}/?teacher={(app.folder / 'runs' / '.teacher-token').read_text()}"
+    return f"{app.url}/class?teacher={(app.folder / 'runs' / '.teacher-token').read_text()}"
 
 
 def upload_a_model(page, name: str) -> None:
@@ -123,7 +123,7 @@ def test_7_the_teacher_link_leaves_the_address_and_a_new_one_ends_it(browser, cl
         assert "teacher=" not in teacher.url and "teacher=" not in teacher.content()
         old = teacher_link(class_app)
         new = nn_command(class_app, "class", "new-teacher-link", "--url", url).strip()
-        assert new.startswith(f"{url}/?teacher=") and new != old
+        assert new.startswith(f"{url}/class?teacher=") and new != old
         navigate(teacher, "Leaderboard")  # the next page of the old link's session
         expect(nav.get_by_role("link", name="Class")).to_have_count(0)
         for link, is_teacher in ((old, 0), (new, 1)):
