@@ -110,6 +110,9 @@ def upload_form() -> None:
                               max_upload_size=max(sizes) // 2**20)
     if upload is None:
         return
+    if problem := files.upload_problem(upload):  # told at once, under the box, not after "Add"
+        st.error(markdown.text(problem), icon=":material/block:")
+        return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     name = c1.text_input("Name", Path(files.uploaded_name(upload.name)).stem[:MAX_NAME], key="upload_name",
                          max_chars=MAX_NAME)

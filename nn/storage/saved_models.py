@@ -281,6 +281,11 @@ class ModelStore:
             target.unlink(missing_ok=True)
             raise taken
 
+    def check_room(self) -> None:
+        """Refuse (StoreError) when its owner may not add a model now: a full workspace, a guest."""
+        with self._room(0):
+            pass
+
     def _room(self, adding_bytes: int):
         """Its owner's room for `adding_bytes` more, held while the block writes them."""
         return self.room(adding_bytes) if self.room else nullcontext()
@@ -312,8 +317,7 @@ class ModelStore:
         """Store an uploaded model file under `name` once its trial (safe mode, shapes, one answer)
         has passed."""
         check_name(name)
-        with self._room(0):  # a full workspace (or a guest's) is told so before the trial's seconds
-            pass
+        self.check_room()  # a full workspace (or a guest's) is told so before the trial's seconds
         tried = try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
         if self.max_params is not None and tried["params"] > self.max_params:
             raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server "

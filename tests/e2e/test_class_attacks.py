@@ -72,11 +72,16 @@ def current_teacher_link(app) -> str:
 
 
 def upload_a_model(page, name: str) -> None:
-    """On the Models page: upload a bundled model's file under `name` and press Add."""
+    """On the Models page: upload a bundled model's file under `name` and press Add (when the
+    upload is not refused at once: a full workspace or a guest is told so under the box)."""
     navigate(page, "Models")
     page.locator('.st-key-upload_model input[type="file"]').set_input_files(
         str(REPO_ROOT / "assets" / "models" / "mnist-dense-128.keras"))
     wait_idle(page)
+    refused = page.get_by_role("alert").filter(has_text="can't be added")
+    widget(page, "upload_name").or_(refused).first.wait_for()
+    if refused.count():
+        return
     widget(page, "upload_name").locator("input").fill(name)
     click(page, "upload_save")
 
