@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from nn.storage import teachers, workspaces
+from ui import phone
 from ui.errors import shown_as_sentences
 from ui.startup import first_page_served
 from ui.state import sidebar_model_picker
@@ -32,5 +33,6 @@ if workspaces.mode() == workspaces.PER_USER:  # a class: its shared models, and 
 pages = st.navigation(pages)
 sidebar_model_picker()
 sidebar_note()
+phone.close_sidebar_after_a_link()
 shown_as_sentences(pages.run)()
 first_page_served.set()

@@ -33,9 +33,9 @@ def row(run: Run) -> dict:
         progress = ""
     started, ended = status.get("started_at"), status.get("ended_at")
     took = format_duration(ended - started, missing="") if started and ended else ""
-    return {"submitted": words.moment(run.spec.created),
-            "model": run.spec.title, "state": str(state), "progress or result": progress,
-            "time": took, "saved as": ", ".join(run.saved_as())}
+    # What a person looks for first comes first: on a phone the later columns are a scroll away.
+    return {"model": run.spec.title, "state": str(state), "progress or result": progress,
+            "time": took, "saved as": ", ".join(run.saved_as()), "submitted": words.moment(run.spec.created)}
 
 
 def show(runs: list[Run], shown: Run | None) -> tuple:

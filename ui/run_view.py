@@ -26,6 +26,7 @@ from ui.state import model_store, set_active_model
 LIVE_EVERY = 1.0  # seconds between refreshes of a run that is training or next in the queue ...
 WAITING_EVERY = (5.0, 10.0)  # ... second in the queue, or further back (its place changes slowly)
 CLASS_CHARTS_EVERY = 3.0  # seconds between redraws of the charts while others' runs wait
+ENDED_KEY = "run_just_ended"  # the run this session watched end
 
 
 def show(run: Run, drawn: tuple) -> None:
@@ -92,6 +93,8 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
         st.rerun(scope="app")
     state = RunState(status["state"])
     if state.active != shown.active or (shown is RunState.QUEUED and state.training):
+        if shown.active and not state.active:
+            st.session_state[ENDED_KEY] = run.id  # watched to its end: its result is brought into view
         st.rerun(scope="app")  # it started, ended or was resumed: the page changes with it
     if state.active:
         watch_states(drawn)
@@ -130,7 +133,21 @@ def _charts(run: Run) -> None:
                  caption="The hidden units' weights, live (red excites, blue inhibits)")
 
 
+# The result sits above the charts that were being watched, out of view on a phone's screen.
+INTO_VIEW = """<script>
+setTimeout(() => document.querySelector('.st-key-run_result')?.scrollIntoView({block: 'start'}), 100);
+</script>"""
+
+
 def _result(run: Run, status: dict) -> None:
+    with st.container(key="run_result"):
+        _outcome(run, status)
+    if st.session_state.get(ENDED_KEY) == run.id:
+        del st.session_state[ENDED_KEY]
+        st.html(INTO_VIEW, unsafe_allow_javascript=True)
+
+
+def _outcome(run: Run, status: dict) -> None:
     state = RunState(status["state"])
     if state is RunState.FAILED:
         st.error(f"Training failed: {status.get('message')}")

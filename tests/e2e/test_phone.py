@@ -91,3 +91,42 @@ def test_on_a_phone_the_answer_is_in_the_first_screen_beside_the_canvas(phone, a
     beside = box["x"] > canvas["x"] + canvas["width"]
     assert beside or abs(box["y"] - (canvas["y"] + canvas["height"])) < 200  # or right under it
     assert_no_exception(page)
+
+
+SCROLL_TO_BOTTOM = """() => { const main = document.querySelector('[data-testid="stMain"]');
+    (main || document.documentElement).scrollTop = 1e6; }"""
+
+
+def test_on_a_phone_a_run_watched_to_its_end_brings_its_save_box_into_view(phone, app_url):
+    from harness.browser import click, fill_number, set_train_form, widget
+
+    page = phone
+    set_train_form(page, app_url, "dense-128", epochs=3)
+    fill_number(page, "train_subset", 3000)
+    wait_idle(page)
+    click(page, "train_start")
+    page.locator('[data-testid="stProgress"]').first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)  # watching the charts, below
+    page.evaluate(SCROLL_TO_BOTTOM)
+    save = widget(page, "save_model")
+    save.wait_for(timeout=180_000)
+    wait_idle(page)
+    expect(save).to_be_in_viewport()
+    assert_no_exception(page)
+
+
+OPEN_SIDEBAR = '[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button'
+
+
+def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(phone, app_url):
+    page = phone
+    page.goto(app_url)
+    wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    page.locator(OPEN_SIDEBAR).first.click()
+    expect(sidebar).to_be_in_viewport()
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Models").click()
+    page.get_by_role("heading", name="Models").first.wait_for()
+    wait_idle(page)
+    expect(sidebar).not_to_be_in_viewport()  # the page chosen is in view, not under the sidebar
+    assert_no_exception(page)
