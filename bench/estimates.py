@@ -107,6 +107,11 @@ def main(argv=None) -> int:
         print(json.dumps(row))
     met = sum(row["within ±30%"] for row in rows)
     print(f"{met} of {len(rows)} within ±{TOLERANCE:.0%}")
+    first = {}  # each preset's first run: what nn.runs.pace.MEASURED should say on this machine
+    for row in rows:
+        was = pace.MEASURED.get(row["preset"], 1.0)
+        first.setdefault(row["preset"], round(was / row["static table / real"], 2))
+    print("MEASURED =", json.dumps(first))
     return 0
 
 

