@@ -191,7 +191,10 @@ def machine() -> str:
             f"{platform.python_version()} · TensorFlow {tf.__version__} · Keras {keras.__version__}")
 
 
-def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
+CLASS_SCENARIOS = ("classroom", "queue_jumping")  # tests/e2e/test_load.py runs them, with their checks
+
+
+def in_the_browser(quick: bool, browser=None, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """The Draw page's answers, and a class on one server: the real app in Chromium (its own,
     unless a Playwright browser is given)."""
     if browser is None:
@@ -200,13 +203,27 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
         from harness.browser import launch
 
         with sync_playwright() as playwright:
-            return in_the_browser(quick, launch(playwright))
-    from bench import classroom, draw_latency, live, queue_jumping
-    from harness.server import start_app, stop_app
-    from nn.runs.queue import default_max_trainings
+            return in_the_browser(quick, launch(playwright), skip)
+    from bench import draw_latency, live
 
     drawing = draw_latency.measure(browser, 2 if quick else 10)
     live_figures = live.measure(browser, *((4, 2, 4) if quick else (40, 30, 30)))
+    sections = [("Draw page in Chromium: from lifting the pen to the answer on screen (bench.draw_latency)",
+                 pairs(flat(drawing))),
+                ("The live canvas in Chromium: answers while the pen moves (bench.live)",
+                 pairs(flat(live_figures)))]
+    if "classroom" not in skip:
+        sections.append(a_class(quick, browser))
+    if "queue_jumping" not in skip:
+        sections.append(jumping_the_queue(quick, browser))
+    return sections
+
+
+def a_class(quick: bool, browser) -> tuple[str, str]:
+    from bench import classroom
+    from harness.server import start_app, stop_app
+    from nn.runs.queue import default_max_trainings
+
     with tempfile.TemporaryDirectory() as tmp:
         app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
         try:
@@ -216,20 +233,23 @@ def in_the_browser(quick: bool, browser=None) -> list[tuple[str, str]]:
             figures.quiet_first_batch_seconds = quiet
         finally:
             stop_app(app)
+    return ("A class on one server: sessions press Train at once, one more draws (bench.classroom)",
+            pairs(figures.summary()))
+
+
+def jumping_the_queue(quick: bool, browser) -> tuple[str, str]:
+    from bench import queue_jumping
+    from harness.server import start_app, stop_app
+    from nn.runs.queue import default_max_trainings
+
     with tempfile.TemporaryDirectory() as tmp:
         app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
         try:
             jumping = queue_jumping.measure(app, browser, default_max_trainings(), 2 if quick else 10)
         finally:
             stop_app(app)
-    return [("Draw page in Chromium: from lifting the pen to the answer on screen (bench.draw_latency)",
-             pairs(flat(drawing))),
-            ("The live canvas in Chromium: answers while the pen moves (bench.live)",
-             pairs(flat(live_figures))),
-            ("A class on one server: sessions press Train at once, one more draws (bench.classroom)",
-             pairs(figures.summary())),
-            ("One person with fresh workspaces presses Train after another's run was queued "
-             "(bench.queue_jumping)", pairs(jumping))]
+    return ("One person with fresh workspaces presses Train after another's run was queued "
+            "(bench.queue_jumping)", pairs(jumping))
 
 
 def report(sections: list[tuple[str, str]], quick: bool) -> str:
@@ -244,6 +264,8 @@ def main(argv=None, browser=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny budget; does not touch RESULTS.md")
     parser.add_argument("--output", type=Path, help="where to write the report")
+    parser.add_argument("--skip", nargs="+", default=[], choices=CLASS_SCENARIOS,
+                        help="leave out these class scenarios (the tests run them on their own)")
     args = parser.parse_args(argv)
     quick = args.quick
     repeat = 3 if quick else 15
@@ -262,7 +284,7 @@ def main(argv=None, browser=None) -> int:
          "(bench.calibration)",
          table(calibration.measure())),
         ("Inside the network (bench.inside)", pairs(inside.measure(repeat=5 if quick else 50))),
-        *in_the_browser(quick, browser),
+        *in_the_browser(quick, browser, tuple(args.skip)),
     ]
     rows, first = queue.measure(2 if quick else 12, (1,) if quick else (1, 2, 3))
     sections += [

@@ -1,19 +1,12 @@
 """Models: the saved and bundled models, and the learning curves of models and runs, side by side."""
 
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from nn.data import DATASETS
 from nn.errors import DigitLabError
 from nn.export import exported
-from nn.kinds import registry as kinds
-from nn.limits import FOREST_FILE_BYTES, KERAS_FILE_BYTES
 from nn.storage import workspaces
 from nn.storage.class_shelf import MAX_TITLE
-from nn.storage.saved_models import MAX_NAME
 from ui import charts, files, markdown
 from ui.errors import sentence
 from ui.runs import run_store
@@ -100,36 +93,6 @@ def share(name: str) -> None:
         st.rerun()
 
 
-def upload_form() -> None:
-    st.subheader("Upload a model")
-    all_kinds = kinds.all_kinds().values()
-    sizes = {KERAS_FILE_BYTES: ".keras and .npmlp", FOREST_FILE_BYTES: ".skops"}  # nn.limits
-    label = (" or ".join(k.file_title for k in all_kinds) + ": "
-             + ", ".join(f"{what} at most {size // 2**20} MB" for size, what in sizes.items()))
-    upload = st.file_uploader(label, type=[k.suffix.lstrip(".") for k in all_kinds], key="upload_model",
-                              max_upload_size=max(sizes) // 2**20)
-    if upload is None:
-        return
-    if problem := files.upload_problem(upload):  # told at once, under the box, not after "Add"
-        st.error(markdown.text(problem), icon=":material/block:")
-        return
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Name", Path(files.uploaded_name(upload.name)).stem[:MAX_NAME], key="upload_name",
-                         max_chars=MAX_NAME)
-    dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
-    if st.button("Add to my models", key="upload_save"):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / files.uploaded_name(upload.name)  # its checks' messages name the file
-            path.write_bytes(upload.getvalue())
-            try:
-                with st.spinner("Trying the file in a separate process before keeping it…"):
-                    info = model_store().import_file(path, name.strip(), {"dataset": dataset})
-            except DigitLabError as e:
-                st.error(markdown.text(f"Not added: {e}"))
-                return
-        st.success(f"Added {info.name}.")
-
-
 def compare_curves() -> None:
     st.subheader("Compare learning curves")
     models = [i for i in model_store().list() if i.metadata.get("history")]
@@ -148,5 +111,5 @@ def compare_curves() -> None:
 
 model_table()
 st.divider()
-upload_form()
+files.upload_form()
 compare_curves()

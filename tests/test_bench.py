@@ -11,9 +11,12 @@ from bench import run
 @pytest.mark.e2e  # it drives the app in Chromium too
 def test_benchmarks_run_on_a_tiny_budget(tmp_path, browser):
     report = tmp_path / "RESULTS.md"
-    assert run.main(["--quick", "--output", str(report)], browser=browser) == 0
+    # The class scenarios run in tests/e2e/test_load.py, with their checks: not twice.
+    args = ["--quick", "--output", str(report), "--skip", *run.CLASS_SCENARIOS]
+    assert run.main(args, browser=browser) == 0
     text = report.read_text()
-    for section in ("Inference latency", "Draw page in Chromium", "The live canvas", "A class on one server",
+    assert "## A class on one server" not in text
+    for section in ("Inference latency", "Draw page in Chromium", "The live canvas",
                     "Training queue",
                     "Training throughput", "Presets", "Bundled models", "Digits MNIST never showed"):
         assert f"## {section}" in text

@@ -1,4 +1,4 @@
-"""Files people upload, as the server keeps them for a moment."""
+"""Model files people upload: the Models page's form, and the file as the server keeps it for a moment."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from nn.data import DATASETS
 from nn.errors import DigitLabError
+from nn.kinds import registry as kinds
+from nn.limits import FOREST_FILE_BYTES, KERAS_FILE_BYTES
+from nn.storage.saved_models import MAX_NAME
 from nn.storage.trial import try_model_file
+from ui import markdown
 from ui.state import model_store
 
 
@@ -38,3 +43,33 @@ def upload_problem(upload) -> str | None:
             except DigitLabError as e:
                 verdicts[upload.file_id] = f"{path.name} can't be added: {e}"
     return verdicts[upload.file_id]
+
+
+def upload_form() -> None:
+    st.subheader("Upload a model")
+    all_kinds = kinds.all_kinds().values()
+    sizes = {KERAS_FILE_BYTES: ".keras and .npmlp", FOREST_FILE_BYTES: ".skops"}  # nn.limits
+    label = (" or ".join(k.file_title for k in all_kinds) + ": "
+             + ", ".join(f"{what} at most {size // 2**20} MB" for size, what in sizes.items()))
+    upload = st.file_uploader(label, type=[k.suffix.lstrip(".") for k in all_kinds], key="upload_model",
+                              max_upload_size=max(sizes) // 2**20)
+    if upload is None:
+        return
+    if problem := upload_problem(upload):  # told at once, under the box, not after "Add"
+        st.error(markdown.text(problem), icon=":material/block:")
+        return
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = c1.text_input("Name", Path(uploaded_name(upload.name)).stem[:MAX_NAME], key="upload_name",
+                         max_chars=MAX_NAME)
+    dataset = c2.selectbox("Trained on", list(DATASETS), key="upload_dataset")
+    if st.button("Add to my models", key="upload_save"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / uploaded_name(upload.name)  # its checks' messages name the file
+            path.write_bytes(upload.getvalue())
+            try:
+                with st.spinner("Trying the file in a separate process before keeping it…"):
+                    info = model_store().import_file(path, name.strip(), {"dataset": dataset})
+            except DigitLabError as e:
+                st.error(markdown.text(f"Not added: {e}"))
+                return
+        st.success(f"Added {info.name}.")

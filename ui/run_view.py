@@ -26,7 +26,7 @@ from ui.state import model_store, set_active_model
 LIVE_EVERY = 1.0  # seconds between refreshes of a run that is training or next in the queue ...
 WAITING_EVERY = (5.0, 10.0)  # ... second in the queue, or further back (its place changes slowly)
 CLASS_CHARTS_EVERY = 3.0  # seconds between redraws of the charts while others' runs wait
-ENDED_KEY = "run_just_ended"  # the run this session watched end
+WATCHED_KEY = "run_watched"  # the active run this session's view showed last
 
 
 def show(run: Run, drawn: tuple) -> None:
@@ -40,8 +40,11 @@ def show(run: Run, drawn: tuple) -> None:
     state = RunState(status["state"])
     st.subheader(spec.title, anchor=False)
     st.caption(details(run, status))
-    if not state.active:
-        _result(run, status)
+    if state.active:
+        st.session_state[WATCHED_KEY] = run.id
+    else:
+        # Watched to its end (whichever look saw it end): its result is brought into view.
+        _result(run, status, into_view=st.session_state.pop(WATCHED_KEY, None) == run.id)
     view = queue_view(run if state is RunState.QUEUED else None)
     position = view.position(run) if state is RunState.QUEUED else None
     every = LIVE_EVERY if position in (None, 1) else WAITING_EVERY[position > 2]
@@ -93,8 +96,6 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
         st.rerun(scope="app")
     state = RunState(status["state"])
     if state.active != shown.active or (shown is RunState.QUEUED and state.training):
-        if shown.active and not state.active:
-            st.session_state[ENDED_KEY] = run.id  # watched to its end: its result is brought into view
         st.rerun(scope="app")  # it started, ended or was resumed: the page changes with it
     if state.active:
         watch_states(drawn)
@@ -139,11 +140,10 @@ setTimeout(() => document.querySelector('.st-key-run_result')?.scrollIntoView({b
 </script>"""
 
 
-def _result(run: Run, status: dict) -> None:
+def _result(run: Run, status: dict, into_view: bool = False) -> None:
     with st.container(key="run_result"):
         _outcome(run, status)
-    if st.session_state.get(ENDED_KEY) == run.id:
-        del st.session_state[ENDED_KEY]
+    if into_view:
         st.html(INTO_VIEW, unsafe_allow_javascript=True)
 
 

@@ -21,6 +21,7 @@ from nn.runs.queue import default_max_trainings
 from tests.e2e.conftest import SCREENSHOTS
 
 SESSIONS = 12
+pytestmark = pytest.mark.serial  # what it measures is the class's, not another test's load
 
 
 @pytest.fixture(scope="module")

@@ -101,13 +101,13 @@ def test_on_a_phone_a_run_watched_to_its_end_brings_its_save_box_into_view(phone
     from harness.browser import click, fill_number, set_train_form, widget
 
     page = phone
-    set_train_form(page, app_url, "dense-128", epochs=3)
-    fill_number(page, "train_subset", 3000)
+    set_train_form(page, app_url, "dense-128", epochs=6)
+    fill_number(page, "train_subset", 10000)
     wait_idle(page)
     click(page, "train_start")
-    page.locator('[data-testid="stProgress"]').first.wait_for()
     page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)  # watching the charts, below
     page.evaluate(SCROLL_TO_BOTTOM)
+    assert widget(page, "train_stop").count() == 1, "it ended before the charts were watched"
     save = widget(page, "save_model")
     save.wait_for(timeout=180_000)
     wait_idle(page)

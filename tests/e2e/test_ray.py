@@ -13,7 +13,7 @@ from harness.browser import choose, click, fill_number, open_train_form, see, wa
 from harness.server import start_app, stop_app
 from tests.e2e.test_train import POINTS, PROGRESS, progress
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ from nn.storage.workspaces import LOCAL_WORKSPACE
 from tests.runs.test_runs import ended, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow  # a cluster to start, and about 100 s of training for the module
+# A cluster to start, and about 100 s of training for the module.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 @pytest.fixture
