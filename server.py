@@ -92,9 +92,9 @@ async def lifespan(app):
 
 
 def runtime_routes():
-    from ui import runtime_files
+    from ui import model_files, runtime_files
 
-    return runtime_files.routes()
+    return runtime_files.routes() + model_files.routes()
 
 
 app = st.App("app.py", lifespan=lifespan, routes=runtime_routes())

@@ -175,9 +175,9 @@ def live_model(name: str) -> LiveModel:
     classes = tuple(dataset_info(info.dataset).class_names)
     try:
         if is_exported(info.path, "onnx"):
-            return LiveModel(name, classes, exported(info.path, "onnx").read_bytes())
+            return LiveModel(name, classes, exported(info.path, "onnx"))
         with st.spinner(f"Preparing {name} for your browser…"):
-            return LiveModel(name, classes, exported(info.path, "onnx").read_bytes())
+            return LiveModel(name, classes, exported(info.path, "onnx"))
     except ExportError as e:
         return LiveModel(name, classes, None, sentence(e))
 

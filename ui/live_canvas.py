@@ -1,10 +1,10 @@
 """The Draw page's live canvas: a Streamlit Components v2 component of the app's own (ui/live/: the
 canvas in canvas.js, the preprocessing in preprocess.js, the runtime call in runtime.js).
 
-The models reach the browser in the component's data, in the person's own session (never through
-a public address): one bytes payload, [4-byte length][JSON header][each model's ONNX bytes]. The
-browser answers on every frame in which the drawing changed; once the pen lifts, it sends the
-finished drawing (a PNG), and the server's answer to it is the one that counts.
+The component's data names each model's ONNX export by an address only this session was given
+(ui.model_files): the browser fetches it while its runtime starts, and caches it. The browser
+answers on every frame in which the drawing changed; once the pen lifts, it sends the finished
+drawing (a PNG), and the server's answer to it is the one that counts.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
-import json
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 from nn.preprocess import ImageError, open_image
-from ui import runtime_files
+from ui import model_files, runtime_files
 
 ASSETS = Path(__file__).resolve().parent / "live"
 MAX_DRAWING_CHARS = 1_000_000  # a 280x280 PNG as a data URL is at most about 420,000 characters
@@ -54,7 +51,7 @@ class LiveModel:
 
     name: str
     classes: tuple[str, ...]
-    onnx: bytes | None
+    onnx: Path | None  # its ONNX export
     why: str = ""
 
 
@@ -64,19 +61,12 @@ class LiveResult:
     runtime_failed: str | None  # why the browser's runtime could not start, if it could not
 
 
-def payload(models: list[LiveModel]) -> bytes:
-    header = {"ortBase": runtime_files.base_path(st.get_option("server.baseUrlPath")), "models": [],
-              "warmModel": _one_node_model()}
-    blobs, offset = [], 0
-    for model in models:
-        size = len(model.onnx) if model.onnx else 0
-        header["models"].append({"name": model.name, "classes": list(model.classes), "offset": offset,
-                                 "length": size, "why": model.why,
-                                 "digest": hashlib.sha256(model.onnx).hexdigest()[:16] if size else ""})
-        blobs.append(model.onnx or b"")
-        offset += size
-    head = json.dumps(header).encode()
-    return struct.pack("<I", len(head)) + head + b"".join(blobs)
+def payload(models: list[LiveModel]) -> dict:
+    base_url_path = st.get_option("server.baseUrlPath")
+    return {"ortBase": runtime_files.base_path(base_url_path), "warmModel": _one_node_model(),
+            "models": [{"name": m.name, "classes": list(m.classes), "why": m.why,
+                        "url": model_files.address_of(m.onnx, base_url_path) if m.onnx else "",
+                        "digest": m.onnx.stem if m.onnx else ""} for m in models]}
 
 
 def live_canvas(models: list[LiveModel], key: str) -> LiveResult:

@@ -236,3 +236,29 @@ def test_the_models_page_downloads_the_exports(page, app_url, fmt, tmp_path):
     download.value.save_as(path)
     assert path.name == f"mnist-dense-128.{fmt}" and path.stat().st_size > 100_000
     assert_no_exception(page)
+
+
+def test_a_model_is_served_only_at_the_address_its_page_was_given(browser, app_url):
+    """The browser fetches each model from an address this server made up for it and handed to
+    the page (ui.model_files); an address nobody was given, or one changed by a character, is
+    refused."""
+    from ui import model_files
+
+    page = new_page(browser)
+    try:
+        open_live(page, app_url)
+        given = page.evaluate("window.__digitlabLive.header.models.map((m) => m.url)")
+        assert given and all(url.startswith(f"/{model_files.PREFIX}/") for url in given)
+        with urllib.request.urlopen(app_url + given[0], timeout=30) as response:
+            assert response.headers["Cache-Control"].startswith("private")
+            assert response.read(4096)  # an ONNX file: a protobuf whose first field is ir_version
+        token = given[0].rsplit("/", 1)[1].removesuffix(".onnx")
+        changed = token[:-1] + ("0" if token[-1] != "0" else "1")
+        for wrong in (f"/{model_files.PREFIX}/{changed}.onnx", f"/{model_files.PREFIX}/{'0' * 64}.onnx",
+                      f"/{model_files.PREFIX}/..%2F..%2Fapp.py.onnx"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(app_url + wrong, timeout=30)
+            assert refused.value.code in (400, 404), wrong
+        assert_no_exception(page)
+    finally:
+        page.context.close()

@@ -7,14 +7,18 @@
 const SIDE = 280;  // CSS pixels and backing store alike, whatever the devicePixelRatio
 const SETTLE_MS = 800;  // longer than the pause between two strokes of one digit
 
-function unpack(bytes) {  // [4-byte length][JSON header][model bytes...] (ui/live_canvas.py)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const length = view.getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
-  for (const model of header.models) {
-    model.bytes = model.length ? bytes.slice(4 + length + model.offset, 4 + length + model.offset + model.length) : null;
+const fetched = new Map();  // a model's address -> Promise of its bytes, fetched once per page
+
+function modelBytes(url) {
+  if (!fetched.has(url)) {
+    const bytes = fetch(url, {credentials: "same-origin"}).then((response) => {
+      if (!response.ok) throw new Error(`the model could not be fetched (${response.status})`);
+      return response.arrayBuffer();
+    }).then((buffer) => new Uint8Array(buffer));
+    bytes.catch(() => fetched.delete(url));
+    fetched.set(url, bytes);
   }
-  return header;
+  return fetched.get(url);
 }
 
 class LiveCanvas {
@@ -115,11 +119,13 @@ class LiveCanvas {
     this.ort = null;
     const panels = this.root.querySelector(".answers");
     panels.replaceChildren(...header.models.map((m) => this.panel(m)));
-    if (header.models.some((m) => m.bytes)) {
+    const live = header.models.filter((m) => m.url);
+    if (live.length) {
+      for (const model of live) model.bytes = modelBytes(new URL(model.url, window.location.origin).href);
       loadRuntime(new URL(header.ortBase, window.location.origin).href, header.warmModel).then((ort) => {
         this.ort = ort;
         this.started.runtime = this.started.runtime || performance.now();
-        return Promise.all(header.models.filter((m) => m.bytes).map((m) => sessionFor(ort, m.digest, m.bytes)));
+        return Promise.all(live.map((m) => sessionFor(ort, m.digest, m.bytes)));
       }).then(() => {
         this.started.ready = this.started.ready || performance.now();
         this.ready = true;
@@ -142,8 +148,8 @@ class LiveCanvas {
     div.innerHTML = `<div class="name"></div><div class="answer" data-testid="live-answer"></div>
       <div class="sure"></div><div class="bars"></div><canvas class="seen" width="28" height="28"></canvas>`;
     div.querySelector(".name").textContent = model.name;
-    div.querySelector(".answer").textContent = model.bytes ? "…" : "";
-    div.querySelector(".sure").textContent = model.bytes ? "" : model.why;
+    div.querySelector(".answer").textContent = model.url ? "…" : "";
+    div.querySelector(".sure").textContent = model.url ? "" : model.why;
     div.querySelector(".bars").replaceChildren(...model.classes.map((name) => {
       const row = document.createElement("div");
       row.className = "bar";
@@ -186,7 +192,7 @@ class LiveCanvas {
       return;
     }
     this.picture(div, seen.image);
-    if (!model.bytes || !this.ort) return;
+    if (!model.url || !this.ort) return;
     const session = await sessionFor(this.ort, model.digest, model.bytes);
     const p = await probabilitiesOf(this.ort, session, seen.image);
     let top = 0;
@@ -195,6 +201,9 @@ class LiveCanvas {
     answer.dataset.probabilities = JSON.stringify(Array.from(p));
     sure.textContent = `${Math.round(p[top] * 100)}% sure`;
     this.bars(div, p, top);
+    if (!this.started.answered) {  // the first frame that shows an answer, from the page's opening
+      requestAnimationFrame(() => { this.started.answered = this.started.answered || performance.now(); });
+    }
   }
 
   bars(div, p, top) {
@@ -217,5 +226,5 @@ class LiveCanvas {
 export default function liveCanvas({data, parentElement, setStateValue}) {
   const root = parentElement.querySelector(".live");
   if (!root.__live) root.__live = new LiveCanvas(root, setStateValue);
-  root.__live.update(unpack(data));
+  root.__live.update(structuredClone(data));
 }

@@ -1,7 +1,7 @@
 // The browser's runtime for the live answers: onnxruntime-web, served by the app itself
 // (ui/runtime_files.py, from static/ort, which scripts/setup.sh fills from the npm registry),
 // WebAssembly on one thread (Streamlit sends no COOP/COEP headers, which threads need). A model
-// arrives as bytes in the component's data and becomes one session, kept while the page lives.
+// arrives from its own address (ui/model_files.py) and becomes one session, kept while the page lives.
 
 // One runtime per page, started by the first canvas that needs it (it stays while Streamlit moves
 // between pages). Starting it runs a one-node model once, so that its
@@ -25,9 +25,9 @@ function loadRuntime(base, warmModel) {
 
 const sessions = new Map();  // a model's digest -> Promise of its InferenceSession
 
-function sessionFor(ort, digest, bytes) {
+function sessionFor(ort, digest, bytes) {  // bytes: a Promise of the model's Uint8Array
   if (!sessions.has(digest)) {
-    const made = ort.InferenceSession.create(bytes, {executionProviders: ["wasm"], graphOptimizationLevel: "all"});
+    const made = bytes.then((model) => ort.InferenceSession.create(model, {executionProviders: ["wasm"], graphOptimizationLevel: "all"}));
     made.catch(() => sessions.delete(digest));
     sessions.set(digest, made);
   }
