@@ -105,8 +105,7 @@ def compare_curves() -> None:
     chosen = st.multiselect("Models and runs", list(curves), key="compare_curves",
                             placeholder="Pick two or more saved models or runs")
     if chosen:
-        st.plotly_chart(charts.epoch_curves({n: curves[n] for n in chosen}), key="compare_chart",
-                        config={"displayModeBar": False})
+        charts.side_by_side(charts.epoch_curves({n: curves[n] for n in chosen}), key="compare_chart")
 
 
 model_table()

@@ -27,19 +27,30 @@ def test_tied_models_are_one_dot_that_says_how_many_and_names_each():
     assert scatter.marker.color[0] == charts.ACCENT  # the person's own is among them
 
 
+def traces(titled) -> list:
+    return [t for chart in titled for t in chart.figure.data]
+
+
 def test_one_run_has_a_colour_per_split_and_one_epoch_is_bars_not_lone_dots():
     one = [{"epoch": 1, "loss": 0.3, "accuracy": 0.91, "val_loss": 0.2, "val_accuracy": 0.94}]
-    fig = charts.epoch_curves({"": one})
-    assert {t.type for t in fig.data} == {"bar"}
-    colours = {t.name: t.marker.color for t in fig.data}
+    loss, accuracy = charts.epoch_curves({"": one})
+    assert (loss.title, accuracy.title) == ("Loss per epoch", "Accuracy per epoch")
+    assert {t.type for t in traces([loss, accuracy])} == {"bar"}
+    colours = {t.name: t.marker.color for t in loss.figure.data}
     assert set(colours) == {"train", "validation"} and colours["train"] != colours["validation"]
-    assert [t.name for t in fig.data if t.showlegend] == ["train", "validation"]  # one legend for both
     three = [{**one[0], "epoch": e} for e in (1, 2, 3)]
-    lines = charts.epoch_curves({"": three}).data
+    lines = traces(charts.epoch_curves({"": three}))
     assert {t.type for t in lines} == {"scatter"} and len({t.line.color for t in lines}) == 2
-    runs = charts.epoch_curves({"a": three, "b": three}).data
+    runs = traces(charts.epoch_curves({"a": three, "b": three}))
     assert {t.line.color for t in runs if t.name.startswith("a ")} != {t.line.color for t in runs
                                                                         if t.name.startswith("b ")}
+
+
+def test_a_legend_sits_above_its_chart_where_it_cannot_cover_an_axis():
+    one = [{"epoch": 1, "loss": 0.3, "accuracy": 0.91, "val_loss": 0.2, "val_accuracy": 0.94}]
+    for chart in charts.epoch_curves({"a": one, "b": one}):
+        legend = chart.figure.layout.legend
+        assert legend.yanchor == "bottom" and legend.y >= 1  # its bottom edge above the plot's top
 
 
 def test_the_smoothed_curve_follows_a_first_runs_rising_accuracy():

@@ -1,15 +1,24 @@
-"""Plotly figures and images shared by the pages."""
+"""Plotly figures and images shared by the pages, and how charts that belong together are shown."""
 
 from __future__ import annotations
 
 import html
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 from PIL import Image
 
 from nn.evaluation import row_normalised
+
+
+class Titled(NamedTuple):
+    """A chart and the title the page shows above it."""
+
+    title: str
+    figure: go.Figure
 
 ACCENT = "#ff4b4b"
 MUTED = "#9aa5b1"
@@ -78,73 +87,92 @@ def smoothed(values: np.ndarray, span: int | None = None) -> np.ndarray:
     return pd.Series(values, dtype=float).ewm(span=span, adjust=True, ignore_na=True).mean().to_numpy()
 
 
-def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch") -> go.Figure:
-    """Per-batch (or per-`step`) loss and accuracy, raw and smoothed, epochs marked."""
-    from plotly.subplots import make_subplots
+# A chart that sits beside another: its legend above the plot, where plotly widens the margin for
+# it (below the plot it covers the axis once it wraps on a narrow screen), and its title in the page.
+LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.02, x=0)
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"loss per {step}", f"accuracy per {step}"))
-    if batches:
-        steps = np.array([b["step"] for b in batches])
-        every = max(1, len(steps) // MAX_POINTS)
-        for col, key, color in ((1, "loss", "#1f77b4"), (2, "accuracy", "#2ca02c")):
-            values = np.array([b[key] for b in batches], dtype=float)
-            fig.add_scatter(x=steps[::every], y=values[::every], mode="lines", row=1, col=col,
-                            line=dict(color=color, width=1), opacity=0.3, name=f"{key} (raw)")
-            fig.add_scatter(x=steps[::every], y=smoothed(values)[::every], mode="lines", row=1,
-                            col=col, line=dict(color=color, width=2.5), name=f"{key} (smoothed)")
-        last_epoch = int(steps[-1] // max(batches_per_epoch, 1))
-        if last_epoch <= MAX_EPOCH_LINES:  # beyond that they would only grey the chart out
-            # one layout update: add_vline re-validates the figure per call (~25 ms each)
-            fig.update_layout(shapes=[
-                dict(type="line", x0=e * batches_per_epoch, x1=e * batches_per_epoch, xref=xref,
-                     y0=0, y1=1, yref=f"{yref} domain", line=dict(color="#bbb", dash="dot", width=1))
-                for e in range(1, last_epoch + 1) for xref, yref in (("x", "y"), ("x2", "y2"))
-            ])
-    fig.update_xaxes(title_text=step)
-    fig.update_yaxes(title_text="loss", row=1, col=1)
-    fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02], row=1, col=2)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), showlegend=False)
+
+def _half(height: int, **layout) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), **layout)
     return fig
+
+
+def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch") -> list[Titled]:
+    """Per-batch (or per-`step`) loss and accuracy, raw and smoothed, epochs marked: two charts."""
+    figures = []
+    for key, color in (("loss", "#1f77b4"), ("accuracy", "#2ca02c")):
+        fig = _half(280, showlegend=False)
+        if batches:
+            steps = np.array([b["step"] for b in batches])
+            every = max(1, len(steps) // MAX_POINTS)
+            values = np.array([b[key] for b in batches], dtype=float)
+            fig.add_scatter(x=steps[::every], y=values[::every], mode="lines", opacity=0.3,
+                            line=dict(color=color, width=1), name=f"{key} (raw)")
+            fig.add_scatter(x=steps[::every], y=smoothed(values)[::every], mode="lines",
+                            line=dict(color=color, width=2.5), name=f"{key} (smoothed)")
+            last_epoch = int(steps[-1] // max(batches_per_epoch, 1))
+            if last_epoch <= MAX_EPOCH_LINES:  # beyond that they would only grey the chart out
+                # one layout update: add_vline re-validates the figure per call (~25 ms each)
+                fig.update_layout(shapes=[
+                    dict(type="line", x0=e * batches_per_epoch, x1=e * batches_per_epoch, y0=0, y1=1,
+                         yref="y domain", line=dict(color="#bbb", dash="dot", width=1))
+                    for e in range(1, last_epoch + 1)])
+        fig.update_xaxes(title_text=step)
+        if key == "accuracy":
+            fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02])
+        else:
+            fig.update_yaxes(title_text="loss")
+        figures.append(Titled(f"{key.capitalize()} per {step}", fig))
+    return figures
+
+
+def side_by_side(charts: list[Titled], key: str) -> None:
+    """Charts side by side under their titles; on a phone one under the other, full width (Streamlit
+    stacks columns on a narrow screen, where two plotly subplots' titles ran into each other). The
+    first chart's element is the one inside `.st-key-<key>`."""
+    with st.container(key=key):
+        for i, (column, (title, figure)) in enumerate(zip(st.columns(len(charts)), charts)):
+            with column:
+                st.markdown(f"**{title}**")
+                st.plotly_chart(figure, key=f"{key}_{i}", config={"displayModeBar": False})
 
 
 SPLITS = (("", "train", "#1f77b4", "solid"), ("val_", "validation", "#ff7f0e", "dash"),
           ("test_", "test", "#2ca02c", "dot"))
 
 
-def epoch_curves(histories: dict[str, list[dict]]) -> go.Figure:
-    """Per-epoch train vs validation (and test) loss and accuracy, for one or more runs. One run:
-    a colour per split; several: a colour per run, a dash per split. A single epoch is bars."""
-    from plotly.subplots import make_subplots
-
+def epoch_curves(histories: dict[str, list[dict]]) -> list[Titled]:
+    """Per-epoch train vs validation (and test) loss and accuracy, for one or more runs: two charts.
+    One run: a colour per split; several: a colour per run, a dash per split. A single epoch is bars."""
     longest = max((len(h) for h in histories.values()), default=0)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch", "accuracy per epoch"))
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-    for i, (name, history) in enumerate(histories.items()):
-        epochs = [row["epoch"] for row in history]
-        prefix = f"{name} " if len(histories) > 1 else ""
-        for col, key in ((1, "loss"), (2, "accuracy")):
+    figures = []
+    for key in ("loss", "accuracy"):
+        fig = _half(320, barmode="group", legend=LEGEND_ON_TOP)
+        for i, (name, history) in enumerate(histories.items()):
+            epochs = [row["epoch"] for row in history]
+            prefix = f"{name} " if len(histories) > 1 else ""
             for split, label, split_colour, dash in SPLITS:
                 values = [row.get(split + key) for row in history]
                 if all(v is None for v in values):
                     continue
                 colour = split_colour if len(histories) == 1 else palette[i % len(palette)]
-                shown = dict(name=f"{prefix}{label}", legendgroup=f"{prefix}{label}", showlegend=col == 1)
                 if longest == 1:  # one epoch: a line would be lone dots
-                    fig.add_bar(x=[f"{prefix}{label}"], y=values, row=1, col=col, marker_color=colour,
-                                text=[_value_text(values[0], key)], textposition="auto", **shown)
+                    fig.add_bar(x=[f"{prefix}{label}"], y=values, marker_color=colour,
+                                name=f"{prefix}{label}", text=[_value_text(values[0], key)],
+                                textposition="auto")
                 else:
                     mode = "lines+markers" if len(epochs) <= 60 else "lines"
-                    fig.add_scatter(x=epochs, y=values, mode=mode, row=1, col=col,
-                                    line=dict(color=colour, dash=dash), **shown)
-    if longest == 1:
-        fig.update_xaxes(title_text="after its one epoch")
-    else:
-        fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
-    fig.update_yaxes(title_text="loss", row=1, col=1)
-    fig.update_yaxes(title_text="accuracy", tickformat=".1%", row=1, col=2)
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), barmode="group",
-                      legend=dict(orientation="h", yanchor="top", y=-0.28, x=0))
-    return fig
+                    fig.add_scatter(x=epochs, y=values, mode=mode, name=f"{prefix}{label}",
+                                    line=dict(color=colour, dash=dash))
+        if longest == 1:
+            fig.update_xaxes(title_text="after its one epoch")
+        else:
+            fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
+        fig.update_yaxes(title_text=key, tickformat=".1%" if key == "accuracy" else None)
+        figures.append(Titled(f"{key.capitalize()} per epoch", fig))
+    return figures
 
 
 def _value_text(value, key: str) -> str:
@@ -256,7 +284,7 @@ def metric_bars(rows: list[dict], class_names) -> go.Figure:
         fig.add_bar(x=names, y=[r[key] for r in rows], name=key, marker_color=color)
     fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
                       yaxis=dict(tickformat=".0%", range=[min(0.8, min(r["f1"] for r in rows) - 0.02), 1]),
-                      xaxis=dict(type="category"), legend=dict(orientation="h", y=1.1))
+                      xaxis=dict(type="category"), legend=LEGEND_ON_TOP)
     return fig
 
 
@@ -351,5 +379,5 @@ def class_timeline(rows: list[dict], now: float) -> go.Figure:
     people = len({r["person"] for r in started})
     fig.update_layout(height=80 + 28 * people, margin=dict(l=10, r=10, t=10, b=10), barmode="overlay",
                       xaxis=dict(type="date", title=None), yaxis=dict(title=None, autorange="reversed"),
-                      legend=dict(orientation="h", y=-0.25))
+                      legend=LEGEND_ON_TOP)
     return fig

@@ -82,5 +82,4 @@ def entry(row: dict) -> None:
     if source is not None:
         tables.layers(kinds.of_source(source).describe(source), key="board_layers")
     if meta.get("history"):
-        st.plotly_chart(charts.epoch_curves({row["title"]: meta["history"]}), key="board_curves",
-                        config={"displayModeBar": False})
+        charts.side_by_side(charts.epoch_curves({row["title"]: meta["history"]}), key="board_curves")

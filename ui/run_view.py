@@ -124,11 +124,9 @@ def _charts(run: Run) -> None:
     if not p.batches:
         return
     step = "tree step" if run.kind.name == "forest" else "batch"
-    st.plotly_chart(charts.batch_curves(p.batches, p.batches_per_epoch, step), key="batch_chart",
-                    config={"displayModeBar": False})
+    charts.side_by_side(charts.batch_curves(p.batches, p.batches_per_epoch, step), key="batch_chart")
     if p.history:
-        st.plotly_chart(charts.epoch_curves({"": p.history}), key="epoch_chart",
-                        config={"displayModeBar": False})
+        charts.side_by_side(charts.epoch_curves({"": p.history}), key="epoch_chart")
     if p.hidden_weights is not None:
         st.image(charts.weight_tiles(p.hidden_weights),
                  caption="The hidden units' weights, live (red excites, blue inhibits)")

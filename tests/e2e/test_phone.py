@@ -112,7 +112,59 @@ def test_on_a_phone_a_run_watched_to_its_end_brings_its_save_box_into_view(phone
     save.wait_for(timeout=180_000)
     wait_idle(page)
     expect(save).to_be_in_viewport()
+    assert_charts_readable(page)  # loss and accuracy, per batch and per epoch
     assert_no_exception(page)
+
+
+def test_on_a_phone_compared_curves_keep_their_titles_and_legends_off_the_axes(phone, app_url):
+    from harness.browser import widget
+
+    page = phone
+    page.goto(app_url + "/models")
+    wait_idle(page)
+    box = widget(page, "compare_curves").locator("input")
+    for name in ("mnist-cnn-best", "mnist-dense-best", "mnist-dense-128", "fashion-cnn-wide"):
+        box.fill(name)  # twelve legend entries in all, wrapped on a phone
+        box.press("Enter")
+        wait_idle(page)
+    page.locator(".st-key-compare_chart .js-plotly-plot").first.wait_for()
+    wait_idle(page)
+    assert_charts_readable(page, charts=2)
+    assert_no_exception(page)
+
+
+# Where each chart's parts are on the screen: its title (in the page, above it), plot area, axes
+# and legend.
+CHART_PARTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => {
+    const box = e => { if (!e) return null; const b = e.getBoundingClientRect();
+                       return b.width && b.height ? [b.left, b.top, b.right, b.bottom] : null; };
+    const column = plot.closest('[data-testid="stColumn"]');
+    return {title: box(column && column.querySelector('[data-testid="stMarkdownContainer"]')),
+            plot: box(plot.querySelector('.nsewdrag')), legend: box(plot.querySelector('.legend')),
+            axes: [...plot.querySelectorAll('.xtick, .ytick, .g-xtitle, .g-ytitle')].map(box)
+                      .filter(Boolean)};
+})"""
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+
+def assert_charts_readable(page, charts: int = 4):
+    """Every chart is full width with its title over it, and no title or legend covers another
+    chart's title, a plot area or an axis."""
+    parts = page.evaluate(CHART_PARTS)
+    assert len(parts) >= charts, parts  # loss and accuracy (per batch and per epoch)
+    titles = [p["title"] for p in parts if p["title"]]
+    assert len(titles) == len(parts), "a chart without its title above it"
+    for chart in parts:
+        assert chart["plot"][2] - chart["plot"][0] > 0.6 * PHONE["width"], chart  # not squeezed
+        assert chart["title"][3] <= chart["plot"][1], chart  # the title over its plot
+        for cover in [p for p in (chart["legend"],) if p] + titles:
+            for part in [chart["plot"], *chart["axes"]]:
+                assert not overlap(cover, part), (cover, part, chart)
+    for i, a in enumerate(titles):
+        assert not any(overlap(a, b) for b in titles[i + 1:]), titles
 
 
 OPEN_SIDEBAR = '[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button'
