@@ -39,3 +39,15 @@ def test_a_calibrated_model_keeps_temperature_one_and_an_overconfident_one_is_so
     fixed = tempered(overconfident, t)
     assert expected_calibration_error(fixed, labels) < 0.015
     np.testing.assert_array_equal(fixed.argmax(axis=1), overconfident.argmax(axis=1))  # same answers
+
+
+def test_the_search_finds_the_lowest_point_of_the_whole_grid():
+    from nn.kinds.keras.calibration import TEMPERATURES, negative_log_likelihood
+    rng = np.random.default_rng(2)
+    for _ in range(40):  # models from very unsure to very sure, right from 30% to all of the time
+        logits = rng.normal(size=(500, 10)) * rng.uniform(0.2, 20)
+        labels = np.where(rng.random(500) < rng.uniform(0.3, 1), logits.argmax(1), rng.integers(0, 10, 500))
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        losses = [negative_log_likelihood(tempered(p, t), labels) for t in TEMPERATURES]
+        assert fit_temperature(p, labels) == TEMPERATURES[int(np.argmin(losses))]

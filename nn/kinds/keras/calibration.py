@@ -49,6 +49,19 @@ def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> fl
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature that minimises the negative log-likelihood on held-out images."""
-    losses = [negative_log_likelihood(tempered(probabilities, t), labels) for t in TEMPERATURES]
-    return float(TEMPERATURES[int(np.argmin(losses))])
+    """The temperature of the grid that minimises the negative log-likelihood on held-out images.
+
+    The likelihood is convex in 1/T, so along the grid it falls and then rises: a ternary search
+    finds its lowest point in some 30 evaluations instead of 241 (0.2 s of a 10 s run).
+    """
+    def loss(i: int) -> float:
+        return negative_log_likelihood(tempered(probabilities, TEMPERATURES[i]), labels)
+
+    low, high = 0, len(TEMPERATURES) - 1
+    while high - low > 2:
+        a, b = low + (high - low) // 3, high - (high - low) // 3
+        if loss(a) <= loss(b):
+            high = b
+        else:
+            low = a
+    return float(TEMPERATURES[min(range(low, high + 1), key=loss)])

@@ -79,6 +79,13 @@ def _to_inputs(images, labels, num_classes: int = 10):
     return tf.cast(images, tf.float32) / 255.0, tf.one_hot(tf.cast(labels, tf.int32), num_classes)
 
 
+# tf.data's autotuning thread made deleting a finished iterator wait for it: 0 to 10 s at the end
+# of `fit` (cnn-fast took 11.8-15 s instead of under 10; bench/RESULTS.md), for nothing a small
+# in-memory pipeline needs.
+WITHOUT_AUTOTUNE = tf.data.Options()
+WITHOUT_AUTOTUNE.autotune.enabled = False
+
+
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None,
                  augmenter: Augmenter | None = None) -> tf.data.Dataset:
     """Batches of scaled images and one-hot labels; shuffled each epoch when a seed is given."""
@@ -88,7 +95,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None
     ds = ds.batch(batch_size).map(_to_inputs)
     if augmenter is not None:
         ds = ds.enumerate().map(lambda step, xy: (augmenter(xy[0], step), xy[1]))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(WITHOUT_AUTOTUNE)
 
 
 def settle_batch_norm(model: keras.Model, x: np.ndarray, batches: int = 4, size: int = 512) -> None:
@@ -108,6 +115,36 @@ def settle_batch_norm(model: keras.Model, x: np.ndarray, batches: int = 4, size:
         model(images.astype("float32") / 255.0, training=True)
     for layer, momentum in zip(norms, momenta):
         layer.momentum = momentum
+
+
+def predict(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    return model.predict(images.astype("float32") / 255.0, batch_size=1024, verbose=0)
+
+
+class HeldOut(keras.callbacks.Callback):
+    """Scores the held-out images after every epoch (val_loss, val_accuracy in the epoch's logs).
+
+    After the last one it first settles batch norm (`settle_on`: the training images and the
+    epochs), so that the last scores are those of the model kept and one pass over the images
+    serves both them and the calibration: Keras' own validation, before settling, and a second
+    pass after it cost cnn-fast 0.6 s of its 10.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, settle_on: tuple[np.ndarray, int]):
+        super().__init__()
+        self.x, self.y = x, y
+        self.x_train, self.epochs = settle_on
+        self.settled, self.probabilities = False, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epochs and not self.model.stop_training:
+            settle_batch_norm(self.model, self.x_train)
+            self.settled = True
+        self.probabilities = predict(self.model, self.x)
+        if logs is not None:
+            one_hot = keras.utils.to_categorical(self.y, self.probabilities.shape[-1])
+            logs["val_loss"] = float(self.model.loss(one_hot, self.probabilities))
+            logs["val_accuracy"] = float(np.mean(self.probabilities.argmax(axis=-1) == self.y))
 
 
 class EpochEnd(keras.callbacks.Callback):
@@ -140,19 +177,22 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
         recorder = MetricsRecorder(config.epochs, steps, len(x), config.batch_size)
     augmenter = Augmenter(config.seed, data.name) if config.augment else None
     train_ds = make_dataset(x, y, config.batch_size, seed=config.seed, augmenter=augmenter)
-    val_ds = make_dataset(x_val, y_val, 1024) if len(x_val) else None
+    held_out = HeldOut(x_val, y_val, settle_on=(x, config.epochs)) if len(x_val) else None
 
     if not (initial_epoch and getattr(model, "optimizer", None) is not None):
         compile_model(model, config, steps)
     if on_epoch_end is not None:
         callbacks = [*callbacks, EpochEnd(on_epoch_end, recorder)]
     start = time.monotonic()
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=initial_epoch,
-              callbacks=[recorder, *callbacks], shuffle=False, verbose=0)  # shuffled by tf.data
+    # held_out first: the recorder and the checkpoints after it see its scores and settled model
+    model.fit(train_ds, epochs=config.epochs, initial_epoch=initial_epoch, shuffle=False, verbose=0,
+              callbacks=[*([held_out] if held_out else []), recorder, *callbacks])  # shuffled by tf.data
     if recorder.diverged:
         raise TrainingDiverged(recorder.diverged)
-    settle_batch_norm(model, x)
-    temperature = calibrate(model, x_val, y_val)
+    probabilities = held_out.probabilities if held_out and held_out.settled else None
+    if probabilities is None:  # stopped early, or nothing held out
+        settle_batch_norm(model, x)
+    temperature = calibrate(model, x_val, y_val, probabilities)
     seconds = time.monotonic() - start
 
     test_loss, test_accuracy = model.evaluate(
@@ -165,9 +205,10 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     )
 
 
-def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> float | None:
+def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray,
+              probabilities: np.ndarray | None = None) -> float | None:
     """Fit a temperature on the held-out images and fold it into the softmax layer
-    (nn.kinds.keras.calibration).
+    (nn.kinds.keras.calibration); `probabilities`, the model's on them, when already known.
 
     Returns it, or None when there are too few held-out images or the model does not end in a
     Dense softmax layer (an uploaded model may not).
@@ -176,7 +217,8 @@ def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> float
     if len(x_val) < MIN_CALIBRATION_IMAGES or not isinstance(head, keras.layers.Dense) \
             or head.get_config().get("activation") != "softmax":
         return None
-    probabilities = model.predict(x_val.astype("float32") / 255.0, batch_size=1024, verbose=0)
+    if probabilities is None:
+        probabilities = predict(model, x_val)
     temperature = fit_temperature(probabilities, y_val)
     head.set_weights([w / temperature for w in head.get_weights()])
     return temperature
@@ -184,7 +226,7 @@ def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> float
 
 def calibration_report(model: keras.Model, data: Dataset, temperature: float) -> dict:
     """The test set's expected calibration error with and without the fitted temperature."""
-    after = model.predict(data.x_test.astype("float32") / 255.0, batch_size=1024, verbose=0)
+    after = predict(model, data.x_test)
     before = tempered(after, 1.0 / temperature)  # undoes the temperature
     return {"temperature": round(temperature, 4),
             "test_ece_before": round(expected_calibration_error(before, data.y_test), 5),
