@@ -85,7 +85,7 @@ def table_rows(recipes: tuple[Recipe, ...] = TABLE) -> list[dict]:
         rows.append({
             "recipe": recipe.label, "command": f"`{command}`",
             "seeds": ", ".join(map(str, recipe.seeds)),
-            "training time": _span(seconds) + (f" (median {median(seconds):.1f} s)" if len(seconds) > 2 else ""),
+            "training time": _span(seconds) + (f", median {median(seconds):.1f} s" if len(seconds) > 2 else ""),
             "test accuracy": ", ".join(f"{r['test_accuracy']:.2%}" for r in results),
             "target": recipe.target,
         })
