@@ -50,7 +50,10 @@ def _epochs(n: int) -> str:
 
 
 def _span(seconds: list[float]) -> str:
-    return f"{min(seconds):.1f} s" if len(seconds) == 1 else f"{min(seconds):.1f}–{max(seconds):.1f} s"
+    if len(seconds) == 1:
+        return f"{min(seconds):.1f} s"
+    middle = f", median {median(seconds):.1f} s" if len(seconds) > 2 else ""
+    return f"{min(seconds):.1f}–{max(seconds):.1f} s{middle}"
 
 
 CURVES = {
@@ -85,7 +88,7 @@ def table_rows(recipes: tuple[Recipe, ...] = TABLE) -> list[dict]:
         rows.append({
             "recipe": recipe.label, "command": f"`{command}`",
             "seeds": ", ".join(map(str, recipe.seeds)),
-            "training time": _span(seconds) + (f", median {median(seconds):.1f} s" if len(seconds) > 2 else ""),
+            "training time": _span(seconds),
             "test accuracy": ", ".join(f"{r['test_accuracy']:.2%}" for r in results),
             "target": recipe.target,
         })
