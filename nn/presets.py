@@ -51,13 +51,13 @@ class Preset:
 PRESETS = {
     p.name: p
     for p in (
-        # A published fast recipe (a 24/32-filter CNN, Adam at 0.01 with betas 0.7/0.9, a
-        # one-cycle schedule, one epoch), with batch norm after each block and the dense layer:
-        # 99.0-99.2% of MNIST's test set after one epoch, in about six seconds here.
+        # A published fast recipe (a 24/32-filter CNN, here 16/24; Adam at 0.01 with betas 0.7/0.9,
+        # a one-cycle schedule, one epoch), with batch norm after each block and the dense layer:
+        # 99.0-99.2% of MNIST's test set after one epoch, in 8 s on the 2-core machine.
         Preset("cnn-fast", "Ours: a small CNN that reads 99% of MNIST after one pass over it",
                "Digit Lab, after published fast-training recipes", "adam", 0.01, 256, 1,
                lr_schedule="cosine", warmup=0.2, beta_1=0.7, beta_2=0.9,
-               why="A good first model: it is fast because it is small (two convolutions of 24 and 32 "
+               why="A good first model: it is fast because it is small (two convolutions of 16 and 24 "
                    "filters), takes big steps (256 images a step at a high learning rate, kept "
                    "stable by batch normalisation and a warm-up) and sees each image only once."),
         Preset("dense-128", "Flatten -> Dense 128 relu -> Dense 10 softmax: the classic first network",

@@ -112,7 +112,9 @@ def _two_conv_plan(widths: tuple[int, int], dense: int, dropout: float = 0.0) ->
 
 
 PLANS: dict[str, Plan] = {
-    "cnn-fast": _two_conv_plan((24, 32), 128),
+    # 16/24 filters rather than the recipe's 24/32: the same accuracy over five seeds (99.06-99.18%
+    # against 99.04-99.22%) in 7.5-8.7 s instead of 10.1-14.4 on the 2-core machine (bench/RESULTS.md)
+    "cnn-fast": _two_conv_plan((16, 24), 128),
     "dense-128": dense_plan((128,)),
     "dense-128x2": dense_plan((128, 128)),
     "sigmoid-10": dense_plan((10,), "sigmoid"),
