@@ -8,6 +8,7 @@ saliency, the inside views). It runs as a fragment: a drawing re-runs only this 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -110,13 +111,23 @@ def show(active: str) -> None:
 def caveat(active: str, image28: np.ndarray) -> None:
     """Whether the drawing is like what the network learned from: it answers anything, sure or not."""
     data = dataset(model_info(active).dataset)
-    seen = familiar.familiarity(data, image28)
+    seen = remembered_familiarity(data, image28)
     if seen.unfamiliar:
         st.container(key="unfamiliar").warning(
             "**Unlike anything it learned from**: the nearest of its "
             f"{len(data.x_train):,} training images is further from your drawing ({seen.distance:.1f}) "
             f"than for 99 in 100 test images (up to {seen.usual:.1f}). It must still pick one of "
             f"{len(data.info.class_names)}, so how sure it is means little here.", icon=":material/help:")
+
+
+def remembered_familiarity(data, image28: np.ndarray) -> familiar.Familiarity:
+    """The drawing's familiarity, searched once per drawing and data set, not on every rerun (a
+    toggle, a slider): the search runs over all the training images."""
+    key = (data.name, hashlib.sha1(np.ascontiguousarray(image28).tobytes()).hexdigest())
+    kept = st.session_state.get("familiarity")
+    if kept is None or kept[0] != key:
+        kept = st.session_state["familiarity"] = (key, familiar.familiarity(data, image28))
+    return kept[1]
 
 
 def drawn():
