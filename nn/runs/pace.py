@@ -1,6 +1,8 @@
 """How long runs take on this server: a run's estimate (nn.kinds, from timings of every preset
 on a 2-core machine) at the pace this server has shown, for that preset's own last runs when it
-has any, and for all its recent runs otherwise.
+has any, for all its recent runs otherwise, and before its first run, for how long a training
+process's warm-up took here against the reference machine (the same machine ran 2-3 times slower
+on one day than on another: bench/RESULTS.md).
 
 The Train page's "Training time here" and the queue's promised starts both come from here, so
 what a person is told before pressing Train and while waiting is one estimate.
@@ -16,12 +18,13 @@ from pathlib import Path
 from nn.config import TRAIN_IMAGES, TrainConfig
 from nn.kinds.kind import Kind
 from nn.presets import ModelSource, display_name
+from nn.runs.files import read_json, write_json
 from nn.runs.store import Run
 
 START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
 RECENT_RUNS = 8  # the finished runs whose real durations set the server's pace
 OWN_RUNS = 3  # a preset's last finished runs that set its own pace
-PACE_LIMITS = (0.5, 10.0)
+PACE_LIMITS = (0.2, 10.0)
 PACE_AFTER = 0.2  # a training run tells its pace once this share of its batches is done
 
 
@@ -30,13 +33,30 @@ def source_key(source: ModelSource) -> str:
     return "fine-tuned" if isinstance(source, Path) else display_name(source)
 
 
-# What each preset's run took in a training process against nn.kinds' estimate, on the reference
-# machine (2 cores, `python -m bench.estimates`, 2026-12-02): the estimate a new server starts from.
+# What each preset's run took in a training process against nn.kinds' estimate on the reference
+# machine (2 cores; `python -m bench.estimates`, the geometric mean of two runs, 2026-12-03), and
+# how long a training process's warm-up (nn.runs.worker.warm_up) took there in the same hour: a
+# new server's estimates are these, at the pace its own warm-up shows.
 MEASURED: dict[str, float] = {
-    "cnn-fast": 1.64, "dense-128": 1.64, "dense-128x2": 1.85, "sigmoid-10": 1.18, "cnn-1": 2.27,
-    "cnn-2": 1.96, "cnn-best": 2.27, "cnn-wide": 2.33, "dense-best": 2.33, "numpy-mlp": 1.05,
-    "random-forest": 1.33,
+    "cnn-fast": 0.73, "dense-128": 0.65, "dense-128x2": 0.68, "sigmoid-10": 0.49, "cnn-1": 1.04,
+    "cnn-2": 0.68, "cnn-best": 0.70, "cnn-wide": 0.82, "dense-best": 0.66, "numpy-mlp": 0.38,
+    "random-forest": 0.74,
 }
+WARM_UP_SECONDS = 0.632
+WARM_UP_FILE = ".warm-up.json"  # in the runs folder: the last warm-up timed on an idle machine
+
+
+def write_warm_up(runs_root: Path, seconds: float) -> None:
+    Path(runs_root).mkdir(parents=True, exist_ok=True)
+    write_json(Path(runs_root) / WARM_UP_FILE, {"seconds": seconds, "at": time.time()})
+
+
+def warm_up_pace(runs_root: Path | None) -> float:
+    """How much slower than the reference machine this one trains now, from the last warm-up
+    timed here; 1.0 before any."""
+    timed = read_json(Path(runs_root) / WARM_UP_FILE, {}) if runs_root else {}
+    seconds = timed.get("seconds") if isinstance(timed, dict) else None
+    return _clipped([seconds / WARM_UP_SECONDS]) if isinstance(seconds, (int, float)) and seconds > 0 else 1.0
 
 
 def estimate(kind: Kind, source: ModelSource, config: TrainConfig, pace: float = 1.0) -> float:
@@ -71,10 +91,12 @@ def _ratio(run: Run, status: dict) -> float:
     return (status["ended_at"] - status["started_at"]) / status.get("alongside", 1) / estimated_seconds(run)
 
 
-def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict]]) -> Pace:
+def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict]],
+                before_any: float = 1.0) -> Pace:
     """This server's pace now, from the last finished runs and those training far enough along to
     tell. Trainings share the cores with one another (two at once each take about twice as long
-    on two cores), and under a class's load with the server and the pages too. 1.0 with no history."""
+    on two cores), and under a class's load with the server and the pages too. `before_any` with
+    no history (warm_up_pace)."""
     by_end = sorted(finished, key=lambda rs: rs[1]["ended_at"])
     ratios = [_ratio(run, s) for run, s in by_end[-RECENT_RUNS:]]
     for run, status in training:
@@ -86,7 +108,7 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
         mine = own.setdefault(source_key(run.spec.source), [])
         if len(mine) < OWN_RUNS:
             mine.append(_ratio(run, status))
-    return Pace(_clipped(ratios) if ratios else 1.0, {key: _clipped(r) for key, r in own.items()})
+    return Pace(_clipped(ratios) if ratios else before_any, {key: _clipped(r) for key, r in own.items()})
 
 
 def fraction_done(counters: dict) -> float:

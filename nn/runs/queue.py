@@ -31,7 +31,15 @@ from nn.kinds.kind import Kind
 from nn.limits import GB_PER_TRAINING
 from nn.presets import ModelSource
 from nn.runs import cluster
-from nn.runs.pace import Pace, estimate, estimated_seconds, recent_pace, remaining_seconds
+from nn.runs.pace import (
+    Pace,
+    estimate,
+    estimated_seconds,
+    recent_pace,
+    remaining_seconds,
+    warm_up_pace,
+    write_warm_up,
+)
 from nn.runs.store import Run, RunState, RunStore
 from nn.storage.locks import locked
 from nn.storage.workspaces import every_workspace
@@ -202,7 +210,7 @@ def scan(runs_root: Path, slots: int) -> QueueView:
             finished.append((run, status))
         last_started[workspace] = max(last_started.get(workspace, 0.0), status.get("started_at") or 0.0)
     waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started, appeared)
-    pace = recent_pace(finished, training)
+    pace = recent_pace(finished, training, warm_up_pace(runs_root))
     alongside = max(1, min(slots, len(training) + len(waiting)))
     starts = start_times([estimated_seconds(run, pace.of(run.spec.source) * alongside) for run in waiting],
                          [remaining_seconds(run, status, pace.of(run.spec.source) * alongside)
@@ -252,15 +260,19 @@ class WorkerProcess:
                                       args=(child, str(runs_root), slots, warm))
         self.process.start()
         child.close()  # only the worker holds that end: EOF then means it has gone
+        self.runs_root = Path(runs_root)
         self.ready, self.claimed = False, False
         self.assigned: Path | None = None
         self.problem: str | None = None
+        self.shared = False  # whether a run trained while it warmed up (its timing is not the machine's)
 
     def poll(self) -> None:
         try:
             while self.conn.poll():
                 message = self.conn.recv()
-                if message[0] == "ready":
+                if message[0] == "warmed" and not self.shared:
+                    write_warm_up(self.runs_root, message[1])
+                elif message[0] == "ready":
                     self.ready = True
                 elif message[0] == "claimed":
                     self.claimed = True
@@ -402,6 +414,9 @@ class Scheduler:
                 self._tell(run, STARTING)
         if self.keep_warm and not any(w.spare for w in self.workers):
             self._spawn()
+        if free < self.slots:  # something trains, or was just given a worker
+            for worker in self.workers:
+                worker.shared |= not worker.ready
 
     def _spawn(self) -> WorkerProcess | None:
         if time.monotonic() < self._no_spawn_until:

@@ -63,10 +63,11 @@ def holds_dataset(name: str) -> bool:
     return name in _datasets
 
 
-def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> None:
+def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> float | None:
     """Import what training needs, load the data and train a tiny network once, before any run
     arrives: a process's first fit also starts TensorFlow's runtime (0.5 s here; dense-128's
-    first epoch took 4.2 s cold, 3.7 s after it, 3.4 s the second time)."""
+    first epoch took 4.2 s cold, 3.7 s after it, 3.4 s the second time). Returns the seconds that
+    fit took (within 3% from one process to the next here): how fast this machine trains now."""
     import keras  # noqa: F401 - imports TensorFlow too: the slow part of starting
 
     for name in datasets:
@@ -74,13 +75,16 @@ def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> None:
             dataset(name)
         except data_module.DataError:
             pass  # not cached yet: the run fetches it, with a message
-    if "mnist" in _datasets:
-        from nn.config import TrainConfig
+    if "mnist" not in _datasets:
+        return None
+    from nn.config import TrainConfig
 
-        kind = kinds.named("keras")
-        config = TrainConfig(epochs=1, subset=512, batch_size=128, validation_split=0.0)
-        kind.train(kind.build("sigmoid-10", 0), _datasets["mnist"], config,
-                   kind.new_recorder(config, 512, threading.Event()))
+    kind = kinds.named("keras")
+    config = TrainConfig(epochs=1, subset=512, batch_size=128, validation_split=0.0)
+    start = time.perf_counter()
+    kind.train(kind.build("sigmoid-10", 0), _datasets["mnist"], config,
+               kind.new_recorder(config, 512, threading.Event()))
+    return time.perf_counter() - start
 
 
 # --- claiming ------------------------------------------------------------------------------------
@@ -294,14 +298,16 @@ def resident_mb() -> float:
 def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     """A worker process: warm up, then train each run it is given and can claim, until it retires.
 
-    Messages: it sends ("ready",), then ("claimed", folder) or ("declined", folder) for each
-    ("run", folder, alongside) it receives, and ("done", folder) once a claimed run has ended and it can take
-    another; it exits after a run instead when it retires. ("quit",) ends an idle worker.
+    Messages: it sends ("warmed", seconds) (how long its warm-up's fit took) and ("ready",), then
+    ("claimed", folder) or ("declined", folder) for each ("run", folder, alongside) it receives, and
+    ("done", folder) once a claimed run has ended and it can take another; it exits after a run
+    instead when it retires. ("quit",) ends an idle worker.
     """
     os.nice(NICENESS)
-    if warm:
-        warm_up()
+    warmed = warm_up() if warm else None
     inbox = messages_until_parent_goes(conn)
+    if warmed is not None:
+        conn.send(("warmed", warmed))
     conn.send(("ready",))
     first_run_mb = None
 

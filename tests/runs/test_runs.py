@@ -13,7 +13,7 @@ import pytest
 from nn.config import ConfigError, TrainConfig
 from nn.kinds import registry as kinds
 from nn.runs import pace, queue
-from nn.runs.files import ProgressReader
+from nn.runs.files import ProgressReader, read_json
 from nn.runs.store import Run, RunError, RunState, RunStore
 from nn.storage.locks import Lock
 from nn.storage.paths import runs_dir
@@ -186,6 +186,52 @@ def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_c
         training.release()
     alone = pace.estimate(keras, "dense-128", config)
     assert view.expected_seconds(keras, "dense-128", config) == pytest.approx(2 * 0.8 * alone)
+
+
+def test_a_new_servers_estimates_are_at_the_pace_its_warm_up_showed():
+    """Before any run has finished here, the estimate is the table's at the pace of the last
+    warm-up timed on this machine (the same machine trains 2-3 times slower on some days)."""
+    config, keras = TrainConfig(epochs=3, seed=0), kinds.named("keras")
+    alone = pace.estimate(keras, "cnn-fast", config)
+
+    def told() -> float:
+        return queue.scan(runs_dir(), slots=1).expected_seconds(keras, "cnn-fast", config)
+
+    assert told() == pytest.approx(alone)
+    pace.write_warm_up(runs_dir(), 2.5 * pace.WARM_UP_SECONDS)
+    assert told() == pytest.approx(2.5 * alone)
+    (runs_dir() / pace.WARM_UP_FILE).write_text('{"seconds": "soon"}')
+    assert pace.warm_up_pace(runs_dir()) == 1.0
+    pace.write_warm_up(runs_dir(), 1000 * pace.WARM_UP_SECONDS)  # a machine swapping: kept in bounds
+    assert pace.warm_up_pace(runs_dir()) == pace.PACE_LIMITS[1]
+    run = RunStore(Workspace("ann")).submit("cnn-fast", "mnist", TrainConfig(epochs=1, subset=64, seed=0)).run
+    run.write_status(state=RunState.FINISHED, started_at=100.0,
+                     ended_at=100.0 + 0.4 * pace.estimated_seconds(run))
+    assert told() == pytest.approx(0.4 * alone)  # a run of its own says more than any warm-up
+
+
+def test_a_warm_up_is_timed_only_while_nothing_trains(mnist):
+    """The scheduler keeps the warm-up's time of a training process that started on an idle
+    machine, and not that of the spare one it starts beside a run (they share the cores)."""
+    timed = runs_dir() / pace.WARM_UP_FILE
+    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=True, tick=0.2).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not timed.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert 0 < read_json(timed)["seconds"] < 60
+        timed.unlink()
+        run = RunStore(LOCAL_WORKSPACE).submit("dense-128", "mnist", small()).run
+        s.wake()
+        assert wait_for(run, ended)["state"] == "finished"
+        def spare_warmed() -> bool:  # the one started while the run was handed out
+            return len(s.workers) >= 2 and all(w.ready for w in s.workers)
+
+        while not spare_warmed() and time.monotonic() < deadline + 120:
+            time.sleep(0.1)
+        assert spare_warmed() and not timed.exists()
+    finally:
+        s.close()
 
 
 def test_at_most_n_train_at_once_and_a_freed_slot_is_used(mnist):
