@@ -78,13 +78,14 @@ def print_teacher_link(address, port) -> None:
 
 @asynccontextmanager
 async def lifespan(app):
+    from nn import settings
     from nn.runs import queue
     from nn.storage import workspaces
     from nn.storage.paths import runs_dir
 
     report_configuration()
     workspaces.keep_private()
-    if os.environ.get("DIGITLAB_WARM_UP", "1") != "0":
+    if settings.value("DIGITLAB_WARM_UP"):
         threading.Thread(target=warm_up, name="digitlab-warm-up", daemon=True).start()
     queue.app_scheduler(runs_dir())
     yield

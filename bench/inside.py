@@ -13,6 +13,7 @@ import os
 import statistics
 import tempfile
 import time
+from unittest import mock
 
 
 def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
@@ -25,9 +26,7 @@ def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
 
     info = ModelStore().resolve(model_name)
     d = data.load(info.dataset)
-    previous = os.environ.get("DIGITLAB_INSIDE_DIR")
-    with tempfile.TemporaryDirectory() as folder:
-        os.environ["DIGITLAB_INSIDE_DIR"] = folder
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {"DIGITLAB_INSIDE_DIR": tmp}):
         inside._memory.clear()
         try:
             predictor = predictor_for_file(info.path)
@@ -46,10 +45,6 @@ def measure(model_name: str = "mnist-cnn-best", repeat: int = 50) -> dict:
             from_disk = time.perf_counter() - start
         finally:
             inside._memory.clear()
-            if previous is None:
-                os.environ.pop("DIGITLAB_INSIDE_DIR", None)
-            else:
-                os.environ["DIGITLAB_INSIDE_DIR"] = previous
     return {
         f"{model_name}: every layer's output for one drawing (median of {repeat}; target < 50 ms)":
             f"{layers * 1000:.1f} ms",

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-CHROMIUM = os.environ.get("DIGITLAB_CHROMIUM", "/usr/bin/chromium")
+from nn import settings
+
+CHROMIUM = settings.value("DIGITLAB_CHROMIUM")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 TIMEOUT_MS = 60_000

@@ -1,9 +1,7 @@
 """Every limit of Digit Lab, in one place: what a person may ask for (training settings, custom
 networks, runs) and what a file may be (uploaded models and images), so that the forms, the
-command line and the checks all read the same numbers; and `setting`, which reads a variable
-that changes one of them on a server."""
-
-import os
+command line and the checks all read the same numbers. A class's server may change those marked
+with a variable (nn.settings)."""
 
 # --- training -------------------------------------------------------------------------------------
 MAX_EPOCHS = 500
@@ -57,19 +55,6 @@ IMAGE_FILE_BYTES = 20 * 1024 * 1024
 ORIGINAL_SIDE = 280  # a saved drawing's original is kept at most this size (the canvas's): a photo
 # of 40 million pixels would otherwise be kept whole, in the person's disk quota
 
-
-def setting(variable: str, default: float, number: type = int, error: type = ValueError) -> float:
-    """The environment's value of `variable` (a number above 0), or `default` when it is unset."""
-    value = os.environ.get(variable, "").strip()
-    if not value:
-        return default
-    try:
-        chosen = number(value)
-    except ValueError:
-        chosen = 0
-    if not chosen > 0:
-        raise error(f"{variable} must be a number above 0, not {value!r}")
-    return chosen
 
 # --- names people give: a title in the class, a person's name -------------------------------------
 # Letters (any alphabet), digits and this punctuation: nothing a page would read as markup or a

@@ -10,7 +10,7 @@ import streamlit as st
 
 from nn.progress import format_duration
 from nn.runs import roster
-from nn.runs.store import RunState, RunStore, run_time_limit, runs_per_person
+from nn.runs.store import RunState, RunStore, change_class_limits, run_time_limit, runs_per_person
 from nn.storage import workspaces
 from nn.storage.paths import runs_dir
 from nn.storage.workspaces import Workspace
@@ -88,8 +88,7 @@ def limits_form() -> None:
         minutes = c2.number_input("The longest a run trains, minutes", min_value=0.5, step=1.0, format="%g",
                                   value=float((run_time_limit() or 60) / 60), key="limit_minutes")
         if st.form_submit_button("Save the limits"):
-            workspaces.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", int(runs))
-            workspaces.change_limit("DIGITLAB_MAX_RUN_MINUTES", float(minutes))
+            change_class_limits(int(runs), float(minutes))
             st.success("Saved: they hold from now on.")
 
 

@@ -10,15 +10,11 @@ place of workers (nn.runs.queue.run_trainings), and they connect.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from nn import settings
 from nn.errors import DigitLabError
-from nn.limits import setting
 
-ADDRESS_VARIABLE = "DIGITLAB_RAY_ADDRESS"  # host:port of the cluster's head
-CPUS_VARIABLE = "DIGITLAB_RAY_CPUS_PER_RUN"
-DEFAULT_CPUS_PER_RUN = 2
 SLOTS_FILE = "cluster.json"  # in the runs folder's .slots: how many runs the cluster holds at once
 
 
@@ -27,11 +23,11 @@ class ClusterError(DigitLabError):
 
 
 def ray_address() -> str | None:
-    return os.environ.get(ADDRESS_VARIABLE, "").strip() or None
+    return settings.value("DIGITLAB_RAY_ADDRESS", ClusterError)
 
 
 def cpus_per_run() -> float:
-    return setting(CPUS_VARIABLE, DEFAULT_CPUS_PER_RUN, float, ClusterError)
+    return settings.value("DIGITLAB_RAY_CPUS_PER_RUN", ClusterError)
 
 
 def slots_for(cluster_cpus: float) -> int:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nn import words
+from nn import settings, words
 from nn.config import TrainConfig
 from nn.kinds.kind import Kind
 from nn.limits import GB_PER_TRAINING
@@ -80,14 +80,10 @@ def default_max_trainings() -> int:
 def max_trainings(runs_root: Path | None = None) -> int:
     """DIGITLAB_MAX_TRAININGS, or the default: for this machine (default_max_trainings), or with
     Ray, what the cluster holds as its drivers last read it (1 until one has)."""
-    value = os.environ.get("DIGITLAB_MAX_TRAININGS", "").strip()
-    if not value and cluster.ray_address():
+    chosen = settings.value("DIGITLAB_MAX_TRAININGS")
+    if chosen is None and cluster.ray_address():
         return (runs_root and cluster.recorded_slots(runs_root)) or 1
-    if not value:
-        return default_max_trainings()
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"DIGITLAB_MAX_TRAININGS must be a whole number of at least 1, not {value!r}")
-    return int(value)
+    return chosen or default_max_trainings()
 
 
 def every_run(runs_root: Path) -> list[Run]:

@@ -30,9 +30,8 @@ import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import nn
-from nn import data
+from nn import data, settings
 from nn.errors import DigitLabError
-from nn.limits import setting
 from nn.runs import cluster
 from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
 from nn.runs.mirror import MirrorError, apply
@@ -62,7 +61,8 @@ def connect() -> int:
     ray.init(address=cluster.ray_address(), logging_level=logging.WARNING, log_to_driver=False,
              namespace="digitlab")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Ray's handler prints a stack for a plain exit
-    return setting("DIGITLAB_MAX_TRAININGS", cluster.slots_for(ray.cluster_resources().get("CPU", 0)))
+    chosen = settings.value("DIGITLAB_MAX_TRAININGS")
+    return chosen or cluster.slots_for(ray.cluster_resources().get("CPU", 0))
 
 
 def files_to_send(run: Run) -> dict[str, bytes]:

@@ -21,7 +21,7 @@ from nn import data
 from nn.config import TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.limits import MAX_RUN_MINUTES, MAX_RUNS_PER_PERSON, MAX_RUNS_PER_WORKSPACE
+from nn.limits import MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.files import (
     CHECKPOINT_FILE,
@@ -45,14 +45,20 @@ from nn.storage.workspaces import Workspace
 
 def runs_per_person() -> int | None:
     """How many runs one person may have waiting or training at once on a class's server."""
-    return workspaces.class_limit("DIGITLAB_MAX_RUNS_PER_PERSON", MAX_RUNS_PER_PERSON)
+    return workspaces.class_limit("DIGITLAB_MAX_RUNS_PER_PERSON")
 
 
 def run_time_limit() -> float | None:
     """The longest a run may train on a class's server, in seconds; it is then stopped with its
     weights kept."""
-    minutes = workspaces.class_limit("DIGITLAB_MAX_RUN_MINUTES", MAX_RUN_MINUTES, float)
+    minutes = workspaces.class_limit("DIGITLAB_MAX_RUN_MINUTES")
     return None if minutes is None else minutes * 60
+
+
+def change_class_limits(runs_per_person: int, run_minutes: float) -> None:
+    """A teacher's change of both, from now on, for every server of the class."""
+    workspaces.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", runs_per_person)
+    workspaces.change_limit("DIGITLAB_MAX_RUN_MINUTES", run_minutes)
 
 
 class RunError(DigitLabError):

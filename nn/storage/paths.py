@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nn import settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]  # nn/storage/paths.py
 BUNDLED_MODELS_DIR = REPO_ROOT / "assets" / "models"
 
@@ -14,12 +16,12 @@ BUNDLED_MODELS_DIR = REPO_ROOT / "assets" / "models"
 def bundled_models_dir() -> Path:
     """The read-only bundled models; DIGITLAB_BUNDLED_DIR moves it (the script that makes them
     points it at an empty folder so that it can produce models of the same names again)."""
-    return Path(os.environ.get("DIGITLAB_BUNDLED_DIR") or BUNDLED_MODELS_DIR)
+    return settings.value("DIGITLAB_BUNDLED_DIR") or BUNDLED_MODELS_DIR
 
 
-def _user_dir(env_var: str, xdg_var: str, fallback: str, leaf: str) -> Path:
-    if os.environ.get(env_var):
-        return Path(os.environ[env_var]).expanduser()
+def _user_dir(setting: str, xdg_var: str, fallback: str, leaf: str) -> Path:
+    if settings.value(setting):
+        return settings.value(setting)
     base = os.environ.get(xdg_var) or str(Path.home() / fallback)
     return Path(base) / "digitlab" / leaf
 
@@ -52,6 +54,4 @@ def drawings_dir() -> Path:
 
 def runs_dir() -> Path:
     """Training runs; DIGITLAB_RUNS_DIR moves it. By default it sits beside the models folder."""
-    if os.environ.get("DIGITLAB_RUNS_DIR"):
-        return Path(os.environ["DIGITLAB_RUNS_DIR"]).expanduser()
-    return models_dir().parent / "runs"
+    return settings.value("DIGITLAB_RUNS_DIR") or models_dir().parent / "runs"

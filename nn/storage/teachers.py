@@ -7,9 +7,9 @@ with the old one stops being a teacher's at its next page."""
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 
+from nn import settings
 from nn.storage import paths
 from nn.storage.files import replace_secret, secret_file
 
@@ -20,8 +20,7 @@ CLASS_PAGE = "class"  # the Class page's address (app.py): the link opens there
 
 def emails() -> set[str]:
     """DIGITLAB_TEACHERS: e-mail addresses, separated by commas or spaces."""
-    text = os.environ.get("DIGITLAB_TEACHERS", "")
-    return {e.strip().lower() for e in text.replace(",", " ").split() if e.strip()}
+    return set(settings.value("DIGITLAB_TEACHERS"))
 
 
 def is_teacher_email(email: str | None) -> bool:

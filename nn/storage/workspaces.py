@@ -21,15 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from nn import settings
 from nn.errors import DigitLabError
 from nn.limits import (
-    MAX_MODEL_PARAMS,
-    MAX_WORKSPACE_MB,
-    MAX_WORKSPACES,
-    NEW_WORKSPACES_PER_HOUR,
     PLAIN_PUNCTUATION,
     is_plain,
-    setting,
 )
 from nn.storage import paths
 from nn.storage.files import secret_file, write_atomic
@@ -54,10 +50,7 @@ class WorkspaceError(DigitLabError, ValueError):
 
 def mode() -> str:
     """single (the default: everything in one workspace) or per-user (DIGITLAB_WORKSPACES)."""
-    value = os.environ.get("DIGITLAB_WORKSPACES", SINGLE).strip() or SINGLE
-    if value not in MODES:
-        raise WorkspaceError(f"DIGITLAB_WORKSPACES must be {' or '.join(MODES)}, not {value!r}")
-    return value
+    return settings.value("DIGITLAB_WORKSPACES", WorkspaceError)
 
 
 def keep_private() -> None:
@@ -67,17 +60,19 @@ def keep_private() -> None:
         os.umask(0o077)
 
 
-CHANGEABLE_LIMITS = {"DIGITLAB_MAX_RUNS_PER_PERSON": int, "DIGITLAB_MAX_RUN_MINUTES": float}
+CHANGEABLE_LIMITS = {name: s.parse.number for name, s in settings.changeable().items()}
 LIMITS_FILE = ".class-limits.json"  # in the runs folder: a teacher's changes, for every server
 
 
-def class_limit(variable: str, default: float, number: type = int) -> float | None:
-    """A limit per person on a class's server: as a teacher set it while the server runs, else the
-    variable's value (a number above 0), else `default`; None, no limit, on one's own (single mode)."""
+def class_limit(variable: str) -> float | None:
+    """A limit per person on a class's server (nn.settings): as a teacher set it while the server
+    runs, else the variable's value, else its default; None, no limit, on one's own (single mode)."""
     if mode() != PER_USER:
         return None
     changed = changed_limits().get(variable)
-    return number(changed) if changed is not None else setting(variable, default, number, WorkspaceError)
+    if changed is not None:
+        return CHANGEABLE_LIMITS[variable](changed)
+    return settings.value(variable, WorkspaceError)
 
 
 def changed_limits() -> dict:
@@ -104,15 +99,13 @@ def change_limit(variable: str, value: float) -> None:
 def train_needs_login() -> bool:
     """On a class's server with a login, whether training needs one (DIGITLAB_TRAIN_NEEDS_LOGIN=1):
     anyone may then draw and look without logging in, and a run is a person's, not a token's."""
-    value = os.environ.get("DIGITLAB_TRAIN_NEEDS_LOGIN", "0").strip() or "0"
-    if value not in ("0", "1"):
-        raise WorkspaceError(f"DIGITLAB_TRAIN_NEEDS_LOGIN must be 0 or 1, not {value!r}")
-    return mode() == PER_USER and value == "1"
+    needs = settings.value("DIGITLAB_TRAIN_NEEDS_LOGIN", WorkspaceError)
+    return mode() == PER_USER and needs
 
 
 def model_params_limit() -> int | None:
     """The most parameters a network may have on a class's server, trained or uploaded."""
-    return class_limit("DIGITLAB_MAX_MODEL_PARAMS", MAX_MODEL_PARAMS)
+    return class_limit("DIGITLAB_MAX_MODEL_PARAMS")
 
 
 @dataclass(frozen=True)
@@ -228,11 +221,11 @@ class Workspace:
 
     def check_room(self, adding_bytes: int = 0) -> None:
         """Raise WorkspaceError when this person would keep more than one may on a class's server
-        (DIGITLAB_MAX_WORKSPACE_MB, default MAX_WORKSPACE_MB); nothing on one's own."""
+        (DIGITLAB_MAX_WORKSPACE_MB); nothing on one's own."""
         if self.is_guest:
             raise WorkspaceError("guests draw and look around; log in (in the sidebar) to keep models, "
                                  "drawings and runs of your own")
-        bound = class_limit("DIGITLAB_MAX_WORKSPACE_MB", MAX_WORKSPACE_MB)
+        bound = class_limit("DIGITLAB_MAX_WORKSPACE_MB")
         if self.is_local or bound is None:
             return
         used, adding = self.disk_mb(), adding_bytes / 2**20
@@ -284,8 +277,8 @@ def issue_token() -> str:
     guests are not counted."""
     if mode() != PER_USER or train_needs_login():
         return new_token()
-    most = setting("DIGITLAB_MAX_WORKSPACES", MAX_WORKSPACES, int, WorkspaceError)
-    per_hour = setting("DIGITLAB_NEW_WORKSPACES_PER_HOUR", NEW_WORKSPACES_PER_HOUR, int, WorkspaceError)
+    most = settings.value("DIGITLAB_MAX_WORKSPACES", WorkspaceError)
+    per_hour = settings.value("DIGITLAB_NEW_WORKSPACES_PER_HOUR", WorkspaceError)
     ledger = paths.runs_dir() / ISSUED_FILE
     with waiting_for(ledger.with_name(ISSUED_FILE + ".lock")):
         try:
