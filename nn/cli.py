@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from nn import data, words
+from nn import data, inside, words
 from nn.errors import DigitLabError
 from nn.storage import workspaces
 from nn.storage.saved_models import DEFAULT_MODEL
@@ -281,7 +281,6 @@ def cmd_predict(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from nn import inside
     from nn.inference import predictor_for_file
     from nn.preprocess import ImageError, to_mnist
     from nn.storage.cache import file_key
@@ -561,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "training images")
     p.add_argument("--model", help=ACTIVE_HELP)
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--neighbours", type=_positive_int, default=8, help="how many (default 8)")
+    p.add_argument("--neighbours", type=_positive_int, default=inside.NEIGHBOURS,
+                   help=f"how many (default {inside.NEIGHBOURS})")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_inspect)
 

@@ -1,6 +1,5 @@
-"""Training settings: one typed, checked config for every trainer, checked against nn.limits.
-
-Forms, the command line and the trainers all read their bounds from here.
+"""Training settings: one typed, checked config for every trainer, checked against nn.limits
+(where the forms and the command line read the same bounds, through each kind's `Setting`s).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Every limit of Digit Lab, in one place: what a person may ask for (training settings, custom
+"""The limits people meet, in one place: what a person may ask for (training settings, custom
 networks, runs) and what a file may be (uploaded models and images), so that the forms, the
 command line and the checks all read the same numbers. A class's server may change those marked
-with a variable (nn.settings)."""
+with a variable (nn.settings). Limits that only one module's own checks use stay beside them: a
+forest file's trees (nn.kinds.forest), a class model's title (nn.storage.class_shelf), a
+person's name (nn.storage.workspaces), an untrusted file's trial (nn.storage.trial)."""
 
 # --- training -------------------------------------------------------------------------------------
 MAX_EPOCHS = 500

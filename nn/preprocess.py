@@ -45,6 +45,7 @@ class DotError(EmptyImageError):
 # What people draw or photograph. Never by the file's contents alone: Pillow would also open, for
 # example, an EPS file named .png (and look for Ghostscript to run it).
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
+IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "bmp", "webp")  # the file names of those formats
 
 
 def open_image(source: str | Path | bytes) -> Image.Image:

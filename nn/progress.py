@@ -29,7 +29,8 @@ MAX_BATCH_POINTS = 10_000
 
 
 class TrainingDiverged(DigitLabError, RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or stayed far above guessing's after the first batches
+    (Recorder: DIVERGENCE_FACTOR times the chance loss)."""
 
 
 @dataclass

@@ -18,7 +18,7 @@ from streamlit_drawable_canvas import st_canvas
 from nn import familiar
 from nn.data import dataset_info
 from nn.export import ExportError, exported, is_exported
-from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
+from nn.preprocess import IMAGE_EXTENSIONS, DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.drawings import DrawingsError
 from nn.storage.workspaces import WorkspaceError
 from ui import charts, inside_views
@@ -27,7 +27,6 @@ from ui.live_canvas import LiveModel, live_canvas
 from ui.state import dataset, drawings, model_info, model_store, predictor_for
 
 CANVAS = 280
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 
 
 LIVE, CLASSIC = "Live", "Classic"
@@ -143,7 +142,7 @@ def drawn():
 
 
 def uploaded():
-    upload = st.file_uploader("A photo or scan of one digit", type=UPLOAD_TYPES, key="upload")
+    upload = st.file_uploader("A photo or scan of one digit", type=list(IMAGE_EXTENSIONS), key="upload")
     if upload is None:
         return None
     try:

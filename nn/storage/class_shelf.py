@@ -28,7 +28,6 @@ from nn.storage.saved_models import ModelInfo, ModelStore
 
 PREFIX = "class/"  # a class model's name: class/<slug>
 MAX_TITLE = 60
-SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
 MODERATION_FILE = ".moderation"  # a teacher's decisions: {file's SHA-256: "hidden" or "unpublished"}
 HIDDEN, UNPUBLISHED = "hidden", "unpublished"
 

@@ -63,8 +63,3 @@ def locked(path: Path):
     finally:
         lock.release()
 
-
-def is_held(path: Path) -> bool:
-    """Whether some process holds the lock (this check takes and drops it when it is free)."""
-    with locked(path) as got:
-        return not got
