@@ -53,7 +53,7 @@ PRESETS = {
     for p in (
         # A published fast recipe (a 24/32-filter CNN, here 16/24; Adam at 0.01 with betas 0.7/0.9,
         # a one-cycle schedule, one epoch), with batch norm after each block and the dense layer:
-        # 99.0-99.2% of MNIST's test set after one epoch, in 8 s on the 2-core machine.
+        # 99% of MNIST's test set after one epoch, in seconds (bench/RESULTS.md).
         Preset("cnn-fast", "Ours: a small CNN that reads 99% of MNIST after one pass over it",
                "Digit Lab, after published fast-training recipes", "adam", 0.01, 256, 1,
                lr_schedule="cosine", warmup=0.2, beta_1=0.7, beta_2=0.9,
@@ -71,8 +71,8 @@ PRESETS = {
         Preset("cnn-2", "Two conv layers (32 5x5, 32 3x3) with max-pooling, dropout, Dense 128",
                "Neural networks lecture, second Keras CNN", "adam", 1e-3, 64, 5),
         # cnn-fast's shape, wider (32/64 filters, a dense layer of 256 and dropout), trained for
-        # ten augmented epochs: 99.60-99.70% in 90 s, where the former four-conv cnn-best took 14
-        # minutes for 99.63% (docs/recipes.md: what we tried).
+        # ten augmented epochs: over 99.6% in a fraction of the former four-conv cnn-best's time
+        # (docs/recipes.md: what we tried).
         Preset("cnn-best", "Ours: two 5x5 conv layers (32, 64 filters) with batch norm, dense 256, "
                "augmentation, warm-up + cosine LR", "Digit Lab", "adam", 5e-3, 256, 10, augment=True,
                lr_schedule="cosine", warmup=0.2,

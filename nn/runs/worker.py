@@ -65,9 +65,9 @@ def holds_dataset(name: str) -> bool:
 
 def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> float | None:
     """Import what training needs, load the data and train a tiny network once, before any run
-    arrives: a process's first fit also starts TensorFlow's runtime (0.5 s here; dense-128's
-    first epoch took 4.2 s cold, 3.7 s after it, 3.4 s the second time). Returns the seconds that
-    fit took (within 3% from one process to the next here): how fast this machine trains now."""
+    arrives: a process's first fit also starts TensorFlow's runtime, and a first epoch is slower
+    cold. Returns the seconds that fit took, which varies little from one process to the next
+    (bench/RESULTS.md: the estimates): how fast this machine trains now."""
     import keras  # noqa: F401 - imports TensorFlow too: the slow part of starting
 
     for name in datasets:

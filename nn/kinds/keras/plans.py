@@ -91,8 +91,8 @@ def dense_plan(hidden: tuple[int, ...], activation: str = "relu", dropout: float
 def _four_conv_plan(widths: tuple[int, int]) -> Plan:
     """Two blocks of conv-relu, conv-relu, max-pool, then batch norm, then a dense head.
 
-    Batch norm sits after the pooling, on a quarter of the values: on this 2-core CPU batch norm
-    after every full-size convolution took 45% of a training step (an epoch 33 s instead of 61 s).
+    Batch norm sits after the pooling, on a quarter of the values: on a 2-core CPU batch norm
+    after every full-size convolution took almost half of a training step (docs/recipes.md).
     """
     blocks = []
     for filters in widths:
@@ -112,8 +112,8 @@ def _two_conv_plan(widths: tuple[int, int], dense: int, dropout: float = 0.0) ->
 
 
 PLANS: dict[str, Plan] = {
-    # 16/24 filters rather than the recipe's 24/32: the same accuracy over five seeds (99.06-99.18%
-    # against 99.04-99.22%) in 7.5-8.7 s instead of 10.1-14.4 on the 2-core machine (bench/RESULTS.md)
+    # 16/24 filters rather than the recipe's 24/32: the same accuracy over five seeds in a third
+    # less time on a 2-core machine (bench/RESULTS.md: the suggested model's first run)
     "cnn-fast": _two_conv_plan((16, 24), 128),
     "dense-128": dense_plan((128,)),
     "dense-128x2": dense_plan((128, 128)),

@@ -1,8 +1,8 @@
 """The Keras kind's predictor: a compiled direct call of the model (not `model.predict`), in
 batches, with saliency.
 
-`model.predict` builds a data pipeline on every call (~50 ms here for one image); a traced
-function called directly costs a few milliseconds and gives the same numbers.
+`model.predict` builds a data pipeline on every call, tens of milliseconds for one image; a traced
+function called directly costs a few and gives the same numbers (bench/RESULTS.md: inference).
 """
 
 from __future__ import annotations

@@ -79,9 +79,9 @@ def _to_inputs(images, labels, num_classes: int = 10):
     return tf.cast(images, tf.float32) / 255.0, tf.one_hot(tf.cast(labels, tf.int32), num_classes)
 
 
-# tf.data's autotuning thread made deleting a finished iterator wait for it: 0 to 10 s at the end
-# of `fit` (cnn-fast took 11.8-15 s instead of under 10; bench/RESULTS.md), for nothing a small
-# in-memory pipeline needs.
+# tf.data's autotuning thread made deleting a finished iterator wait for it, up to seconds at the
+# end of `fit` (bench/RESULTS.md: the suggested model's first run), for nothing a small in-memory
+# pipeline needs.
 WITHOUT_AUTOTUNE = tf.data.Options()
 WITHOUT_AUTOTUNE.autotune.enabled = False
 
