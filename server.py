@@ -79,7 +79,7 @@ def print_teacher_link(address, port) -> None:
 @asynccontextmanager
 async def lifespan(app):
     from nn import settings
-    from nn.runs import queue
+    from nn.runs.scheduler import app_scheduler, close_app_schedulers
     from nn.storage import workspaces
     from nn.storage.paths import runs_dir
 
@@ -87,9 +87,9 @@ async def lifespan(app):
     workspaces.keep_private()
     if settings.value("DIGITLAB_WARM_UP"):
         threading.Thread(target=warm_up, name="digitlab-warm-up", daemon=True).start()
-    queue.app_scheduler(runs_dir())
+    app_scheduler(runs_dir())
     yield
-    queue.close_app_schedulers()  # workers still training end too: their runs become interrupted
+    close_app_schedulers()  # workers still training end too: their runs become interrupted
 
 
 def runtime_routes():

@@ -13,15 +13,13 @@ tests/e2e/test_class_attacks.py.
 
 from __future__ import annotations
 
-import copy
-import io
 import resource
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from bench.tables import table
+from harness.crafted import at_once, crafted
 from nn.errors import DigitLabError
 
 # What each attack cost the server before (the hardening issue's own measurements).
@@ -32,84 +30,6 @@ BEFORE = {
     "keras: a small network whose one answer needs 8 GB": "(not tried before)",
     "keras: 95 MB of weights declared that no layer reads": "accepted and stored",
 }
-
-
-def small_forest(n_images: int = 2000):
-    from sklearn.ensemble import RandomForestClassifier
-
-    from nn import data
-
-    mnist = data.load("mnist")
-    forest = RandomForestClassifier(n_estimators=2, max_depth=6, random_state=0)
-    return forest.fit(mnist.x_train[:n_images].reshape(-1, 784), mnist.y_train[:n_images])
-
-
-def broken_forest(forest, path: Path, break_it) -> Path:
-    """A copy of `forest` whose first tree `break_it(tree_)` changed, saved as a .skops file."""
-    from nn.kinds import registry as kinds
-
-    bad = copy.deepcopy(forest)
-    break_it(bad.estimators_[0].tree_)
-    kinds.named("forest").save(bad, path)
-    return path
-
-
-def weights_declared_but_not_written(path: Path, floats: int = 500_000_000) -> Path:
-    """A valid .keras archive whose weights file declares `floats` float32s and holds none."""
-    import h5py
-    import keras
-
-    small = path.with_name("small.keras")
-    keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)]).save(small)
-    weights = io.BytesIO()
-    with h5py.File(weights, "w") as f:
-        f.create_dataset("layers/dense/vars/0", shape=(floats,), dtype="float32")
-    with zipfile.ZipFile(small) as src, zipfile.ZipFile(path, "w") as out:
-        for name in ("config.json", "metadata.json"):
-            out.writestr(name, src.read(name))
-        out.writestr("model.weights.h5", weights.getvalue())
-    return path
-
-
-def weights_padded(path: Path, floats: int = 25_000_000) -> Path:
-    """A sound small .keras file whose weights file also declares `floats` float32s no layer reads."""
-    import h5py
-    import keras
-
-    small = path.with_name("small.keras")
-    keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)]).save(small)
-    with zipfile.ZipFile(small) as src:
-        weights = io.BytesIO(src.read("model.weights.h5"))
-        with h5py.File(weights, "a") as f:
-            f.create_dataset("padding", shape=(floats,), dtype="float32")
-        with zipfile.ZipFile(path, "w") as out:
-            for name in ("config.json", "metadata.json"):
-                out.writestr(name, src.read(name))
-            out.writestr("model.weights.h5", weights.getvalue())
-    return path
-
-
-def greedy_network(path: Path) -> Path:
-    """A few KB of weights whose one answer needs about 8 GB (a 200x upsampling of 64 channels)."""
-    import keras
-
-    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(64, 1), keras.layers.UpSampling2D(200),
-                      keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]).save(path)
-    return path
-
-
-def crafted(folder: Path) -> dict[str, Path]:
-    forest = small_forest()
-    return {
-        "forest: a child index outside its tree": broken_forest(
-            forest, folder / "outside.skops", lambda t: t.children_left.__setitem__(0, 10**6)),
-        "forest: a node that is its own child": broken_forest(
-            forest, folder / "loop.skops", lambda t: t.children_left.__setitem__(0, 0)),
-        "keras: a few KB declaring 1.9 GB of weights":
-            weights_declared_but_not_written(folder / "bomb.keras"),
-        "keras: a small network whose one answer needs 8 GB": greedy_network(folder / "greedy.keras"),
-        "keras: 95 MB of weights declared that no layer reads": weights_padded(folder / "padded.keras"),
-    }
 
 
 def peak_mb() -> float:
@@ -193,24 +113,6 @@ class ClassServer:
                 self.os.environ[key] = value
 
 
-def at_once(count: int, action) -> list:
-    """`action(i)` for i in range(count), released together; each result, or the refusal."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    start = threading.Barrier(count)
-
-    def one(i):
-        start.wait()
-        try:
-            return action(i)
-        except DigitLabError as e:
-            return e
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(one, range(count)))
-
-
 def timed(action) -> tuple[str, float]:
     """(what `action` answered, the seconds until it did)."""
     started = time.perf_counter()
@@ -226,13 +128,13 @@ def round_two(folder: Path) -> list[dict]:
     from sklearn.ensemble import RandomForestClassifier
 
     from nn import data
-    from nn.config import TrainConfig
     from nn.kinds import registry as kinds
     from nn.kinds.registry import build
     from nn.runs.store import RunStore
-    from nn.storage import teachers, workspaces
+    from nn.storage import teachers, tokens, workspaces
     from nn.storage.saved_models import ModelStore
     from nn.storage.workspaces import Workspace
+    from nn.training_config import TrainConfig
 
     found: dict[str, tuple[str, float | str]] = {}
     with ClassServer(folder / "form"):  # first, while nothing else in this process uses the CPU
@@ -254,7 +156,7 @@ def round_two(folder: Path) -> list[dict]:
         model_file.write_bytes(b"\0" * 450_000)
         at_once(8, lambda i: saver.models().save_file(model_file, f"copy-{i}"))
         found["4b"] = (f"{saver.disk_mb():.2f} MB kept", "")
-        issued = at_once(70, lambda i: workspaces.issue_token())
+        issued = at_once(70, lambda i: tokens.issue_token())
         found["4c"] = (f"{sum(isinstance(t, str) for t in issued)} of 70 handed out in the hour", "")
         people = [Workspace(f"t-sharer{i:05d}") for i in range(8)]
         for person in people:
@@ -283,11 +185,11 @@ def round_two(folder: Path) -> list[dict]:
         (full.models_dir / "big.bin").write_bytes(b"\0" * 3 * 2**20)
         found["12"] = timed(lambda: full.models().import_file(folder / "model.keras", "up").name)
     with ClassServer(folder / "b", DIGITLAB_TRAIN_NEEDS_LOGIN="1"):
-        bob = workspaces.from_login("https://login.example", "bob")
+        bob = tokens.from_login("https://login.example", "bob")
         bob.set_person("Bob Real")
         bob.models().save(small, "bobs", {"dataset": "mnist", "test_accuracy": 0.9})
         bob.models().publish("bobs")
-        guest = workspaces.from_token(workspaces.issue_token())
+        guest = tokens.from_token(tokens.issue_token())
         found["4d"] = timed(lambda: guest.models().import_file(
             Path("assets/models/mnist-dense-128.keras"), "up").name)
         names = {r["by"] for r in workspaces.class_shelf(guest).leaderboard()}
@@ -328,10 +230,10 @@ def text_box_refusal(pasted: str) -> tuple[str, float]:
 def planted_pointer(runs: Path) -> tuple[str, str]:
     import json
 
-    from nn.config import TrainConfig
     from nn.runs.ray_driver import files_to_send
     from nn.runs.store import RunState, RunStore
     from nn.storage.workspaces import Workspace
+    from nn.training_config import TrainConfig
 
     secret = runs / ".teacher-token"
     run = RunStore(Workspace("t-planter00000")).submit("sigmoid-10", "mnist", TrainConfig(epochs=1)).run

@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from nn.config import TrainConfig
-from nn.runs import queue, roster
-from nn.runs.files import EPOCHS_FILE, PROGRESS_FILE, write_json
+from nn.runs import roster, run_queue
+from nn.runs.run_folder import EPOCHS_FILE, PROGRESS_FILE, write_json
 from nn.runs.store import RunState, RunStore
 from nn.storage.workspaces import Workspace
+from nn.training_config import TrainConfig
 
 REFRESH_EVERY = 2.0  # seconds: ui.class_view.REFRESH_EVERY
 
@@ -53,7 +53,7 @@ def measure(people: int = 30, runs_each: int = 10, repeat: int = 20) -> dict:
         root = Path(tmp) / "runs"
         refresh, csv = [], []
         for _ in range(repeat):
-            queue._looks.clear()  # the worst case: the shared look has expired too
+            run_queue._looks.clear()  # the worst case: the shared look has expired too
             start = time.perf_counter()
             rows = roster.class_rows(root)
             refresh.append(time.perf_counter() - start)

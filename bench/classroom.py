@@ -35,8 +35,9 @@ from bench.draw_latency import TIMER, clear, one_answer
 from harness.browser import click, launch, new_page, set_train_form, widget
 from harness.server import App, memory_mb, start_app, stop_app, tail
 from harness.strokes import drawing_layer
-from nn.runs.files import STATE_FILE, read_json
-from nn.storage.workspaces import SUBFOLDER, from_token
+from nn.runs.run_folder import STATE_FILE, read_json
+from nn.storage.tokens import from_token
+from nn.storage.workspaces import SUBFOLDER
 
 # Any progress bar after pressing Train is the run's own: its place in the queue, its state while
 # it starts (loading the data, building the model), or its batches.
@@ -317,7 +318,7 @@ def run_classroom(apps: App | list[App], browser, sessions: int = 30, slots: int
 def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from nn.runs.queue import default_max_trainings
+    from nn.runs.run_queue import default_max_trainings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)

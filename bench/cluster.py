@@ -34,7 +34,7 @@ from bench.queue import CONFIG, first_batch_times, until
 from bench.tables import table
 from harness.ray_cluster import start_cluster, stop_cluster
 from harness.server import memory_mb
-from nn.runs.queue import Scheduler
+from nn.runs.scheduler import Scheduler
 from nn.runs.store import RunState, RunStore
 from nn.storage.workspaces import Workspace
 

@@ -4,7 +4,7 @@ trains (never negative, and how far off a quarter of the way in).
 
     .venv/bin/python -m bench.estimates [--only cnn-fast dense-128] [--cap 150]
 
-The runs go through the server's own scheduler and warm workers (nn.runs.queue.Scheduler, as
+The runs go through the server's own scheduler and warm workers (nn.runs.scheduler.Scheduler, as
 `./run.sh` starts it, without the pages), one at a time, in one fresh runs folder: the first
 preset is estimated as on a new server (the timings table at the pace its training process's
 warm-up showed), each later one at the pace this server has shown so far, and cnn-fast's second
@@ -26,13 +26,13 @@ from pathlib import Path
 from unittest import mock
 
 from bench.queue import warm_scheduler
-from nn.config import TrainConfig
 from nn.kinds import registry as kinds
 from nn.presets import PRESETS
-from nn.runs import pace, queue
-from nn.runs.files import ProgressReader, read_json
+from nn.runs import pace, run_queue
+from nn.runs.run_folder import ProgressReader, read_json
 from nn.runs.store import RunState, RunStore
 from nn.storage.workspaces import Workspace
+from nn.training_config import TrainConfig
 
 TOLERANCE = 0.30
 ORDER = ["cnn-fast", *[name for name in PRESETS if name != "cnn-fast"], "cnn-fast"]  # cnn-fast twice
@@ -66,7 +66,7 @@ def follow(run, every: float = 0.25) -> dict:
 def measure_one(scheduler, root: Path, name: str, cap: float, i: int) -> dict:
     config = config_for(name, cap)
     kind = kinds.named(PRESETS[name].kind)
-    view = queue.scan(root / "runs", scheduler.slots)
+    view = run_queue.scan(root / "runs", scheduler.slots)
     told = view.expected_seconds(kind, name, config)
     static = pace.estimate(kind, name, config)
     run = RunStore(Workspace(f"p{i}")).submit(name, "mnist", config).run

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from nn.config import TrainConfig
-from nn.runs.queue import Scheduler
+from nn.runs.scheduler import Scheduler
 from nn.runs.store import RunState, RunStore
 from nn.storage.workspaces import Workspace
+from nn.training_config import TrainConfig
 
 CONFIG = TrainConfig(epochs=1, batch_size=32)  # dense-128's defaults, one epoch
 

@@ -25,8 +25,9 @@ from urllib.parse import parse_qs, urlparse
 from bench.classroom import FIRST_SIGN, PLACE, SIGN_SHOWN, SIGN_TIMER, TRAINING, prepare, shown
 from harness.browser import click, fill_number, launch, set_train_form, wait_idle, widget
 from harness.server import App, start_app, stop_app, tail
-from nn.runs.files import STATE_FILE, read_json
-from nn.storage.workspaces import SUBFOLDER, from_token
+from nn.runs.run_folder import STATE_FILE, read_json
+from nn.storage.tokens import from_token
+from nn.storage.workspaces import SUBFOLDER
 
 TIMEOUT_MS = 180_000
 CLASS_EPOCHS = 4
@@ -114,7 +115,7 @@ def measure(app: App, browser, slots: int, fresh: int = 10) -> dict:
 def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from nn.runs.queue import default_max_trainings
+    from nn.runs.run_queue import default_max_trainings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fresh", type=int, default=10)

@@ -106,9 +106,9 @@ def bench_training_overhead(repeat: int, subset: int) -> dict:
     import keras
 
     from nn import data
-    from nn.config import TrainConfig
     from nn.kinds.keras.training import compile_model, make_dataset, train, training_split
     from nn.kinds.registry import build
+    from nn.training_config import TrainConfig
 
     d = data.load("mnist")
     config = TrainConfig(epochs=1, batch_size=32, subset=subset, validation_split=0.0)
@@ -137,9 +137,9 @@ def bench_presets(epochs: int, subset: int | None) -> list[dict]:
     """Each preset with its defaults for a short fixed budget, and the Train page's estimate of
     the time it takes (nn.kinds.registry: from a measured table, without building the model)."""
     from nn import data
-    from nn.config import TrainConfig
     from nn.kinds import registry as kinds
     from nn.presets import PRESETS
+    from nn.training_config import TrainConfig
 
     d = data.load("mnist")
     rows = []
@@ -222,7 +222,7 @@ def in_the_browser(quick: bool, browser=None, skip: tuple[str, ...] = ()) -> lis
 def a_class(quick: bool, browser) -> tuple[str, str]:
     from bench import classroom
     from harness.server import start_app, stop_app
-    from nn.runs.queue import default_max_trainings
+    from nn.runs.run_queue import default_max_trainings
 
     with tempfile.TemporaryDirectory() as tmp:
         app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})
@@ -240,7 +240,7 @@ def a_class(quick: bool, browser) -> tuple[str, str]:
 def jumping_the_queue(quick: bool, browser) -> tuple[str, str]:
     from bench import queue_jumping
     from harness.server import start_app, stop_app
-    from nn.runs.queue import default_max_trainings
+    from nn.runs.run_queue import default_max_trainings
 
     with tempfile.TemporaryDirectory() as tmp:
         app = start_app(Path(tmp), env={"DIGITLAB_WORKSPACES": "per-user"})

@@ -14,7 +14,7 @@
   python -m nn class [runs|leaderboard] [--json]; nn class hide|show|unpublish class/NAME
   python -m nn class new-teacher-link [--url URL]
 Every command takes --workspace ID (default: local). Progress and messages go to stderr; with
---json, stdout holds only the JSON. A training is a run, queued like the app's (nn.runs.queue).
+--json, stdout holds only the JSON. A training is a run, queued like the app's (nn.runs.run_queue).
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ def follow(run, on_change, every: float = 0.5) -> dict:
     When no app server is running, this process starts the run itself (a scheduler for this
     run alone); Ctrl-C asks the run to stop and keeps waiting for its weights.
     """
-    from nn.runs import queue
-    from nn.runs.files import ProgressReader
+    from nn.runs import run_queue
+    from nn.runs.run_folder import ProgressReader
+    from nn.runs.scheduler import Scheduler, server_running
     from nn.runs.store import RunState, RunStore
     from nn.storage.paths import runs_dir
     from nn.storage.workspaces import Workspace
@@ -78,10 +79,10 @@ def follow(run, on_change, every: float = 0.5) -> dict:
     try:
         while True:
             try:
-                if scheduler is None and not queue.server_running(root):
-                    scheduler = queue.Scheduler(root, only=lambda r: r == run, keep_warm=False).start()
+                if scheduler is None and not server_running(root):
+                    scheduler = Scheduler(root, only=lambda r: r == run, keep_warm=False).start()
                 status = run.status()
-                on_change(status, reader.read(), queue.look(root))
+                on_change(status, reader.read(), run_queue.look(root))
                 if not RunState(status["state"]).active:
                     return status
                 time.sleep(every)
@@ -111,10 +112,10 @@ def show_progress(status: dict, p, view) -> None:
 
 def detached(run, as_json: bool) -> int:
     """A queued run left to the app server; `nn runs` follows it, `nn runs save` keeps it."""
-    from nn.runs import queue
+    from nn.runs.scheduler import server_running
     from nn.storage.paths import runs_dir
 
-    if not queue.server_running(runs_dir()):
+    if not server_running(runs_dir()):
         _err("no app server is running for these runs: it starts when one does (./run.sh)")
     if as_json:
         print(json.dumps({"run": run.id, "workspace": run.spec.workspace, "state": run.state}))
@@ -162,8 +163,8 @@ def cmd_train(args) -> int:
 
 
 def _preset_training(args):
-    from nn.config import TrainConfig
     from nn.presets import preset
+    from nn.training_config import TrainConfig
 
     declared = {setting.name: getattr(args, setting.name) for setting in declared_settings()}
     config = TrainConfig.for_preset(preset(args.preset), subset=args.subset, seed=args.seed,
@@ -174,7 +175,7 @@ def _preset_training(args):
 def _fine_tuning(args, store):
     """What the Train page's "Fine-tune on my drawings" queues: a stored MNIST Keras model, taught
     the workspace's drawings."""
-    from nn.config import TrainConfig
+    from nn.training_config import TrainConfig
 
     info = store.get(args.fine_tune)
     defaults = {"epochs": args.epochs, "learning_rate": args.learning_rate}
@@ -185,7 +186,7 @@ def _fine_tuning(args, store):
 # --- runs ------------------------------------------------------------------------------------
 
 def cmd_runs(args) -> int:
-    from nn.runs import queue
+    from nn.runs import run_queue
     from nn.runs.roster import run_row
     from nn.runs.store import RunStore
     from nn.storage.paths import runs_dir
@@ -207,7 +208,7 @@ def cmd_runs(args) -> int:
             name = args.name or runs.default_model_name(runs.get(args.id), store)
             _err(f"saved as {runs.save_as_model(args.id, name, store).name}")
         return 0
-    view = queue.look(runs_dir())
+    view = run_queue.look(runs_dir())
     for run in runs.list():
         row = run_row(run, view)
         if args.json:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import class_view
+from ui.errors import shown_as_sentences
 from ui.streamlit_patches import run_through_app
 from ui.workspace import is_teacher
 
@@ -13,4 +14,4 @@ if not is_teacher():  # app.py registers this page for teachers only; this holds
 st.title("Class")
 st.write("Everyone's runs as they train and wait, the training slots, and the models people shared. "
          "You can stop any run (its weights are kept), change the class's limits, and hide a shared model.")
-class_view.show()
+shown_as_sentences(class_view.show)()

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import leaderboard
+from ui.errors import shown_as_sentences
 from ui.streamlit_patches import run_through_app
 
 run_through_app()
@@ -10,4 +11,4 @@ run_through_app()
 st.title("Leaderboard")
 st.write("The models people shared with the class, best first on the test set (a tie goes to the "
          "smaller network). Share yours from the Models page.")
-leaderboard.show()
+shown_as_sentences(leaderboard.show)()

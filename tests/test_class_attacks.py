@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.attacks import at_once
-from nn.config import TrainConfig
+from harness.crafted import at_once
 from nn.errors import ModelLoadError, StoreError
 from nn.kinds.keras.plans import ConvSpec, parse_sizes, validate_spec
 from nn.kinds.registry import build
 from nn.runs.store import RunError, RunState, RunStore
-from nn.storage import teachers, workspaces
+from nn.storage import teachers, tokens, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
+from nn.training_config import TrainConfig
 
 
 @pytest.fixture
@@ -144,21 +144,21 @@ def test_4_eight_saves_at_once_keep_within_the_quota(class_server, monkeypatch, 
 
 def test_4_a_server_hands_out_so_many_workspaces_an_hour_and_in_all(class_server, monkeypatch):
     monkeypatch.setenv("DIGITLAB_NEW_WORKSPACES_PER_HOUR", "5")
-    tokens = at_once(7, lambda i: workspaces.issue_token())
-    assert sum(isinstance(t, str) and workspaces.is_issued(t) for t in tokens) == 5
-    refusal = next(t for t in tokens if isinstance(t, WorkspaceError))
+    issued = at_once(7, lambda i: tokens.issue_token())
+    assert sum(isinstance(t, str) and tokens.is_issued(t) for t in issued) == 5
+    refusal = next(t for t in issued if isinstance(t, WorkspaceError))
     assert "hands out 5 new workspaces an hour" in str(refusal)
     monkeypatch.setenv("DIGITLAB_NEW_WORKSPACES_PER_HOUR", "100")
     monkeypatch.setenv("DIGITLAB_MAX_WORKSPACES", "6")
-    workspaces.issue_token()
+    tokens.issue_token()
     with pytest.raises(WorkspaceError, match="handed out all the 6 workspaces"):
-        workspaces.issue_token()
+        tokens.issue_token()
 
 
 def test_4_where_training_needs_a_login_a_guest_keeps_uploads_drawings_and_shares_nothing(
         class_server, monkeypatch, small_model, tmp_path):
     monkeypatch.setenv("DIGITLAB_TRAIN_NEEDS_LOGIN", "1")
-    guest = workspaces.from_token(workspaces.issue_token())
+    guest = tokens.from_token(tokens.issue_token())
     for keep in (lambda: guest.models().save(small_model, "mine"),
                  lambda: guest.models().import_file(Path("assets/models/mnist-dense-128.keras"), "up"),
                  lambda: guest.drawings().add(np.zeros((280, 280, 4), np.uint8), np.zeros((28, 28)), 3)):
@@ -185,11 +185,11 @@ def test_5_eight_shares_under_one_title_at_once_are_all_on_the_shelf(class_serve
 def test_6_a_guest_sees_no_names_chooses_none_and_nobody_copies_a_login_name(class_server, monkeypatch,
                                                                                small_model):
     monkeypatch.setenv("DIGITLAB_TRAIN_NEEDS_LOGIN", "1")
-    bob = workspaces.from_login("https://login.example", "bob")
+    bob = tokens.from_login("https://login.example", "bob")
     bob.set_person("Bob Real")
     bob.models().save(small_model, "bobs", {"dataset": "mnist", "test_accuracy": 0.9})
     bob.models().publish("bobs", "Bob's net")
-    guest = workspaces.from_token(workspaces.issue_token())
+    guest = tokens.from_token(tokens.issue_token())
     assert {i.shared["by"] for i in guest.models().list() if i.shared} == {"a classmate"}
     assert [r["by"] for r in workspaces.class_shelf(guest).leaderboard()] == ["a classmate"]
     assert [r["by"] for r in workspaces.class_shelf(bob).leaderboard()] == ["Bob Real"]

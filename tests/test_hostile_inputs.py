@@ -14,10 +14,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from nn import data
-from nn.config import ConfigError, TrainConfig
 from nn.kinds.keras.predictor import Predictor
 from nn.preprocess import DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.saved_models import ModelLoadError, ModelStore, StoreError, check_name
+from nn.training_config import ConfigError, TrainConfig
 from tests.conftest import digit_canvas
 
 
@@ -196,7 +196,8 @@ def test_no_reachable_source_names_every_source_tried(tmp_data_dir):
 
 
 def test_names_and_tokens_with_a_trailing_newline_are_refused(tmp_path):
-    from nn.storage.workspaces import Workspace, WorkspaceError, is_token, new_token
+    from nn.storage.tokens import is_token, new_token
+    from nn.storage.workspaces import Workspace, WorkspaceError
 
     token = new_token()
     assert is_token(token) and not is_token(token + "\n")
@@ -207,7 +208,7 @@ def test_names_and_tokens_with_a_trailing_newline_are_refused(tmp_path):
 
 
 def test_a_torn_line_of_metrics_is_skipped_and_the_rest_still_counts(tmp_path):
-    from nn.runs.files import BATCHES_FILE, ProgressReader, read_lines
+    from nn.runs.run_folder import BATCHES_FILE, ProgressReader, read_lines
 
     (tmp_path / BATCHES_FILE).write_bytes(b'{"step": 1, "epoch": 1, "loss": 2.0}\n{"step": 2, "epo\n'
                                           b'{"step": 3, "epoch": 1, "loss": 1.0}\n')

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from nn import inside
-from nn.config import TrainConfig
 from nn.inference import predictor_for_file
 from nn.kinds import registry as kinds
 from nn.kinds.keras.plans import ConvSpec, DenseSpec
@@ -15,6 +14,7 @@ from nn.kinds.keras.training import train
 from nn.kinds.kind import NotANetwork
 from nn.presets import PRESETS
 from nn.storage.cache import file_key
+from nn.training_config import TrainConfig
 
 NETWORKS = [name for name, p in PRESETS.items() if p.kind in ("keras", "numpy")]
 

@@ -14,7 +14,7 @@ from nn.storage import workspaces
 from nn.storage.paths import REPO_ROOT
 
 NAME = re.compile(r"\bDIGITLAB_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
-# Reading a variable in Python: os.environ.get("DIGITLAB_X"), os.environ["DIGITLAB_X"], os.getenv(...).
+# Reading a variable in Python: through os.environ.get, os.environ[...] or os.getenv, by its name.
 READ = re.compile(r"""(?:environ\.get|environ\[|getenv)\(?\s*["'](DIGITLAB_[A-Z0-9_]+)""")
 SHELL_READERS = {"run.sh", "harness/chromium-niced"}  # see docs/settings.md
 
@@ -66,13 +66,13 @@ def test_a_bad_value_is_named_with_what_it_takes_and_the_default_holds_when_unse
 
 def test_the_queue_reads_max_trainings_through_the_settings(monkeypatch):
     """The queue and the Ray driver parsed it each with rules and messages of their own."""
-    from nn.runs import queue
+    from nn.runs import run_queue
 
     monkeypatch.setenv("DIGITLAB_MAX_TRAININGS", "1.5")
     with pytest.raises(settings.SettingError, match="DIGITLAB_MAX_TRAININGS must be a whole number above 0"):
-        queue.max_trainings()
+        run_queue.max_trainings()
     monkeypatch.setenv("DIGITLAB_MAX_TRAININGS", "2")
-    assert queue.max_trainings() == 2
+    assert run_queue.max_trainings() == 2
 
 
 def test_what_a_teacher_may_change_while_the_server_runs_is_marked_in_the_settings():

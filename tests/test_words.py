@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from nn import words
-from nn.config import TrainConfig
 from nn.kinds import registry as kinds
+from nn.training_config import TrainConfig
 
 
 def test_counts_agree_with_their_number():

@@ -8,9 +8,20 @@ import pandas as pd
 import streamlit as st
 
 from nn import words
-from nn.evaluation import compare, misclassified, most_confused_pairs, per_class_metrics
+from nn.data import dataset_info
+from nn.evaluation import compare, confusion_matrix, misclassified, most_confused_pairs, per_class_metrics
 from ui import charts
-from ui.state import dataset, model_label, predictions_for, predictor_for
+from ui.state import (
+    MY_DRAWINGS,
+    TEST_SET,
+    dataset,
+    drawings,
+    model_label,
+    model_store,
+    predictions_for,
+    predictor_for,
+    split_arrays,
+)
 
 PAGE_SIZE = 24
 ANY = [None, *range(10)]
@@ -171,3 +182,47 @@ def network_map(name: str, info, class_names) -> None:
         test_map(name, predictor_for(name), info, class_names)
     except NotANetwork as e:
         st.info(f"{str(e).capitalize()}.")
+
+
+def show(active: str) -> None:
+    """A model (the active one first) over a split: its scores, the confusion matrix and the images
+    behind each cell, per-class figures, two models compared, the map and the data."""
+    infos = {i.name: i for i in model_store().list()}
+    c1, c2 = st.columns([2, 1])
+    name = c1.selectbox("Model", list(infos), index=list(infos).index(active), key="eval_model",
+                        format_func=lambda n: model_label(infos[n]))
+    info = infos[name]
+    splits = [TEST_SET] + ([MY_DRAWINGS] if drawings().count(info.dataset) else [])
+    split = c2.radio("Split", splits, horizontal=True, key="eval_split")
+    class_names = dataset_info(info.dataset).class_names
+    try:
+        pred = predictions_for(name, split)
+    except Exception as e:  # noqa: BLE001 - a broken model file gets a sentence, not a traceback
+        st.error(f"{name} could not be evaluated: {e}")
+        return
+    images, _ = split_arrays(split, info.dataset)
+    matrix = confusion_matrix(pred.y_true, pred.y_pred)
+
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Accuracy", f"{pred.accuracy:.2%}")
+    m2.metric("Loss", f"{pred.loss:.4f}")
+    m3.metric("Errors", f"{pred.errors:,}")
+    m4.metric("Images", f"{pred.n:,}")
+    with st.expander("Model details"):
+        st.json({k: v for k, v in info.metadata.items() if k != "history"}, expanded=False)
+
+    st.subheader("Confusion matrix")
+    confusion(matrix, class_names, pred, images)
+    st.subheader("Misclassified images")
+    gallery(pred, images, class_names, name)
+
+    by_class, two_models, mapped, the_data = st.tabs(
+        ["Per class", "Compare two models", "Map", "Explore the data"])
+    with by_class:
+        per_class(matrix, class_names)
+    with two_models:
+        comparison(pred, images, class_names, name, split, infos)
+    with mapped:
+        network_map(name, info, class_names)
+    with the_data:
+        explore(info.dataset, class_names)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from nn.config import TrainConfig
 from nn.data import DATASETS
 from nn.kinds import registry as kinds
 from nn.presets import source_from_dict
 from nn.progress import format_duration
 from nn.storage import workspaces
+from nn.training_config import TrainConfig
 from ui import charts, markdown, tables
 from ui.state import model_store, set_active_model
 from ui.workspace import current

@@ -13,11 +13,11 @@ import socket
 import streamlit as st
 
 from nn import words
-from nn.config import TEST_IMAGES
 from nn.errors import DigitLabError
 from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
 from nn.storage.saved_models import MAX_NAME
+from nn.training_config import TEST_IMAGES
 from ui import charts
 from ui.errors import shown_as_sentences
 from ui.runs import NEW, open_run, progress_of, queue_view, run_store, scheduler, watch_states

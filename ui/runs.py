@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from nn.runs import queue
-from nn.runs.files import ProgressReader
+from nn.runs import run_queue
+from nn.runs.run_folder import ProgressReader
+from nn.runs.scheduler import Scheduler, app_scheduler
 from nn.runs.store import Run, RunStore
 from nn.storage.paths import runs_dir
 from ui.workspace import current
@@ -18,14 +19,14 @@ def run_store() -> RunStore:
     return RunStore(current())
 
 
-def scheduler() -> queue.Scheduler:
+def scheduler() -> Scheduler:
     """This server's scheduler (started by server.py, or here on first use)."""
-    return queue.app_scheduler(runs_dir())
+    return app_scheduler(runs_dir())
 
 
-def queue_view(waiting: Run | None = None) -> queue.QueueView:
+def queue_view(waiting: Run | None = None) -> run_queue.QueueView:
     """The shared look at the queue; a fresh one if it misses the `waiting` run."""
-    return queue.look(runs_dir(), waiting=waiting)
+    return run_queue.look(runs_dir(), waiting=waiting)
 
 
 def progress_of(run: Run):

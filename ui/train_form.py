@@ -12,7 +12,6 @@ import numpy as np
 import streamlit as st
 
 from nn import limits
-from nn.config import TRAIN_IMAGES, TrainConfig
 from nn.data import DATASETS
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
@@ -21,6 +20,7 @@ from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
 from nn.progress import format_duration
 from nn.storage import workspaces
+from nn.training_config import TRAIN_IMAGES, TrainConfig
 from ui import tables
 from ui.runs import open_run, queue_view, run_store, scheduler
 from ui.state import drawings, model_store

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nn import words
-from nn.storage import teachers, workspaces
+from nn.storage import teachers, tokens, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
 from ui import markdown
 
@@ -31,7 +31,7 @@ def current() -> Workspace:
         return workspaces.LOCAL_WORKSPACE
     if login_configured():
         if st.user.is_logged_in:
-            workspace = workspaces.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
+            workspace = tokens.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
             _name_from_login(workspace)
             return workspace
         if not workspaces.train_needs_login():  # the login is for everything
@@ -78,9 +78,9 @@ def logged_in() -> bool:
 
 def _token_workspace() -> Workspace:
     token = st.session_state.get(TOKEN_KEY) or st.query_params.get(TOKEN_PARAM)
-    if not workspaces.is_issued(token):  # made up, mistyped, or not this server's
+    if not tokens.is_issued(token):  # made up, mistyped, or not this server's
         try:
-            token = workspaces.issue_token()
+            token = tokens.issue_token()
         except WorkspaceError as e:
             st.title("Digit Lab")
             st.warning(f"No new workspace now: {e}.", icon=":material/hourglass_top:")
@@ -88,7 +88,7 @@ def _token_workspace() -> Workspace:
     st.session_state[TOKEN_KEY] = token
     if st.query_params.get(TOKEN_PARAM) != token:  # page links drop it: put it back
         st.query_params[TOKEN_PARAM] = token
-    return workspaces.from_token(token)
+    return tokens.from_token(token)
 
 
 def _ask_to_log_in() -> None:

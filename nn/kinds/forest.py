@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.config import TrainConfig
 from nn.errors import ModelLoadError
 from nn.kinds.kind import Kind, Predicting, Setting, unit_scaled
 from nn.limits import FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES, MAX_TREES
 from nn.progress import LiveMetrics, TrainResult
 from nn.storage.files import ArchiveError, zip_entries
+from nn.training_config import TrainConfig
 
 SUFFIX = ".skops"
 MAX_TREE_NODES = 200_000  # a full-depth tree on 60,000 images has about 40,000

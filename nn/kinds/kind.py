@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from nn import words
-from nn.config import OPTIMIZERS, TrainConfig
 from nn.errors import DigitLabError
 from nn.limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LEARNING_RATE
 from nn.preprocess import to_mnist
 from nn.presets import ModelSource
+from nn.training_config import OPTIMIZERS, TrainConfig
 
 
 @dataclass(frozen=True)

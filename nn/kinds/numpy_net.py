@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from nn import words
-from nn.config import ConfigError, TrainConfig
 from nn.errors import ModelLoadError
 from nn.kinds.kind import (
     BATCH_SIZE,
@@ -41,6 +40,7 @@ from nn.kinds.kind import (
 from nn.limits import NUMPY_FILE_BYTES, NUMPY_MAX_HIDDEN
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
 from nn.storage.files import ArchiveError, zip_entries
+from nn.training_config import ConfigError, TrainConfig
 
 SUFFIX = ".npmlp"
 PER_SAMPLE = Setting("per_sample", "Update after every image", bool,

@@ -4,7 +4,7 @@ when DIGITLAB_RAY_ADDRESS names one (nn.runs.ray_driver, nn.runs.remote).
 Nothing here imports Ray: without the variable, Ray is neither imported nor started. With it, the
 app's server still never connects to the cluster itself (a Ray driver that loses its cluster for
 60 s exits, and must not take the web server with it): the scheduler starts driver processes in
-place of workers (nn.runs.queue.run_trainings), and they connect.
+place of workers (nn.runs.scheduler.run_trainings), and they connect.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from nn.errors import DigitLabError
-from nn.runs.files import (
+from nn.runs.run_folder import (
     BATCHES_FILE,
     CHECKPOINT_FILE,
     EPOCHS_FILE,

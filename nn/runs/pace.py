@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nn.config import TRAIN_IMAGES, TrainConfig
 from nn.kinds.kind import Kind
 from nn.presets import ModelSource, display_name
-from nn.runs.files import read_json, write_json
+from nn.runs.run_folder import read_json, write_json
 from nn.runs.store import Run
+from nn.training_config import TRAIN_IMAGES, TrainConfig
 
 START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
 RECENT_RUNS = 8  # the finished runs whose real durations set the server's pace

@@ -33,9 +33,9 @@ import nn
 from nn import data, settings
 from nn.errors import DigitLabError
 from nn.runs import cluster
-from nn.runs.files import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
 from nn.runs.mirror import MirrorError, apply
 from nn.runs.remote import RunSignals, files_base_name, train_run, warm_up
+from nn.runs.run_folder import BATCHES_FILE, CHECKPOINT_FILE, EPOCHS_FILE, STATE_FILE
 from nn.runs.store import Run, RunState, interrupted_message, run_time_limit
 from nn.runs.worker import messages_until_parent_goes, serve
 

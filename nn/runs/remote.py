@@ -21,8 +21,8 @@ import ray.exceptions
 import nn
 from nn import data
 from nn.runs.cluster import ClusterError
-from nn.runs.files import STOP_FILE, write_json
 from nn.runs.mirror import FolderChanges
+from nn.runs.run_folder import STOP_FILE, write_json
 from nn.runs.store import Run
 from nn.runs.worker import FLUSH_EVERY, execute, holds_dataset
 from nn.storage.locks import Lock

@@ -7,14 +7,14 @@ import csv
 import io
 from pathlib import Path
 
-from nn.runs import queue
+from nn.runs import run_queue
 from nn.runs.store import Run, RunState
 from nn.storage.workspaces import Workspace
 
 ORDER = {RunState.PREPARING: 0, RunState.RUNNING: 0, RunState.QUEUED: 1}
 
 
-def run_row(run: Run, view: queue.QueueView, status: dict | None = None) -> dict:
+def run_row(run: Run, view: run_queue.QueueView, status: dict | None = None) -> dict:
     """One run as the `runs --json` contract gives it (`status`: run.status(), if already read)."""
     status, counters = status if status is not None else run.status(), run.counters()
     return {
@@ -31,10 +31,10 @@ def run_row(run: Run, view: queue.QueueView, status: dict | None = None) -> dict
 def class_rows(runs_root: Path) -> list[dict]:
     """Every run of every person: training first, then the queue in order, then the rest, newest
     first; each row also names its person."""
-    view = queue.look(runs_root)
+    view = run_queue.look(runs_root)
     people: dict[str, str] = {}
     rows = []
-    for run in queue.every_run(runs_root):
+    for run in run_queue.every_run(runs_root):
         status = run.status()
         row = run_row(run, view, status)
         workspace = run.spec.workspace
@@ -50,7 +50,7 @@ def class_rows(runs_root: Path) -> list[dict]:
 
 def slots(runs_root: Path) -> tuple[int, int]:
     """(runs training, training slots) of the class's server."""
-    return len(queue.look(runs_root).training), queue.max_trainings(runs_root)
+    return len(run_queue.look(runs_root).training), run_queue.max_trainings(runs_root)
 
 
 CSV_COLUMNS = ("person", "workspace", "model", "dataset", "state", "epoch", "epochs", "test_accuracy",

@@ -1,8 +1,8 @@
 """Runs: every training is a run that belongs to a workspace and outlives the tab that started it.
 
-A run is a folder on disk (nn.runs.files): what to train, its state, its metrics as they arrive,
+A run is a folder on disk (nn.runs.run_folder): what to train, its state, its metrics as they arrive,
 its last finished epoch's weights, and in the end its model and test accuracy. Any page, tab or
-later visit reads it from there; the queue (nn.runs.queue) starts it, a worker process (nn.runs.worker)
+later visit reads it from there; the queue (nn.runs.run_queue) starts it, a worker process (nn.runs.worker)
 trains it. A finished or stopped run keeps its result until its owner saves it as a model or
 deletes it.
 """
@@ -18,12 +18,11 @@ from enum import StrEnum
 from pathlib import Path
 
 from nn import data
-from nn.config import TRAIN_IMAGES, ConfigError, TrainConfig
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.limits import MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
-from nn.runs.files import (
+from nn.runs.run_folder import (
     CHECKPOINT_FILE,
     CHECKPOINT_NAME,
     EPOCHS_FILE,
@@ -41,6 +40,7 @@ from nn.runs.files import (
 from nn.storage import workspaces
 from nn.storage.locks import locked
 from nn.storage.workspaces import Workspace
+from nn.training_config import TRAIN_IMAGES, ConfigError, TrainConfig
 
 
 def runs_per_person() -> int | None:

@@ -1,7 +1,7 @@
 """A training worker: a process that trains runs, one at a time, and writes everything to their
 folders.
 
-The queue (nn.runs.queue) starts workers ahead of time: a warm worker has imported TensorFlow and
+The queue (nn.runs.run_queue) starts workers ahead of time: a warm worker has imported TensorFlow and
 loaded MNIST before any run is given to it, so pressing Train shows the first batch in about a
 second instead of the ten it takes to start a process. A worker then trains run after run: a
 fresh process also spends seconds on its first fit (one-epoch dense-128: 7.7 s, then 3.9-4.8 s
@@ -19,7 +19,7 @@ process that started it goes away, so a run never trains on as an orphan: its st
 from __future__ import annotations
 
 import os
-import queue as messages
+import queue
 import socket
 import threading
 import time
@@ -29,7 +29,7 @@ from pathlib import Path
 from nn import data as data_module
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
-from nn.runs.files import (
+from nn.runs.run_folder import (
     BATCHES_FILE,
     CHECKPOINT_FILE,
     EPOCHS_FILE,
@@ -77,7 +77,7 @@ def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> float | None:
             pass  # not cached yet: the run fetches it, with a message
     if "mnist" not in _datasets:
         return None
-    from nn.config import TrainConfig
+    from nn.training_config import TrainConfig
 
     kind = kinds.named("keras")
     config = TrainConfig(epochs=1, subset=512, batch_size=128, validation_split=0.0)
@@ -124,13 +124,13 @@ def where() -> str:
     return f"{socket.gethostname()} (process {os.getpid()})"
 
 
-class Flusher(threading.Thread):
-    """Copies new metrics to disk every FLUSH_EVERY seconds, notices stop requests, and stops a run
-    that has trained for `time_limit` seconds."""
+class RunWatcher(threading.Thread):
+    """A training's watch, every FLUSH_EVERY seconds: copies its new metrics to disk, notices a
+    stop request (the run folder's STOP_FILE), and stops it once it has trained `time_limit` s."""
 
     def __init__(self, writer: ProgressWriter, stop_file: Path, stop: threading.Event,
                  time_limit: float | None = None):
-        super().__init__(name="digitlab-flusher", daemon=True)
+        super().__init__(name="digitlab-run-watcher", daemon=True)
         self.writer, self.stop_file, self.stop = writer, stop_file, stop
         self.time_limit, self.timed_out = time_limit, False
         self.done = threading.Event()
@@ -165,15 +165,15 @@ class Flusher(threading.Thread):
 class Checkpointer:
     """After a finished epoch: the model (with its optimizer) to checkpoint-<epoch>, then the pointer."""
 
-    def __init__(self, run: Run, kind: kinds.Kind, flusher: Flusher, recorder):
-        self.run, self.kind, self.flusher, self.recorder = run, kind, flusher, recorder
+    def __init__(self, run: Run, kind: kinds.Kind, watcher: RunWatcher, recorder):
+        self.run, self.kind, self.watcher, self.recorder = run, kind, watcher, recorder
         self.last = time.monotonic()
 
     def __call__(self, epoch: int, model) -> None:
         final = epoch == self.run.spec.config.epochs
         if final or time.monotonic() - self.last < CHECKPOINT_EVERY:
             return  # the final model is saved anyway; fast epochs are checkpointed once a second
-        self.flusher.flush()  # the epochs' rows are on disk before the pointer names the epoch
+        self.watcher.flush()  # the epochs' rows are on disk before the pointer names the epoch
         name = f"checkpoint-{epoch}{self.kind.suffix}"
         os.replace(temp_beside(self.run.folder / name, lambda p: self.kind.save_checkpoint(model, p)),
                    self.run.folder / name)
@@ -229,18 +229,18 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
         stop = threading.Event()
         recorder = kind.new_recorder(spec.config, spec.config.training_images(len(images.x_train)), stop)
         model, initial_epoch = _start_model(run, kind, recorder)
-        flusher = Flusher(ProgressWriter(run.folder, recorder, len(recorder.progress.batches),
+        watcher = RunWatcher(ProgressWriter(run.folder, recorder, len(recorder.progress.batches),
                                          len(recorder.progress.history)), run.folder / STOP_FILE, stop,
                           time_limit)
         run.write_status(state=RunState.RUNNING, message="training")
-        flusher.start()
+        watcher.start()
         try:
             result = kind.train(model, images, spec.config, recorder, initial_epoch=initial_epoch,
-                                on_epoch_end=Checkpointer(run, kind, flusher, recorder))
+                                on_epoch_end=Checkpointer(run, kind, watcher, recorder))
         finally:
-            flusher.finish()
+            watcher.finish()
         write_atomic(run.model_path, lambda p: kind.save(model, p))
-        _finish(run, kind, model, result, recorder, flusher.timed_out and time_limit)
+        _finish(run, kind, model, result, recorder, watcher.timed_out and time_limit)
     except (DigitLabError, ValueError) as e:  # ours, and a library's refusal of a value
         run.write_status(state=RunState.FAILED, message=str(e), ended_at=time.time())
     except Exception as e:  # noqa: BLE001 - a run must end with a message, never hang
@@ -273,11 +273,11 @@ def _finish(run: Run, kind: kinds.Kind, model, result, recorder, time_limit: flo
 
 # --- the worker process ----------------------------------------------------------------------------
 
-def messages_until_parent_goes(conn) -> messages.Queue:
+def messages_until_parent_goes(conn) -> queue.Queue:
     """The parent's messages, read by a thread. The parent holds the other end of `conn`: reading
     gets EOF the moment it is gone, and the worker then ends at once, also mid-run (the run's lock
     goes with the process: readers see the run interrupted)."""
-    inbox: messages.Queue = messages.Queue()
+    inbox: queue.Queue = queue.Queue()
 
     def read():
         try:
@@ -322,7 +322,7 @@ def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:
     serve(conn, inbox, runs_root, slots, train, retire)
 
 
-def serve(conn, inbox: messages.Queue, runs_root: str, slots: int, train, retire=lambda run: False) -> None:
+def serve(conn, inbox: queue.Queue, runs_root: str, slots: int, train, retire=lambda run: False) -> None:
     """What every process the scheduler starts does with its messages: for each ("run", folder,
     alongside), claim the run or decline it, `train(run, alongside)`, and say it is done, unless
     `retire(run)` ends the process instead; ("quit",) ends it when idle."""

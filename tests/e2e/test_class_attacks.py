@@ -28,7 +28,7 @@ from harness.browser import (
     widget,
 )
 from harness.server import start_app, stop_app
-from nn.storage import workspaces
+from nn.storage import tokens
 from nn.storage.paths import REPO_ROOT
 from tests.e2e.test_class import share, student, teacher_link
 from tests.e2e.test_workspaces import PER_USER, log_in, set_claims, start_with_login, train_and_save
@@ -52,7 +52,7 @@ def server_cpu_seconds(app) -> float:
 
 def models_folder_of(page, app) -> Path:
     """The models folder of the page's workspace, on the app's server."""
-    workspace = workspaces.from_token(parse_qs(urlparse(page.url).query)["workspace"][0])
+    workspace = tokens.from_token(parse_qs(urlparse(page.url).query)["workspace"][0])
     return workspace.folder(app.folder / "models")
 
 

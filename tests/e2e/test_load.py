@@ -17,7 +17,7 @@ from bench import queue_jumping
 from bench.classroom import DRAWINGS, run_classroom
 from harness.browser import assert_no_exception, grid_texts
 from harness.server import start_app, stop_app
-from nn.runs.queue import default_max_trainings
+from nn.runs.run_queue import default_max_trainings
 from tests.e2e.conftest import SCREENSHOTS
 
 SESSIONS = 12

@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from nn.config import ConfigError, TrainConfig
 from nn.evaluation import predict_split
 from nn.kinds import registry as kinds
 from nn.kinds.forest import TREES_PER_STEP, ForestPredictor
 from nn.presets import PRESETS
-from nn.runs.files import ProgressReader
-from nn.runs.queue import Scheduler
+from nn.runs.run_folder import ProgressReader
+from nn.runs.scheduler import Scheduler
 from nn.runs.store import RunStore
 from nn.storage.paths import runs_dir
 from nn.storage.saved_models import ModelLoadError, ModelStore
 from nn.storage.workspaces import LOCAL_WORKSPACE
+from nn.training_config import ConfigError, TrainConfig
 
 FOREST = kinds.named("forest")
 

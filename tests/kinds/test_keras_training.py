@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nn.config import ConfigError, TrainConfig
 from nn.kinds.keras.training import MetricsRecorder, make_optimizer, settle_batch_norm, train
 from nn.kinds.registry import build
 from nn.presets import PRESETS
 from nn.progress import TrainingDiverged
+from nn.training_config import ConfigError, TrainConfig
 
 
 def small(**overrides) -> TrainConfig:

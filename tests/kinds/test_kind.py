@@ -1,7 +1,7 @@
 """Each kind checks the settings it declares itself, and says what it trained with in its own words."""
 
-from nn.config import TrainConfig
 from nn.kinds.registry import all_kinds
+from nn.training_config import TrainConfig
 
 
 def test_each_kind_checks_its_own_settings_and_no_other_kind_does():

@@ -12,18 +12,18 @@ import zipfile
 import numpy as np
 import pytest
 
-from nn.config import ConfigError, TrainConfig
 from nn.inference import make_predictor
 from nn.kinds import numpy_net as numpy_mlp
 from nn.kinds.numpy_net import NumpyMLP, NumpyModelError, NumpyPredictor
 from nn.kinds.registry import build
 from nn.presets import PRESETS
-from nn.runs.files import ProgressReader
-from nn.runs.queue import Scheduler
+from nn.runs.run_folder import ProgressReader
+from nn.runs.scheduler import Scheduler
 from nn.runs.store import RunStore
 from nn.storage.paths import REPO_ROOT, runs_dir
 from nn.storage.saved_models import ModelLoadError, ModelStore, StoreError
 from nn.storage.workspaces import LOCAL_WORKSPACE
+from nn.training_config import ConfigError, TrainConfig
 from tests.conftest import digit_canvas
 
 TUTORIAL = TrainConfig.for_preset(PRESETS["numpy-mlp"], seed=1)
@@ -131,7 +131,7 @@ def test_same_seed_same_weights(mnist):
 
 
 def test_the_module_needs_no_tensorflow():
-    code = ("import sys, nn.kinds.numpy_net, nn.progress, nn.config; "
+    code = ("import sys, nn.kinds.numpy_net, nn.progress, nn.training_config; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
                          check=True).stdout.split()

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from nn import inference
-from nn.config import TrainConfig
 from nn.kinds import registry as kinds
 from nn.kinds.keras import numpy_forward as keras_numpy
 from nn.kinds.keras.plans import ConvSpec, DenseSpec
@@ -16,6 +15,7 @@ from nn.kinds.keras.training import train
 from nn.kinds.registry import build
 from nn.presets import PRESETS
 from nn.storage.saved_models import ModelStore
+from nn.training_config import TrainConfig
 from tests.conftest import digit_canvas
 
 

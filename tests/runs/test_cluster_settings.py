@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from nn.runs import cluster, queue
+from nn.runs import cluster, run_queue
+from nn.runs.scheduler import Scheduler
 
 
 def test_the_server_and_the_command_line_never_import_ray(tmp_path):
-    """Only driver processes do, and only with DIGITLAB_RAY_ADDRESS (nn.runs.queue.run_trainings)."""
-    script = ("import sys, server, nn.cli, nn.runs.queue, nn.runs.worker, ui.runs\n"
-              "from nn.runs import queue\n"
-              "queue.Scheduler(sys.argv[1], slots=1, keep_warm=True).start().close()\n"
+    """Only driver processes do, and only with DIGITLAB_RAY_ADDRESS (nn.runs.scheduler.run_trainings)."""
+    script = ("import sys, server, nn.cli, nn.runs.run_queue, nn.runs.worker, ui.runs\n"
+              "from nn.runs.scheduler import Scheduler\n"
+              "Scheduler(sys.argv[1], slots=1, keep_warm=True).start().close()\n"
               "print('ray' in sys.modules)")
     env = {"PATH": "/usr/bin:/bin", "DIGITLAB_RUNS_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
@@ -36,24 +37,24 @@ def test_the_cpus_per_run_and_the_slots_a_cluster_holds(monkeypatch, tmp_path):
 def test_with_ray_the_queue_holds_what_the_cluster_holds(monkeypatch, tmp_path):
     monkeypatch.delenv("DIGITLAB_MAX_TRAININGS", raising=False)
     monkeypatch.setenv("DIGITLAB_RAY_ADDRESS", "127.0.0.1:1")
-    assert queue.max_trainings(tmp_path) == 1  # until a driver has read the cluster
+    assert run_queue.max_trainings(tmp_path) == 1  # until a driver has read the cluster
     cluster.record_slots(tmp_path, 6)
-    assert queue.max_trainings(tmp_path) == 6
+    assert run_queue.max_trainings(tmp_path) == 6
     monkeypatch.setenv("DIGITLAB_MAX_TRAININGS", "3")
-    assert queue.max_trainings(tmp_path) == 3  # still overrides it
+    assert run_queue.max_trainings(tmp_path) == 3  # still overrides it
 
 
 def test_a_cluster_that_cannot_be_reached_is_named_in_the_waiting_runs(monkeypatch, tmp_path):
     from harness.server import free_port
-    from nn.config import TrainConfig
     from nn.runs.store import RunStore
     from nn.storage.workspaces import LOCAL_WORKSPACE
+    from nn.training_config import TrainConfig
     from tests.runs.test_runs import wait_for
 
     address = f"127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setenv("DIGITLAB_RAY_ADDRESS", address)
     monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
-    scheduler = queue.Scheduler(tmp_path / "runs", keep_warm=False, tick=0.2).start()
+    scheduler = Scheduler(tmp_path / "runs", keep_warm=False, tick=0.2).start()
     try:
         run = RunStore(LOCAL_WORKSPACE).submit("sigmoid-10", "mnist", TrainConfig(epochs=1, subset=1000)).run
         status = wait_for(run, lambda s: "cannot be reached" in s["message"], timeout=60)

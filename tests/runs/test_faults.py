@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from harness.server import kill_app, start_app, stop_app
-from nn.config import TrainConfig
 from nn.runs.store import RunState, RunStore
 from nn.storage.drawings import DrawingStore
 from nn.storage.paths import REPO_ROOT
 from nn.storage.saved_models import ModelStore, StoreError
 from nn.storage.workspaces import LOCAL_WORKSPACE
+from nn.training_config import TrainConfig
 from tests.runs.test_runs import wait_for
 
 SAVE_MODELS = """
@@ -236,11 +236,11 @@ def test_the_server_killed_mid_run_leaves_it_interrupted_and_it_resumes(tmp_path
     assert status["resumed"] == 1 and run.model_path.exists()
 
 
-def test_the_flusher_survives_a_full_disk_and_stop_still_works(tmp_path):
+def test_the_run_watcher_survives_a_full_disk_and_stop_still_works(tmp_path):
     import errno
     import threading
 
-    from nn.runs.worker import Flusher
+    from nn.runs.worker import RunWatcher
 
     class FullDisk:  # the run's metrics writer, on a disk with no space left
         folder = tmp_path
@@ -249,10 +249,10 @@ def test_the_flusher_survives_a_full_disk_and_stop_still_works(tmp_path):
             raise OSError(errno.ENOSPC, "No space left on device")
 
     stop = threading.Event()
-    flusher = Flusher(FullDisk(), tmp_path / "stop", stop)
-    flusher.start()
+    watcher = RunWatcher(FullDisk(), tmp_path / "stop", stop)
+    watcher.start()
     time.sleep(0.3)  # a few failed writes
     (tmp_path / "stop").touch()
-    assert stop.wait(2) and flusher.is_alive()
-    flusher.done.set()
-    flusher.join(2)
+    assert stop.wait(2) and watcher.is_alive()
+    watcher.done.set()
+    watcher.join(2)

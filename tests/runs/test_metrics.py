@@ -9,7 +9,7 @@ import time
 import pytest
 
 from nn.progress import MAX_BATCH_POINTS, LiveMetrics, Progress
-from nn.runs.files import BATCHES_FILE, ProgressReader, ProgressWriter, read_lines
+from nn.runs.run_folder import BATCHES_FILE, ProgressReader, ProgressWriter, read_lines
 
 
 def test_a_long_run_keeps_at_most_so_many_rows_and_each_is_a_mean(tmp_path):

@@ -7,13 +7,13 @@ from __future__ import annotations
 import shutil
 import threading
 
-from nn.config import TrainConfig
-from nn.runs.files import BATCHES_FILE, LOCK_FILE, RUN_FILE, read_lines
 from nn.runs.mirror import FolderChanges, apply
+from nn.runs.run_folder import BATCHES_FILE, LOCK_FILE, RUN_FILE, read_lines
 from nn.runs.store import Run, RunState, RunStore
 from nn.runs.worker import execute
 from nn.storage.locks import Lock
 from nn.storage.workspaces import LOCAL_WORKSPACE
+from nn.training_config import TrainConfig
 
 
 def files(folder) -> dict[str, bytes]:

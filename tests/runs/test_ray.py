@@ -17,14 +17,14 @@ import pytest
 import nn
 from harness.ray_cluster import add_node, start_cluster, stop_cluster, stop_node
 from harness.server import process_tree
-from nn.config import TrainConfig
 from nn.runs import cluster as cluster_settings
-from nn.runs import queue
-from nn.runs.files import BATCHES_FILE, read_lines
+from nn.runs.run_folder import BATCHES_FILE, read_lines
+from nn.runs.scheduler import Scheduler
 from nn.runs.store import RunState, RunStore
 from nn.storage.locks import Lock
 from nn.storage.paths import runs_dir
 from nn.storage.workspaces import LOCAL_WORKSPACE
+from nn.training_config import TrainConfig
 from tests.runs.test_runs import ended, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def on_cluster(ray_cluster, monkeypatch, tmp_path):
 
 @pytest.fixture
 def scheduler(on_cluster):
-    s = queue.Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
+    s = Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
     yield s
     s.close()
 
@@ -83,7 +83,7 @@ def test_progress_arrives_batch_by_batch_and_stop_keeps_the_weights(scheduler):
 
 def test_a_run_waits_while_the_cluster_is_full(on_cluster, monkeypatch):
     monkeypatch.setenv("DIGITLAB_MAX_TRAININGS", "3")  # more drivers than the cluster holds runs
-    s = queue.Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
+    s = Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
     try:
         store = RunStore(LOCAL_WORKSPACE)
         runs = [store.submit("dense-128", "mnist", TrainConfig(epochs=10, subset=30_000)).run
@@ -178,7 +178,7 @@ def test_a_node_that_cannot_fetch_the_data_gets_the_servers_copy(tmp_path, monke
         for name, value in cluster.env().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
-        s = queue.Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
+        s = Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
         try:
             config = TrainConfig(epochs=1, subset=1000)
             run = RunStore(LOCAL_WORKSPACE).submit("sigmoid-10", "mnist", config).run

@@ -10,14 +10,15 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from nn.config import ConfigError, TrainConfig
 from nn.kinds import registry as kinds
-from nn.runs import pace, queue
-from nn.runs.files import ProgressReader, read_json
+from nn.runs import pace, run_queue
+from nn.runs.run_folder import ProgressReader, read_json
+from nn.runs.scheduler import Scheduler, WorkerProcess
 from nn.runs.store import Run, RunError, RunState, RunStore
 from nn.storage.locks import Lock
 from nn.storage.paths import runs_dir
 from nn.storage.workspaces import LOCAL_WORKSPACE, Workspace
+from nn.training_config import ConfigError, TrainConfig
 
 
 def small(**overrides) -> TrainConfig:
@@ -41,7 +42,7 @@ def ended(status: dict) -> bool:
 
 @pytest.fixture
 def scheduler():
-    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    s = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     yield s
     s.close()
 
@@ -119,7 +120,7 @@ def test_the_queue_is_fair_across_workspaces():
     ann = submit_many("ann", 4)
     submit_many("bob", 1)
     submit_many("cid", 2)
-    order = [run.spec.workspace for run in queue.scan(runs_dir(), slots=1).waiting]
+    order = [run.spec.workspace for run in run_queue.scan(runs_dir(), slots=1).waiting]
     # One of ann's four is first (she asked first), then everyone else's first run, and so on.
     assert order == ["ann", "bob", "cid", "ann", "cid", "ann", "ann"], order
     # While ann has a run training, the others go first.
@@ -127,7 +128,7 @@ def test_the_queue_is_fair_across_workspaces():
     assert lock.acquire()  # as a worker holds it
     ann[0].write_status(state=RunState.RUNNING, started_at=time.time())
     try:
-        order = [run.spec.workspace for run in queue.scan(runs_dir(), slots=1).waiting]
+        order = [run.spec.workspace for run in run_queue.scan(runs_dir(), slots=1).waiting]
         assert order[:2] == ["bob", "cid"] and order.count("ann") == 3, order
     finally:
         lock.release()
@@ -136,30 +137,31 @@ def test_the_queue_is_fair_across_workspaces():
 
 def test_positions_and_start_estimates_follow_the_order():
     runs = submit_many("ann", 3)
-    view = queue.look(runs_dir(), slots=1)
+    view = run_queue.look(runs_dir(), slots=1)
     assert [view.position(run) for run in runs] == [1, 2, 3]
     starts = [view.seconds_until_start(run) for run in runs]
     assert starts[0] == pytest.approx(0, abs=1) and starts[0] < starts[1] < starts[2]
-    assert queue.start_times([10, 10, 10], [5], slots=2) == [0, 5, 10]
+    assert run_queue.start_times([10, 10, 10], [5], slots=2) == [0, 5, 10]
 
 
 def test_start_estimates_follow_the_pace_of_the_last_runs():
     """Under a class's load runs take longer than on a quiet machine; the promised starts follow
     what the last finished runs really took."""
     waiting = submit_many("bob", 2)
-    quiet = queue.scan(runs_dir(), slots=1).seconds_until_start(waiting[1])
+    quiet = run_queue.scan(runs_dir(), slots=1).seconds_until_start(waiting[1])
     done = submit_many("ann", 3)
     for run in done:  # each took three times its estimate
         run.write_status(state=RunState.FINISHED, started_at=100.0,
                          ended_at=100.0 + 3 * pace.estimated_seconds(run))
-    busy = queue.scan(runs_dir(), slots=1)
+    busy = run_queue.scan(runs_dir(), slots=1)
     assert busy.seconds_until_start(waiting[1]) == pytest.approx(3 * quiet, rel=0.05)
     for run in done:  # ... because three trained at once: one at a time they take their estimate
         run.write_status(alongside=3)
-    assert queue.scan(runs_dir(), slots=1).seconds_until_start(waiting[1]) == pytest.approx(quiet, rel=0.05)
+    alone = run_queue.scan(runs_dir(), slots=1).seconds_until_start(waiting[1])
+    assert alone == pytest.approx(quiet, rel=0.05)
     # With two slots and a queue to fill them, two train at once: each takes twice as long.
-    assert queue.scan(runs_dir(), slots=2).starts_in[waiting[1].id] == 0.0
-    assert queue.start_times([10, 10, 10], [], slots=2) == [0, 0, 10]
+    assert run_queue.scan(runs_dir(), slots=2).starts_in[waiting[1].id] == 0.0
+    assert run_queue.start_times([10, 10, 10], [], slots=2) == [0, 0, 10]
     assert pace.recent_pace([], []) == pace.Pace(1.0, {})
 
 
@@ -172,7 +174,7 @@ def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_c
     for run, ratio in ((slow, 2.5), (quick, 0.8)):
         run.write_status(state=RunState.FINISHED, started_at=100.0,
                          ended_at=100.0 + ratio * pace.estimated_seconds(run))
-    view = queue.scan(runs_dir(), slots=2)
+    view = run_queue.scan(runs_dir(), slots=2)
     config, keras = TrainConfig(epochs=3, seed=0), kinds.named("keras")
     for source, ratio in (("cnn-fast", 2.5), ("dense-128", 0.8), ("cnn-best", (2.5 + 0.8) / 2)):
         alone = pace.estimate(keras, source, config)
@@ -181,7 +183,7 @@ def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_c
     assert training.acquire()
     try:
         slow.write_status(state=RunState.RUNNING, ended_at=None)
-        view = queue.scan(runs_dir(), slots=2)
+        view = run_queue.scan(runs_dir(), slots=2)
     finally:
         training.release()
     alone = pace.estimate(keras, "dense-128", config)
@@ -195,7 +197,7 @@ def test_a_new_servers_estimates_are_at_the_pace_its_warm_up_showed():
     alone = pace.estimate(keras, "cnn-fast", config)
 
     def told() -> float:
-        return queue.scan(runs_dir(), slots=1).expected_seconds(keras, "cnn-fast", config)
+        return run_queue.scan(runs_dir(), slots=1).expected_seconds(keras, "cnn-fast", config)
 
     assert told() == pytest.approx(alone)
     pace.write_warm_up(runs_dir(), 2.5 * pace.WARM_UP_SECONDS)
@@ -214,7 +216,7 @@ def test_a_warm_up_is_timed_only_while_nothing_trains(mnist):
     """The scheduler keeps the warm-up's time of a training process that started on an idle
     machine, and not that of the spare one it starts beside a run (they share the cores)."""
     timed = runs_dir() / pace.WARM_UP_FILE
-    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=True, tick=0.2).start()
+    s = Scheduler(runs_dir(), slots=1, keep_warm=True, tick=0.2).start()
     try:
         deadline = time.monotonic() + 120
         while not timed.exists() and time.monotonic() < deadline:
@@ -236,7 +238,7 @@ def test_a_warm_up_is_timed_only_while_nothing_trains(mnist):
 
 def test_at_most_n_train_at_once_and_a_freed_slot_is_used(mnist):
     runs = submit_many("ann", 2) + submit_many("bob", 1)
-    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    s = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:
         most, deadline = 0, time.monotonic() + 180
         while time.monotonic() < deadline and not all(ended(r.status()) for r in runs):
@@ -256,7 +258,7 @@ def test_a_worker_trains_run_after_run_the_same_as_a_fresh_one_and_retires_after
     worker retires and the next run gets a new process."""
     store = RunStore(LOCAL_WORKSPACE)
     same = [store.submit("dense-128", "mnist", small(epochs=1, seed=3)).run for _ in range(2)]
-    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    s = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:
         for run in same:
             assert wait_for(run, ended)["state"] == "finished"
@@ -277,7 +279,7 @@ def test_a_worker_trains_run_after_run_the_same_as_a_fresh_one_and_retires_after
 def test_a_queued_run_can_be_cancelled_and_stays_queued_without_a_scheduler():
     store = RunStore(LOCAL_WORKSPACE)
     run = store.submit("sigmoid-10", "mnist", small()).run
-    assert run.state is RunState.QUEUED and queue.look(runs_dir()).position(run) == 1
+    assert run.state is RunState.QUEUED and run_queue.look(runs_dir()).position(run) == 1
     assert store.stop(run.id) == "cancelled"
     assert store.list() == []
 
@@ -286,7 +288,7 @@ def test_a_killed_worker_leaves_an_interrupted_run_that_resumes_from_its_last_ep
     store = RunStore(LOCAL_WORKSPACE)
     config = small(epochs=6, subset=20_000, batch_size=32)  # epochs of over a second: each is kept
     run = store.submit("dense-128", "mnist", config).run
-    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    s = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:
         wait_for(run, lambda st: run.checkpoint_epoch() >= 2, what="two finished epochs")
         worker = next(w for w in s.workers if w.claimed)
@@ -331,7 +333,7 @@ def test_workspaces_do_not_see_each_others_runs():
             action(mine.id)
     with pytest.raises(RunError, match="no run"):
         theirs.get(f"../../mine/{mine.id}")
-    assert Counter(r.spec.workspace for r in queue.every_run(runs_dir())) == {"mine": 1}
+    assert Counter(r.spec.workspace for r in run_queue.every_run(runs_dir())) == {"mine": 1}
 
 
 def test_a_worker_does_not_run_the_parents_main_script_again(tmp_path, monkeypatch):
@@ -346,7 +348,7 @@ def test_a_worker_does_not_run_the_parents_main_script_again(tmp_path, monkeypat
     page = types.ModuleType("__main__")
     page.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", page)
-    worker = queue.WorkerProcess(runs_dir(), slots=1, warm=False)
+    worker = WorkerProcess(runs_dir(), slots=1, warm=False)
     try:
         deadline = time.monotonic() + 60
         while not worker.ready and time.monotonic() < deadline:
@@ -374,15 +376,15 @@ def test_on_a_class_server_one_person_has_at_most_so_many_runs_at_once(monkeypat
 
 
 def test_where_training_needs_a_login_only_a_login_workspace_trains(monkeypatch):
-    from nn.storage import workspaces
+    from nn.storage import tokens, workspaces
 
     monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
     monkeypatch.setenv("DIGITLAB_TRAIN_NEEDS_LOGIN", "1")
-    guest = RunStore(workspaces.from_token(workspaces.new_token()))
+    guest = RunStore(tokens.from_token(tokens.new_token()))
     with pytest.raises(RunError, match=r"training on this server needs a login: log in"):
         guest.submit("dense-128", "mnist", small())
     assert guest.list() == []
-    person = RunStore(workspaces.from_login("https://id.school.example", "ann"))
+    person = RunStore(tokens.from_login("https://id.school.example", "ann"))
     assert person.submit("dense-128", "mnist", small()).run.state is RunState.QUEUED
     monkeypatch.setenv("DIGITLAB_TRAIN_NEEDS_LOGIN", "yes")
     with pytest.raises(workspaces.WorkspaceError, match=r"DIGITLAB_TRAIN_NEEDS_LOGIN must be 0 or 1"):
@@ -423,7 +425,7 @@ def test_ten_fresh_workspaces_cannot_push_back_an_earlier_persons_run(monkeypatc
     time.sleep(0.01)
     for i in range(10):
         submit_many(f"fresh-{i}", 1)
-    waiting = queue.scan(runs_dir(), slots=1).waiting
+    waiting = run_queue.scan(runs_dir(), slots=1).waiting
     assert waiting[0] == victim, [run.spec.workspace for run in waiting]
     # The newcomers still take turns with everyone once that run is on its way.
     assert {run.spec.workspace for run in waiting[1:]} == {f"fresh-{i}" for i in range(10)}
@@ -431,20 +433,20 @@ def test_ten_fresh_workspaces_cannot_push_back_an_earlier_persons_run(monkeypatc
 
 def test_a_run_given_to_a_starting_process_says_so_and_the_page_says_what_it_waits_for(mnist):
     run = RunStore(LOCAL_WORKSPACE).submit("dense-128", "mnist", small(epochs=1)).run
-    view = queue.look(runs_dir(), slots=2)
+    view = run_queue.look(runs_dir(), slots=2)
     assert view.waits_for(run, "", slots=2) == "Next: it starts in a moment (0 of 2 training slots in use)"
-    s = queue.Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
+    s = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:  # a fresh process takes seconds to load TensorFlow and the data before it claims the run
-        status = wait_for(run, lambda st: st.get("message") == queue.STARTING or st["state"] != "queued",
+        status = wait_for(run, lambda st: st.get("message") == run_queue.STARTING or st["state"] != "queued",
                           what="the run to say its process is starting")
-        assert status["state"] == "queued" and status["message"] == queue.STARTING
+        assert status["state"] == "queued" and status["message"] == run_queue.STARTING
         assert view.waits_for(run, status["message"], slots=1).startswith("Starting: a training process")
         assert wait_for(run, ended)["state"] == "finished"
     finally:
         s.close()
     others = submit_many("ann", 2)
-    view = queue.look(runs_dir(), slots=1)
+    view = run_queue.look(runs_dir(), slots=1)
     line = view.waits_for(others[1], "", slots=1)
     assert line.startswith("Waiting for a free training slot (0 of 1 training slot in use): number 2 in")
     # A "starting" left behind by a process that declined the run: its place is what holds.
-    assert view.waits_for(others[1], queue.STARTING, slots=1) == line
+    assert view.waits_for(others[1], run_queue.STARTING, slots=1) == line

@@ -8,16 +8,16 @@ import time
 import numpy as np
 import pytest
 
-from nn.config import TrainConfig
 from nn.kinds.keras.training import train
 from nn.kinds.registry import build
 from nn.preprocess import to_mnist
-from nn.runs.files import ProgressReader
-from nn.runs.queue import Scheduler
+from nn.runs.run_folder import ProgressReader
+from nn.runs.scheduler import Scheduler
 from nn.runs.store import RunStore, model_metadata
 from nn.storage.drawings import DrawingsError, DrawingStore, with_drawings
 from nn.storage.paths import runs_dir
 from nn.storage.workspaces import LOCAL_WORKSPACE
+from nn.training_config import TrainConfig
 from tests.conftest import digit_canvas
 
 

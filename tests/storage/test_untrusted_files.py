@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bench.attacks import (
+from harness.crafted import (
     broken_forest,
     greedy_network,
     small_forest,

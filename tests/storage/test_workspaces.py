@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from nn.storage import workspaces
+from nn.storage import tokens, workspaces
 
 
 def tampered(token: str) -> str:
@@ -16,26 +16,26 @@ def tampered(token: str) -> str:
 
 def test_only_tokens_the_server_issued_are_workspaces(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
-    token = workspaces.new_token()
-    assert workspaces.is_issued(token) and len(token) == 38
+    token = tokens.new_token()
+    assert tokens.is_issued(token) and len(token) == 38
     made_up = secrets.token_urlsafe(16) + "A" * 16  # the right shape, signed by nobody
-    assert not workspaces.is_issued(made_up) and not workspaces.is_issued(tampered(token))
-    assert not workspaces.is_issued(token + "\n")
-    assert (tmp_path / "runs" / workspaces.SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    assert not tokens.is_issued(made_up) and not tokens.is_issued(tampered(token))
+    assert not tokens.is_issued(token + "\n")
+    assert (tmp_path / "runs" / tokens.SECRET_FILE).stat().st_mode & 0o777 == 0o600
     legacy = secrets.token_urlsafe(16)  # before tokens were signed: only if its workspace exists
-    assert not workspaces.is_issued(legacy)
-    workspaces.from_token(legacy).runs_dir.mkdir(parents=True)
-    assert workspaces.is_issued(legacy)
+    assert not tokens.is_issued(legacy)
+    tokens.from_token(legacy).runs_dir.mkdir(parents=True)
+    assert tokens.is_issued(legacy)
     monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "another-class"))
-    assert not workspaces.is_issued(token)  # another server's secret
+    assert not tokens.is_issued(token)  # another server's secret
 
 
 def test_on_a_class_server_a_full_workspace_keeps_nothing_more(tmp_path, monkeypatch):
     import numpy as np
     import pytest
 
-    from nn.config import TrainConfig
     from nn.runs.store import RunStore
+    from nn.training_config import TrainConfig
 
     for what in ("runs", "models", "drawings"):
         monkeypatch.setenv(f"DIGITLAB_{what.upper()}_DIR", str(tmp_path / what))

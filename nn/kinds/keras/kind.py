@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from nn.config import TEST_IMAGES, TrainConfig
 from nn.errors import ModelLoadError
 from nn.kinds.keras.plans import describe
 from nn.kinds.kind import Kind, LayerOutput, Predicting
@@ -24,6 +23,7 @@ from nn.limits import KERAS_FILE_BYTES, KERAS_UNPACKED_BYTES
 from nn.presets import ModelSource, plan_of
 from nn.progress import CHANCE_LOSS
 from nn.storage.files import ArchiveError, zip_entries
+from nn.training_config import TEST_IMAGES, TrainConfig
 
 # Training cost on the 2-core reference machine, fitted to every preset at batch 32, 64-128 and
 # 256 (within 25%, but for cnn-1 at small batches; bench.run "Time estimates" checks it): a fixed

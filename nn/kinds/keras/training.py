@@ -17,12 +17,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nn.config import TrainConfig
 from nn.data import Dataset, training_split
 from nn.kinds.keras.augment import Augmenter
 from nn.kinds.keras.calibration import expected_calibration_error, fit_temperature, tempered
 from nn.limits import MIN_CALIBRATION_IMAGES
 from nn.progress import LiveMetrics, TrainingDiverged, TrainResult
+from nn.training_config import TrainConfig
 
 # Keras' global random seed is process-wide; build one model at a time so that two builds in
 # different threads cannot interleave their draws.
