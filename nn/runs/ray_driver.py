@@ -180,35 +180,31 @@ def drive(run: Run, alongside: int) -> None:
         cause = e.cause if isinstance(e.cause, Exception) else e
         message = str(cause) if isinstance(cause, DigitLabError) else (
             f"training failed on the cluster: {type(cause).__name__}: {cause}")
-        run.write_status(state=RunState.FAILED, message=message, ended_at=time.time())
+        run.end(RunState.FAILED, message)
     except (ray.exceptions.RayError, ConnectionError) as e:  # a node, a worker or the cluster lost
-        run.write_status(state=RunState.INTERRUPTED, ended_at=time.time(), message=interrupted_message(
+        run.end(RunState.INTERRUPTED, interrupted_message(
             run.checkpoint_epoch(), f"the cluster lost the node training it ({type(e).__name__})"))
     except MirrorError as e:  # a node that writes outside the run's folder trains it no further
         ray.cancel(stream, force=True)
-        run.write_status(state=RunState.FAILED, message=f"the run was ended: {e}", ended_at=time.time())
+        run.end(RunState.FAILED, f"the run was ended: {e}")
     except (DigitLabError, OSError) as e:
-        run.write_status(state=RunState.FAILED, message=f"could not send the run to the cluster: {e}",
-                         ended_at=time.time())
+        run.end(RunState.FAILED, f"could not send the run to the cluster: {e}")
     except Exception as e:  # noqa: BLE001 - a run ends with a sentence, and the driver goes on
-        run.write_status(state=RunState.FAILED, ended_at=time.time(),
-                         message=f"the cluster's run could not be followed: {type(e).__name__}: {e}"[:300])
+        run.end(RunState.FAILED, f"the cluster's run could not be followed: {type(e).__name__}: {e}"[:300])
     finally:
         if forwarder is not None:
             forwarder.done.set()
     if run.status().get("ray_node"):
         _last_node[:] = [run.status()["ray_node"]]
     if run.status().get("state") in (RunState.PREPARING, RunState.RUNNING):
-        run.write_status(state=RunState.FAILED, ended_at=time.time(),
-                         message="the cluster ended the run without a result")
+        run.end(RunState.FAILED, "the cluster ended the run without a result")
 
 
 def _end_without_model(run: Run, why: str) -> None:
     if why.startswith("stopped before"):
-        run.write_status(state=RunState.FAILED, message=why, ended_at=time.time())
+        run.end(RunState.FAILED, why)
     else:
-        run.write_status(state=RunState.INTERRUPTED, ended_at=time.time(),
-                         message=interrupted_message(run.checkpoint_epoch(), why))
+        run.end(RunState.INTERRUPTED, interrupted_message(run.checkpoint_epoch(), why))
 
 
 def main(conn, runs_root: str, slots: int, warm: bool = True) -> None:

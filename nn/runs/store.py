@@ -165,12 +165,11 @@ class Run:
             if got:  # nobody is training it
                 status = read_json(self.folder / STATE_FILE, {})
                 if RunState(status["state"]).training:
-                    interrupted = dict(state=RunState.INTERRUPTED, ended_at=_now(),
-                                       message=interrupted_message(self.checkpoint_epoch()))
+                    why = interrupted_message(self.checkpoint_epoch())
                     try:
-                        status = self.write_status(**interrupted)
+                        status = self.end(RunState.INTERRUPTED, why)
                     except OSError:  # a full disk: say so now, write it when a look can
-                        status = {**status, **interrupted}
+                        status = {**status, "state": RunState.INTERRUPTED, "ended_at": _now(), "message": why}
         return status
 
     @property
@@ -183,6 +182,12 @@ class Run:
         status = {**read_json(self.folder / STATE_FILE, {}), **changes}
         write_json(self.folder / STATE_FILE, status)
         return status
+
+    def end(self, state: RunState, message: str, **results) -> dict:
+        """The one way a run ends: its end state, why, when, and what it gave (`results`)."""
+        if state.active:
+            raise ValueError(f"a run does not end {state}")
+        return self.write_status(state=state, message=message, ended_at=_now(), **results)
 
     def counters(self) -> dict:
         """epoch, batch, epochs, batches_per_epoch, elapsed, samples_per_second (may be empty)."""

@@ -242,11 +242,10 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
         write_atomic(run.model_path, lambda p: kind.save(model, p))
         _finish(run, kind, model, result, recorder, watcher.timed_out and time_limit)
     except (DigitLabError, ValueError) as e:  # ours, and a library's refusal of a value
-        run.write_status(state=RunState.FAILED, message=str(e), ended_at=time.time())
+        run.end(RunState.FAILED, str(e))
     except Exception as e:  # noqa: BLE001 - a run must end with a message, never hang
         traceback.print_exc()
-        run.write_status(state=RunState.FAILED, message=f"training failed: {type(e).__name__}: {e}",
-                         ended_at=time.time())
+        run.end(RunState.FAILED, f"training failed: {type(e).__name__}: {e}")
 
 
 def _finish(run: Run, kind: kinds.Kind, model, result, recorder, time_limit: float | None = None) -> None:
@@ -265,10 +264,9 @@ def _finish(run: Run, kind: kinds.Kind, model, result, recorder, time_limit: flo
                    "the weights learned so far are kept")
     else:
         message = "finished"
-    run.write_status(state=RunState.STOPPED if result.stopped else RunState.FINISHED, message=message,
-                     ended_at=time.time(), test_accuracy=result.test_accuracy, test_loss=result.test_loss,
-                     seconds=p.elapsed, epochs_completed=p.epoch, params=kind.params(model),
-                     calibration=result.calibration)
+    run.end(RunState.STOPPED if result.stopped else RunState.FINISHED, message,
+            test_accuracy=result.test_accuracy, test_loss=result.test_loss, seconds=p.elapsed,
+            epochs_completed=p.epoch, params=kind.params(model), calibration=result.calibration)
 
 
 # --- the worker process ----------------------------------------------------------------------------
