@@ -12,8 +12,9 @@ started it. A run's life, and where each step is:
    `worker.RunWatcher` writes its metrics, notices Stop and keeps the time limit; each finished
    epoch is checkpointed.
 6. end: `store.Run.end` writes the end state (finished, stopped, failed or interrupted), the one
-   place a run's end is written. A run whose process died is found interrupted by the next look
-   at it (`store.Run.status`), and `store.RunStore.resume` queues it again from its checkpoint.
+   place a run's end is written. A run whose process died reads as interrupted (`store.Run.status`,
+   which never writes); the scheduler writes that down (`store.Run.settle`), and
+   `store.RunStore.resume` queues it again from its checkpoint.
 
 Stop: `store.RunStore.stop` cancels a queued run (its folder goes) or asks a training one to stop
 (it writes the folder's STOP_FILE, which the watcher sees within a second; the run then ends

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nn import settings, words
@@ -113,6 +113,7 @@ class QueueView:
     taken: float  # time.time() of the look
     pace: Pace = Pace()
     slots: int = 1
+    abandoned: list[Run] = field(default_factory=list)  # marked as training, their process gone
 
     def expected_seconds(self, kind: Kind, source: ModelSource, config: TrainConfig) -> float:
         """How long a run would take from its start, were it submitted now: its estimate at this
@@ -156,14 +157,17 @@ class QueueView:
 
 
 def scan(runs_root: Path, slots: int) -> QueueView:
-    """Read every run's state (which also marks dead runs as interrupted) and order the queue."""
-    queued, training, finished, last_started, appeared = [], [], [], {}, {}
+    """Read every run's state (a run whose process died reads as interrupted: `abandoned`) and
+    order the queue."""
+    queued, training, finished, abandoned, last_started, appeared = [], [], [], [], {}, {}
     for run in every_run(runs_root):
         workspace = run.spec.workspace
         appeared[workspace] = min(appeared.get(workspace, run.spec.created), run.spec.created)
         status = run.status()
         if not status:
             continue
+        if status.get("abandoned"):
+            abandoned.append(run)
         state = RunState(status["state"])
         if state is RunState.QUEUED:
             queued.append((run, status))
@@ -179,7 +183,7 @@ def scan(runs_root: Path, slots: int) -> QueueView:
                          [remaining_seconds(run, status, pace.of(run.spec.source) * alongside)
                           for run, status in training], slots)
     return QueueView([run for run, _ in training], waiting,
-                     {run.id: s for run, s in zip(waiting, starts)}, time.time(), pace, slots)
+                     {run.id: s for run, s in zip(waiting, starts)}, time.time(), pace, slots, abandoned)
 
 
 _looks: dict[Path, QueueView] = {}

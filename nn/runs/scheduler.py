@@ -197,6 +197,8 @@ class Scheduler:
         if self.slots_from_cluster:  # as the last driver to connect found the cluster
             self.slots = max_trainings(self.runs_root)
         view = scan(self.runs_root, self.slots)
+        for run in view.abandoned:  # the one place a dead run's interruption is written down
+            run.settle()
         training = {run.folder for run in view.training}
         # Given to a worker and not (yet, or any more) shown as training: its slot is taken too.
         pending = {w.assigned for w in self.workers if w.assigned} - training

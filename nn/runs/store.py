@@ -155,22 +155,32 @@ class Run:
         return self.folder / LOCK_FILE
 
     # --- state ---------------------------------------------------------------------------------
-    def status(self) -> dict:
-        """state.json as it stands; a run marked as training whose process is gone becomes
-        interrupted here (under its lock, so that a run that just ended is not mistaken)."""
+    def status(self, holding_lock: bool = False) -> dict:
+        """state.json as it stands, read only. A run marked as training whose process is gone (its
+        lock is free, or `holding_lock`: the caller holds it) reads as interrupted, with
+        "abandoned" set, until `settle` writes that down."""
         status = read_json_cached(self.folder / STATE_FILE, {})
         if not status or not RunState(status["state"]).training:
             return status
+        if not holding_lock:
+            with locked(self.lock_path) as got:
+                if not got:  # its process holds it: it trains
+                    return status
+                status = read_json(self.folder / STATE_FILE, {})  # it may have just ended
+        if not RunState(status["state"]).training:
+            return status
+        return {**status, "state": RunState.INTERRUPTED, "ended_at": _now(), "abandoned": True,
+                "message": interrupted_message(self.checkpoint_epoch())}
+
+    def settle(self) -> None:
+        """Write down that an abandoned run was interrupted (nn.runs.scheduler does, when it sees one)."""
         with locked(self.lock_path) as got:
-            if got:  # nobody is training it
-                status = read_json(self.folder / STATE_FILE, {})
-                if RunState(status["state"]).training:
-                    why = interrupted_message(self.checkpoint_epoch())
-                    try:
-                        status = self.end(RunState.INTERRUPTED, why)
-                    except OSError:  # a full disk: say so now, write it when a look can
-                        status = {**status, "state": RunState.INTERRUPTED, "ended_at": _now(), "message": why}
-        return status
+            status = self.status(holding_lock=True) if got else {}
+            if status.get("abandoned"):
+                try:
+                    self.end(RunState.INTERRUPTED, status["message"])
+                except OSError:  # a full disk: it still reads as interrupted; a later look writes it
+                    pass
 
     @property
     def state(self) -> RunState:
@@ -393,8 +403,10 @@ class RunStore:
         run = self.get(run_id)
         with self.workspace.room(), locked(run.lock_path) as got:
             self.check_room_in_the_queue()
-            if not got or run.state is not RunState.INTERRUPTED:
-                raise RunError(f"only an interrupted run can be resumed; this one is {run.state}")
+            status = run.status(holding_lock=True) if got else run.status()
+            state = RunState(status["state"]) if status else RunState.FAILED
+            if state is not RunState.INTERRUPTED:
+                raise RunError(f"only an interrupted run can be resumed; this one is {state}")
             (run.folder / STOP_FILE).unlink(missing_ok=True)
             epoch = run.checkpoint_epoch()
             message = f"waiting to resume from epoch {epoch}" if epoch else "waiting to start again"

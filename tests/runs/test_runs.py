@@ -12,7 +12,7 @@ import pytest
 
 from nn.kinds import registry as kinds
 from nn.runs import pace, run_queue
-from nn.runs.run_folder import ProgressReader, read_json
+from nn.runs.run_folder import STATE_FILE, ProgressReader, read_json
 from nn.runs.scheduler import Scheduler, WorkerProcess
 from nn.runs.store import Run, RunError, RunState, RunStore
 from nn.storage.locks import Lock
@@ -188,6 +188,19 @@ def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_c
         training.release()
     alone = pace.estimate(keras, "dense-128", config)
     assert view.expected_seconds(keras, "dense-128", config) == pytest.approx(2 * 0.8 * alone)
+
+
+def test_reading_a_run_whose_process_died_writes_nothing_and_the_scheduler_writes_it_down():
+    run = RunStore(Workspace("ann")).submit("dense-128", "mnist", small()).run
+    run.write_status(state=RunState.RUNNING, started_at=time.time())  # no process holds its lock
+    on_disk = (run.folder / STATE_FILE).read_bytes()
+    assert run.state is RunState.INTERRUPTED and "resume to start it again" in run.status()["message"]
+    assert run_queue.scan(runs_dir(), slots=1).abandoned == [run]
+    assert (run.folder / STATE_FILE).read_bytes() == on_disk  # looking at it changed nothing
+    Scheduler(runs_dir(), slots=1, keep_warm=False).step()
+    written = read_json(run.folder / STATE_FILE)
+    assert written["state"] == "interrupted" and written["ended_at"] and "abandoned" not in written
+    assert run_queue.scan(runs_dir(), slots=1).abandoned == []
 
 
 def test_a_new_servers_estimates_are_at_the_pace_its_warm_up_showed():
