@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nn.kinds.kind import Kind
 from nn.presets import ModelSource, display_name
-from nn.runs.run_folder import read_json, write_json
+from nn.runs.run_folder import read_json_cached, write_json
 from nn.runs.store import Run
 from nn.training_config import TRAIN_IMAGES, TrainConfig
 
@@ -54,7 +54,7 @@ def write_warm_up(runs_root: Path, seconds: float) -> None:
 def warm_up_pace(runs_root: Path | None) -> float:
     """How much slower than the reference machine this one trains now, from the last warm-up
     timed here; 1.0 before any."""
-    timed = read_json(Path(runs_root) / WARM_UP_FILE, {}) if runs_root else {}
+    timed = read_json_cached(Path(runs_root) / WARM_UP_FILE, {}) if runs_root else {}  # every look
     seconds = timed.get("seconds") if isinstance(timed, dict) else None
     return _clipped([seconds / WARM_UP_SECONDS]) if isinstance(seconds, (int, float)) and seconds > 0 else 1.0
 

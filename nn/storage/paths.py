@@ -20,8 +20,9 @@ def bundled_models_dir() -> Path:
 
 
 def _user_dir(setting: str, xdg_var: str, fallback: str, leaf: str) -> Path:
-    if settings.value(setting):
-        return settings.value(setting)
+    chosen = settings.value(setting)
+    if chosen:
+        return chosen
     base = os.environ.get(xdg_var) or str(Path.home() / fallback)
     return Path(base) / "digitlab" / leaf
 
