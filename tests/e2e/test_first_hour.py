@@ -66,7 +66,7 @@ def test_a_bad_upload_is_refused_at_once_by_its_own_name_and_the_limits_read_as_
     good.write_bytes((BUNDLED_MODELS_DIR / "mnist-dense-128.keras").read_bytes())
     upload.locator('input[type="file"]').set_input_files(str(good))
     expect(widget(page, "upload_save")).to_be_visible(timeout=120_000)  # it passed its trial
-    assert widget(page, "upload_name").locator("input").input_value() == "my_first_net_2"  # a name it takes
+    expect(widget(page, "upload_name").locator("input")).to_have_value("my_first_net_2")  # a name it takes
     assert_no_exception(page)
 
 
