@@ -163,6 +163,7 @@ def cmd_train(args) -> int:
 
 
 def _preset_training(args):
+    from nn.kinds.registry import declared_settings
     from nn.presets import preset
     from nn.training_config import TrainConfig
 
@@ -478,17 +479,6 @@ def _workspace(text: str) -> Workspace:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def declared_settings() -> list:
-    """The training settings the kinds declare (nn.kinds.kind.Setting), each once."""
-    from nn.kinds.registry import all_kinds
-
-    settings = {}
-    for kind in all_kinds().values():
-        for setting in kind.settings:
-            settings.setdefault(setting.name, setting)
-    return list(settings.values())
-
-
 def setting_argument(setting) -> dict:
     """argparse's options for one declared setting; None (not given) keeps the preset's value."""
     from nn.kinds.registry import all_kinds
@@ -504,6 +494,7 @@ def setting_argument(setting) -> dict:
 
 
 def _train_parser(sub, datasets: list[str]) -> None:
+    from nn.kinds.registry import declared_settings
     from nn.presets import PRESETS
 
     p = sub.add_parser("train", help="train a preset, or fine-tune a model on your drawings, and save it")

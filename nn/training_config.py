@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -46,28 +46,36 @@ class TrainConfig:
     beta_1: float = 0.9  # Adam only: how much of the past gradients each step keeps ...
     beta_2: float = 0.999  # ... and of their squares
     label_smoothing: float = 0.0  # 0 for plain cross-entropy
-    # The settings of one kind (declared and checked by it: nn.kinds.numpy_net, nn.kinds.forest).
-    per_sample: bool = False  # NumPy network: update after every image, as its tutorial does
-    trees: int = 100  # random forest: how many trees it grows
+    # The settings only one kind has, by name: declared, read and checked by that kind
+    # (nn.kinds.kind.Setting; the NumPy network's per_sample, the forest's trees).
+    kind_settings: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
+        data = _moved_kind_settings(data)
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise ConfigError(f"unknown training settings: {', '.join(sorted(unknown))}")
         return cls(**data)
 
+    def with_settings(self, values: dict) -> TrainConfig:
+        """This config with settings changed by name: its own fields, and the rest as the kind's."""
+        own = {f.name for f in fields(self)} - {"kind_settings"}
+        return replace(self, **{k: v for k, v in values.items() if k in own},
+                       kind_settings={**self.kind_settings,
+                                      **{k: v for k, v in values.items() if k not in own}})
+
     @classmethod
     def for_preset(cls, preset, **overrides) -> TrainConfig:
-        """The preset's default hyperparameters, with overrides (None means keep the default)."""
+        """The preset's default hyperparameters, with overrides by setting name, a kind's own ones
+        too (None means keep the default)."""
         base = dict(
             epochs=preset.epochs, batch_size=preset.batch_size, optimizer=preset.optimizer,
             learning_rate=preset.learning_rate, augment=preset.augment,
             lr_schedule=preset.lr_schedule, warmup=preset.warmup, beta_1=preset.beta_1,
             beta_2=preset.beta_2, subset=preset.subset, validation_split=preset.validation_split,
         )
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(base)
+        return cls.from_dict(base).with_settings({k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
     def for_fine_tuning(cls, epochs: int = 3, learning_rate: float = 1e-4) -> TrainConfig:
@@ -117,6 +125,8 @@ class TrainConfig:
             p.append(f"warm-up must be a share of the steps in [0, 1), got {self.warmup!r}")
         if not all(is_number(b) and 0 <= b < 1 for b in (self.beta_1, self.beta_2)):
             p.append(f"Adam's betas must be in [0, 1), got {self.beta_1!r} and {self.beta_2!r}")
+        if not isinstance(self.kind_settings, dict):
+            p.append(f"a kind's own settings must be given by name, got {self.kind_settings!r}")
         if not isinstance(self.augment, bool):
             p.append(f"augment must be true or false, got {self.augment!r}")
         if not is_number(self.label_smoothing) or not 0 <= self.label_smoothing < 1:
@@ -133,3 +143,20 @@ class TrainConfig:
         problems = self.problems(train_size)
         if problems:
             raise ConfigError("; ".join(problems))
+
+
+# Run and model files written before 2026-12 keep the kinds' settings among the shared ones, at
+# these defaults when the kind did not have them.
+FORMER_KIND_FIELDS = {"per_sample": False, "trees": 100}
+
+
+def _moved_kind_settings(data: dict) -> dict:
+    """`data` with a former top-level kind setting moved into kind_settings (dropped at its old
+    default, which meant "not this kind's")."""
+    if not FORMER_KIND_FIELDS.keys() & data.keys():
+        return data
+    data = dict(data)
+    moved = {name: data.pop(name) for name in FORMER_KIND_FIELDS if name in data}
+    kept = {name: v for name, v in moved.items() if v != FORMER_KIND_FIELDS[name]}
+    data["kind_settings"] = {**kept, **data.get("kind_settings", {})}
+    return data

@@ -90,8 +90,8 @@ def test_the_numpy_network_shows_its_hidden_layer(mnist, tmp_path):
 def test_a_forest_says_it_has_no_layers(mnist, tmp_path):
     kind = kinds.named("forest")
     forest = kind.build("random-forest", 0)
-    kind.train(forest, mnist, TrainConfig(subset=300, trees=3, validation_split=0.0),
-               kind.new_recorder(TrainConfig(trees=3), 300, None))
+    kind.train(forest, mnist, TrainConfig(subset=300, validation_split=0.0, kind_settings={"trees": 3}),
+               kind.new_recorder(TrainConfig(kind_settings={"trees": 3}), 300, None))
     kind.save(forest, tmp_path / "forest.skops")
     with pytest.raises(NotANetwork, match="a random forest is not a network"):
         inside.layers(predictor_for_file(tmp_path / "forest.skops"), mnist.x_test[0] / np.float32(255))

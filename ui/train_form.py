@@ -99,7 +99,9 @@ def apply_preset_defaults() -> None:
     if p is None:
         return
     defaults = TrainConfig.for_preset(p)
-    st.session_state.update({key: getattr(defaults, name) for name, key in SETTING_KEYS.items()})
+    values = {setting.name: setting.value_in(defaults) for setting in kinds.declared_settings()}
+    values.update(subset=defaults.subset, validation_split=defaults.validation_split)
+    st.session_state.update({key: values[name] for name, key in SETTING_KEYS.items()})
     st.session_state.train_subset = defaults.subset or 0
     st.session_state.setdefault("train_seed", 0)
 
@@ -181,8 +183,8 @@ def settings_form(kind: Kind) -> TrainConfig:
     preset = PRESETS.get(s.train_model)
     chosen = {setting.name: setting.type(s[SETTING_KEYS[setting.name]]) for setting in kind.settings}
     defaults = TrainConfig.for_preset(preset) if preset else TrainConfig()
-    return replace(defaults, **chosen, validation_split=float(s.train_val), seed=int(s.train_seed),
-                   subset=int(s.train_subset) or None)
+    return replace(defaults.with_settings(chosen), validation_split=float(s.train_val),
+                   seed=int(s.train_seed), subset=int(s.train_subset) or None)
 
 
 def setting_widget(column, setting: Setting) -> None:

@@ -30,7 +30,7 @@ MAX_TREE_NODES = 200_000  # a full-depth tree on 60,000 images has about 40,000
 MAX_TREE_DEPTH = 100  # the preset's full-depth trees are about 40 levels deep
 ENTRIES_PER_TREE = 5  # arrays a tree keeps in a .skops archive
 SCHEMA_BYTES_PER_TREE = 40_000  # its part of the archive's schema.json (15-30 KB seen)
-TREES = Setting("trees", "Trees", int, 1, MAX_TREES, 10, help="how many trees it grows")
+TREES = Setting("trees", "Trees", int, 1, MAX_TREES, 10, help="how many trees it grows", default=100)
 TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)
 TRAIN_SAMPLE = 5_000  # training images scored after each step, for the training-accuracy curve
 EPSILON = 1e-7  # as Keras clips probabilities in its cross-entropy
@@ -67,7 +67,7 @@ class _Votes:
 
 def train(model, data, config: TrainConfig, recorder: LiveMetrics, initial_epoch: int = 0,
           on_epoch_end=None) -> TrainResult:
-    """Grow config.trees trees, TREES_PER_STEP at a time, reporting after each step."""
+    """Grow the config's trees (TREES), TREES_PER_STEP at a time, reporting after each step."""
     from nn.data import training_split
 
     x_uint8, y, x_val, y_val = training_split(data, config)
@@ -81,7 +81,7 @@ def train(model, data, config: TrainConfig, recorder: LiveMetrics, initial_epoch
     steps = recorder.progress.batches_per_epoch
     for step in range(steps):
         grown = len(getattr(model, "estimators_", []))
-        model.n_estimators = min(config.trees, (step + 1) * TREES_PER_STEP)
+        model.n_estimators = min(TREES.value_in(config), (step + 1) * TREES_PER_STEP)
         model.fit(x, y)  # warm start: grows only the new trees
         new = model.estimators_[grown:]
         loss, accuracy = (held_out or seen).add(new)
@@ -213,6 +213,7 @@ class ForestKind(Kind):
     name = "forest"
     suffix = SUFFIX
     file_title = "a Digit Lab random forest (.skops)"
+    title = "a random forest"
     settings = (TREES,)
     chance_loss = math.inf  # a forest's loss falls as it grows; there is nothing to diverge
 
@@ -226,21 +227,22 @@ class ForestKind(Kind):
                  "params": 0, "macs": 0}]
 
     def estimate_seconds(self, source, config: TrainConfig, train_size: int) -> float:
-        return config.trees * config.training_images(train_size) * TREE_IMAGE_SECONDS + FINAL_SECONDS
+        tree_images = TREES.value_in(config) * config.training_images(train_size)
+        return tree_images * TREE_IMAGE_SECONDS + FINAL_SECONDS
 
     def config_problems(self, config: TrainConfig) -> list[str]:
         problems = super().config_problems(config)
         if config.epochs != 1:
             problems.append("a random forest is grown in one pass: epochs must be 1")
-        if config.augment or config.per_sample:
-            problems.append("the random forest trains without augmentation or per-image updates")
+        if config.augment:
+            problems.append("the random forest trains without augmentation")
         return problems
 
     def settings_line(self, config: TrainConfig) -> str:
-        return f"{config.trees} trees"
+        return f"{TREES.value_in(config)} trees"
 
     def new_recorder(self, config: TrainConfig, train_images: int, stop_flag) -> LiveMetrics:
-        steps = math.ceil(config.trees / TREES_PER_STEP)
+        steps = math.ceil(TREES.value_in(config) / TREES_PER_STEP)
         return LiveMetrics(1, steps, train_images, max(1, train_images // steps), stop_flag=stop_flag,
                            chance_loss=self.chance_loss)
 

@@ -24,12 +24,13 @@ from nn.training_config import OPTIMIZERS, TrainConfig
 
 @dataclass(frozen=True)
 class Setting:
-    """A training setting a kind has: a TrainConfig field, how people see it, and its range.
+    """A training setting a kind has: its name, how people see it, and its range.
 
     The Train form and the command line are built from the settings the kinds declare; the data
-    settings every kind has (training images, validation split, seed) are not declared."""
+    settings every kind has (training images, validation split, seed) are not declared. The shared
+    ones are TrainConfig fields; a kind's own ones live in TrainConfig.kind_settings."""
 
-    name: str  # the TrainConfig field
+    name: str  # the TrainConfig field, or the key in its kind_settings
     label: str  # for people
     type: type = int  # int, float, bool or str (one of `choices`)
     low: float | None = None
@@ -37,6 +38,13 @@ class Setting:
     step: float | None = None
     choices: tuple[str, ...] = ()
     help: str = ""  # one line: what it does
+    default: object = None  # a kind's own setting: its value when the config does not give one
+
+    def value_in(self, config: TrainConfig):
+        """This setting's value in `config`."""
+        if self.name in TrainConfig.__dataclass_fields__:
+            return getattr(config, self.name)
+        return config.kind_settings.get(self.name, self.default)
 
     @property
     def flag(self) -> str:
@@ -77,6 +85,7 @@ class Kind:
 
     name: str = ""  # the key in all_kinds() and in nn.presets.Preset.kind
     suffix: str = ""  # its model files end in this
+    title: str = ""  # what its models are, for people
     file_title: str = ""  # what its files are, for people
     fine_tunable: bool = False  # can start from a saved model's weights
     # The training settings it has, besides the data settings every kind has: the Train form and
@@ -99,7 +108,10 @@ class Kind:
     def config_problems(self, config: TrainConfig) -> list[str]:
         """Settings this kind does not have, or values out of its settings' ranges, for people."""
         own = [s for s in self.settings if s not in SHARED]  # TrainConfig checks the shared ones
-        return [p for s in own if (p := s.problem(getattr(config, s.name))) is not None]
+        others = sorted(set(config.kind_settings) - {s.name for s in own})
+        problems = [f"{self.title} has no setting {name.replace('_', ' ')!r}"
+                    for name in others]
+        return problems + [p for s in own if (p := s.problem(s.value_in(config))) is not None]
 
     def settings_line(self, config: TrainConfig) -> str:
         """Its training settings in a few words, for a run's details."""

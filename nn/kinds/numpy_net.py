@@ -45,7 +45,7 @@ from nn.training_config import ConfigError, TrainConfig
 SUFFIX = ".npmlp"
 PER_SAMPLE = Setting("per_sample", "Update after every image", bool,
                      help="The tutorial's own loop: exact, about 10x slower than updating once per "
-                          "batch with the batch's summed gradients")
+                          "batch with the batch's summed gradients", default=False)
 FORMAT = "digitlab-numpy-mlp"
 FORMAT_VERSION = 1
 INPUTS, OUTPUTS = 28 * 28, 10
@@ -221,7 +221,7 @@ def _one_epoch(model: NumpyMLP, x: np.ndarray, targets: np.ndarray, config, reco
     error_sum, correct, seen = 0.0, 0, 0
     for batch in range(recorder.progress.batches_per_epoch):
         xb, yb = x[batch * size:(batch + 1) * size], targets[batch * size:(batch + 1) * size]
-        if config.per_sample:
+        if PER_SAMPLE.value_in(config):
             out = np.concatenate([model.step(xb[i:i + 1], yb[i:i + 1], lr) for i in range(len(xb))])
         else:
             out = model.step(xb, yb, lr)
@@ -322,6 +322,7 @@ class NumpyKind(Kind):
     name = "numpy"
     suffix = SUFFIX
     file_title = "a Digit Lab NumPy network (.npmlp)"
+    title = "the NumPy network"
     settings = (EPOCHS, BATCH_SIZE, LEARNING_RATE, PER_SAMPLE)
     chance_loss = SQUARED_ERROR_OF_ZEROS
 
@@ -332,7 +333,7 @@ class NumpyKind(Kind):
         return NumpyMLP.initial().summary_rows()
 
     def estimate_seconds(self, source, config: TrainConfig, train_size: int) -> float:
-        per_image = PER_SAMPLE_IMAGE_SECONDS if config.per_sample else IMAGE_SECONDS
+        per_image = PER_SAMPLE_IMAGE_SECONDS if PER_SAMPLE.value_in(config) else IMAGE_SECONDS
         return config.epochs * (config.training_images(train_size) * per_image + EPOCH_SECONDS)
 
     def config_problems(self, config: TrainConfig) -> list[str]:

@@ -27,6 +27,15 @@ def all_kinds() -> dict[str, Kind]:
     return {kind.name: kind for kind in (KerasKind(), NumpyKind(), ForestKind())}
 
 
+def declared_settings() -> list:
+    """The training settings the kinds declare (nn.kinds.kind.Setting), each once."""
+    settings = {}
+    for kind in all_kinds().values():
+        for setting in kind.settings:
+            settings.setdefault(setting.name, setting)
+    return list(settings.values())
+
+
 def model_suffixes() -> tuple[str, ...]:
     return tuple(kind.suffix for kind in all_kinds().values())
 

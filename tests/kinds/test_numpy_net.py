@@ -109,13 +109,13 @@ def assert_tutorial_shape(history):
 
 def test_the_tutorial_loop_reproduces_the_tutorials_curve(mnist):
     model = build("numpy-mlp", seed=1)
-    result = numpy_mlp.train(model, mnist, TrainConfig(**{**TUTORIAL.to_dict(), "per_sample": True}))
+    result = numpy_mlp.train(model, mnist, TUTORIAL.with_settings({"per_sample": True}))
     assert_tutorial_shape(result.history)
     assert result.test_accuracy == pytest.approx(result.history[-1]["test_accuracy"])
 
 
 def test_summed_mini_batches_give_the_same_curve_faster(mnist):
-    assert TUTORIAL.batch_size == 32 and not TUTORIAL.per_sample  # the preset's default
+    assert TUTORIAL.batch_size == 32 and not TUTORIAL.kind_settings  # the preset's default
     result = numpy_mlp.train(build("numpy-mlp", seed=1), mnist, TUTORIAL)
     assert_tutorial_shape(result.history)
 
@@ -157,7 +157,7 @@ def test_divergence_is_caught(mnist):
 # --- in the app's machinery: runs, store, predictions ----------------------------------------------
 
 def test_a_run_trains_it_live_with_weight_pictures_and_stops(mnist):
-    config = TrainConfig(**{**TUTORIAL.to_dict(), "epochs": 500, "per_sample": True})
+    config = TUTORIAL.with_settings({"epochs": 500, "per_sample": True})
     runs = RunStore(LOCAL_WORKSPACE)
     run = runs.submit("numpy-mlp", "mnist", config).run
     reader = ProgressReader(run.folder)

@@ -213,6 +213,7 @@ class KerasKind(Kind):
     name = "keras"
     suffix = ".keras"
     file_title = "a Keras 3 .keras file (28x28 input, 10 outputs)"
+    title = "a Keras network"
     fine_tunable = True
     chance_loss = CHANCE_LOSS
 
