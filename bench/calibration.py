@@ -12,7 +12,7 @@ import numpy as np
 
 
 def measure() -> list[dict]:
-    from bench import drawn_digits
+    from harness import drawn_digits
     from nn import data
     from nn.inference import predictor_for_file
     from nn.kinds.keras.calibration import expected_calibration_error, tempered

@@ -8,7 +8,7 @@ to the Draw page or to `python -m nn predict` would be:
 - scanned: scikit-learn's copy of the UCI optical digits, 1,797 digits by 43 writers who are not
   in MNIST, scanned and reduced to 8x8 pixels of 17 grey levels (many 1s have a flag and a
   foot, many 9s a straight stem);
-- drawn: the 160 pen-stroke digits drawn on the Draw page's canvas (bench.drawn_digits), in two
+- drawn: the 160 pen-stroke digits drawn on the Draw page's canvas (harness.drawn_digits), in two
   styles; the second has flagged 1s, crossed 7s and 9s with a straight stem.
 """
 
@@ -33,7 +33,7 @@ def scanned_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def drawn_digits() -> tuple[np.ndarray, np.ndarray]:
-    from bench import drawn_digits as drawn
+    from harness import drawn_digits as drawn
 
     x, labels, _ = drawn.normalised()
     return x, labels

@@ -1,11 +1,11 @@
-"""The drawn-digit evaluation set in bench/drawn_digits/: complete, readable, and read well."""
+"""The drawn-digit evaluation set in harness/drawn_digits/: complete, readable, and read well."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bench import drawn_digits
+from harness import drawn_digits
 from nn.inference import make_predictor
 from nn.preprocess import to_mnist
 from nn.storage.saved_models import ModelStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench import drawn_digits
+from harness import drawn_digits
 from nn import familiar
 from nn.preprocess import to_mnist
 
