@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from nn.storage import teachers, workspaces
+from nn.storage import class_rules, teachers
 from ui import phone
 from ui.errors import shown_as_sentences
 from ui.startup import first_page_served
@@ -25,7 +25,7 @@ pages = [
     st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 ]
-if workspaces.mode() == workspaces.PER_USER:  # a class: its shared models, and its teacher's page
+if class_rules.mode() == class_rules.PER_USER:  # a class: its shared models, and its teacher's page
     pages.append(st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"))
     if is_teacher():  # for anyone else the page does not exist, also by its address
         pages.append(st.Page("pages/class.py", title="Class", icon=":material/groups:",

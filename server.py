@@ -53,15 +53,15 @@ def report_configuration() -> None:
     warning when everybody would share one workspace on an address others can reach."""
     from streamlit import config
 
-    from nn.storage import workspaces
+    from nn.storage import class_rules
 
     options = {name: config.get_option(name) for name in SERVED_OPTIONS}
-    mode = workspaces.mode()
+    mode = class_rules.mode()
     print("Digit Lab serves with " + " ".join(f"{k}={v}" for k, v in options.items())
           + f" workspaces={mode}", flush=True)
-    if mode == workspaces.PER_USER:
+    if mode == class_rules.PER_USER:
         print_teacher_link(options["server.address"], options["server.port"])
-    if mode == workspaces.SINGLE and str(options["server.address"] or "") not in LOOPBACK_ADDRESSES:
+    if mode == class_rules.SINGLE and str(options["server.address"] or "") not in LOOPBACK_ADDRESSES:
         print(f"WARNING: serving on {options['server.address']} in single-user mode: everybody who "
               "opens the app shares one workspace (models, drawings, runs). For a class, set "
               "DIGITLAB_WORKSPACES=per-user.", flush=True)
@@ -80,11 +80,11 @@ def print_teacher_link(address, port) -> None:
 async def lifespan(app):
     from nn import settings
     from nn.runs.scheduler import app_scheduler, close_app_schedulers
-    from nn.storage import workspaces
+    from nn.storage import class_rules
     from nn.storage.paths import runs_dir
 
     report_configuration()
-    workspaces.keep_private()
+    class_rules.keep_private()
     if settings.value("DIGITLAB_WARM_UP"):
         threading.Thread(target=warm_up, name="digitlab-warm-up", daemon=True).start()
     app_scheduler(runs_dir())

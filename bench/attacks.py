@@ -131,7 +131,7 @@ def round_two(folder: Path) -> list[dict]:
     from nn.kinds import registry as kinds
     from nn.kinds.registry import build
     from nn.runs.store import RunStore
-    from nn.storage import teachers, tokens, workspaces
+    from nn.storage import quota, teachers, tokens, workspaces
     from nn.storage.saved_models import ModelStore
     from nn.storage.workspaces import Workspace
     from nn.training_config import TrainConfig
@@ -155,7 +155,7 @@ def round_two(folder: Path) -> list[dict]:
         saver, model_file = Workspace("t-saver000000"), folder / "model.keras"
         model_file.write_bytes(b"\0" * 450_000)
         at_once(8, lambda i: saver.models().save_file(model_file, f"copy-{i}"))
-        found["4b"] = (f"{saver.disk_mb():.2f} MB kept", "")
+        found["4b"] = (f"{quota.disk_mb(saver):.2f} MB kept", "")
         issued = at_once(70, lambda i: tokens.issue_token())
         found["4c"] = (f"{sum(isinstance(t, str) for t in issued)} of 70 handed out in the hour", "")
         people = [Workspace(f"t-sharer{i:05d}") for i in range(8)]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from nn import data, inside, words
 from nn.errors import DigitLabError
-from nn.storage import workspaces
+from nn.storage import class_rules, workspaces
 from nn.storage.saved_models import DEFAULT_MODEL
 from nn.storage.workspaces import LOCAL, Workspace, WorkspaceError
 
@@ -402,7 +402,6 @@ def cmd_export(args) -> int:
 
 def cmd_class(args) -> int:
     from nn.runs import roster
-    from nn.storage import workspaces
     from nn.storage.paths import runs_dir
 
     if args.what in ("hide", "show", "unpublish"):  # the server's admin, as a teacher on the Class page
@@ -594,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        workspaces.keep_private()
+        class_rules.keep_private()
         return args.run(args)
     except (DigitLabError, ValueError) as e:  # ours, and a library's refusal of a value
         _err(f"error: {e}")

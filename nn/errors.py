@@ -1,6 +1,7 @@
 """Digit Lab's errors: every one of them is a `DigitLabError`, whose message is written for people
 and shown as it stands (catch it where you mean "any of ours"); here also the errors of model
-files, shared by the store and every kind of model."""
+files, shared by the store and every kind of model, and of workspaces, shared by the modules of
+nn.storage that keep people's work apart."""
 
 
 class DigitLabError(Exception):
@@ -13,3 +14,7 @@ class StoreError(DigitLabError):
 
 class ModelLoadError(StoreError):
     """A model file cannot be loaded safely; the message says why."""
+
+
+class WorkspaceError(DigitLabError, ValueError):
+    """A workspace that cannot be used, or a person who may not do this on a class's server."""

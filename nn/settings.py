@@ -6,7 +6,7 @@ variable, its type, its default and what it means. Nothing else in the project r
 
 The environment is read at each call, so that a server started with a variable, and a test that
 sets one, see it. Those marked `changeable` a teacher may also change on the Class page while the
-server runs (nn.storage.workspaces.change_limit keeps the change, which then wins).
+server runs (nn.storage.class_rules.change_limit keeps the change, which then wins).
 """
 
 from __future__ import annotations

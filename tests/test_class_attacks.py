@@ -17,7 +17,7 @@ from nn.errors import ModelLoadError, StoreError
 from nn.kinds.keras.plans import ConvSpec, parse_sizes, validate_spec
 from nn.kinds.registry import build
 from nn.runs.store import RunError, RunState, RunStore
-from nn.storage import teachers, tokens, workspaces
+from nn.storage import quota, teachers, tokens, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
 from nn.training_config import TrainConfig
 
@@ -138,7 +138,7 @@ def test_4_eight_saves_at_once_keep_within_the_quota(class_server, monkeypatch, 
     outcomes = at_once(8, lambda i: person.models().save_file(model_file, f"copy-{i}"))
     kept = sum(not isinstance(o, Exception) for o in outcomes)
     assert kept == 4, outcomes  # 4 x 0.45 MB fit in 2 MB, a fifth does not
-    assert person.disk_mb() <= 2
+    assert quota.disk_mb(person) <= 2
     assert all(isinstance(o, WorkspaceError) for o in outcomes if isinstance(o, Exception))
 
 
@@ -166,7 +166,7 @@ def test_4_where_training_needs_a_login_a_guest_keeps_uploads_drawings_and_share
             keep()
     with pytest.raises(StoreError, match="guests do not share models"):
         guest.models().publish("mnist-cnn-best")
-    assert guest.disk_mb() == 0
+    assert quota.disk_mb(guest) == 0
 
 
 # --- 5. shares under the same title lost silently --------------------------------------------------

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from nn import settings
-from nn.storage import workspaces
+from nn.storage import class_rules, workspaces
 from nn.storage.paths import REPO_ROOT
 
 NAME = re.compile(r"\bDIGITLAB_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
@@ -59,7 +59,7 @@ def test_a_bad_value_is_named_with_what_it_takes_and_the_default_holds_when_unse
             settings.value("DIGITLAB_MAX_TRAININGS")
     monkeypatch.setenv("DIGITLAB_WORKSPACES", "everyone")
     with pytest.raises(workspaces.WorkspaceError, match="DIGITLAB_WORKSPACES must be single or per-user"):
-        workspaces.mode()
+        class_rules.mode()
     monkeypatch.setenv("DIGITLAB_TEACHERS", "Mia@School.example, tom@school.example  ")
     assert settings.value("DIGITLAB_TEACHERS") == {"mia@school.example", "tom@school.example"}
 
@@ -76,7 +76,7 @@ def test_the_queue_reads_max_trainings_through_the_settings(monkeypatch):
 
 
 def test_what_a_teacher_may_change_while_the_server_runs_is_marked_in_the_settings():
-    assert workspaces.CHANGEABLE_LIMITS == {"DIGITLAB_MAX_RUNS_PER_PERSON": int,
+    assert class_rules.CHANGEABLE_LIMITS == {"DIGITLAB_MAX_RUNS_PER_PERSON": int,
                                             "DIGITLAB_MAX_RUN_MINUTES": float}
 
 

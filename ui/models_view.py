@@ -8,7 +8,7 @@ import streamlit as st
 
 from nn.errors import DigitLabError
 from nn.export import exported
-from nn.storage import workspaces
+from nn.storage import class_rules
 from nn.storage.class_shelf import MAX_TITLE
 from ui import charts, files, markdown
 from ui.errors import sentence
@@ -50,7 +50,7 @@ def model_table() -> None:
         st.rerun()
     if why_not:
         c3.caption(why_not)  # not only on hover: a greyed-out button says nothing on a phone
-    if workspaces.mode() == workspaces.PER_USER and info.owner == "you":
+    if class_rules.mode() == class_rules.PER_USER and info.owner == "you":
         share(info.name)
 
 

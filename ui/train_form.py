@@ -19,7 +19,7 @@ from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec,
 from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
 from nn.progress import format_duration
-from nn.storage import workspaces
+from nn.storage import class_rules
 from nn.training_config import TRAIN_IMAGES, TrainConfig
 from ui import tables
 from ui.runs import open_run, queue_view, run_store, scheduler
@@ -35,7 +35,7 @@ SETTING_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "optimize
 
 
 def show() -> None:
-    if workspaces.train_needs_login() and not logged_in():
+    if class_rules.train_needs_login() and not logged_in():
         st.info("Training on this server needs a login: your runs and models are then yours, "
                 "wherever you log in.", icon=":material/lock:")
         if login_configured():

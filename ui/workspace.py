@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nn import words
-from nn.storage import teachers, tokens, workspaces
+from nn.storage import class_rules, teachers, tokens, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
 from ui import markdown
 
@@ -27,14 +27,14 @@ def login_configured() -> bool:
 
 def current() -> Workspace:
     """The session's workspace. In per-user mode without a login, keeps the token in the URL."""
-    if workspaces.mode() == workspaces.SINGLE:
+    if class_rules.mode() == class_rules.SINGLE:
         return workspaces.LOCAL_WORKSPACE
     if login_configured():
         if st.user.is_logged_in:
             workspace = tokens.from_login(str(st.user.get("iss") or ""), str(st.user.get("sub") or ""))
             _name_from_login(workspace)
             return workspace
-        if not workspaces.train_needs_login():  # the login is for everything
+        if not class_rules.train_needs_login():  # the login is for everything
             _ask_to_log_in()
     return _token_workspace()  # no login, or a guest who may draw and look but not train
 
@@ -56,7 +56,7 @@ def is_teacher() -> bool:
     opened with the server's teacher link. The link's secret leaves the address at once (it would
     land in the history and in every link the teacher copies) and is checked again on every page,
     so a new link (`nn class new-teacher-link`) ends the sessions of the old one."""
-    if workspaces.mode() != workspaces.PER_USER:
+    if class_rules.mode() != class_rules.PER_USER:
         return False
     if logged_in() and teachers.is_teacher_login(st.user.get("email"), st.user.get("email_verified")):
         return True
@@ -100,7 +100,7 @@ def _ask_to_log_in() -> None:
 
 def sidebar_note() -> None:
     """Tell the person whose workspace this is and how to come back to it."""
-    if workspaces.mode() == workspaces.SINGLE:
+    if class_rules.mode() == class_rules.SINGLE:
         return
     with st.sidebar:
         if logged_in():

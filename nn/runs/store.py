@@ -37,7 +37,7 @@ from nn.runs.run_folder import (
     read_lines,
     write_json,
 )
-from nn.storage import workspaces
+from nn.storage import class_rules, quota
 from nn.storage.locks import locked
 from nn.storage.workspaces import Workspace
 from nn.training_config import TRAIN_IMAGES, ConfigError, TrainConfig
@@ -45,20 +45,20 @@ from nn.training_config import TRAIN_IMAGES, ConfigError, TrainConfig
 
 def runs_per_person() -> int | None:
     """How many runs one person may have waiting or training at once on a class's server."""
-    return workspaces.class_limit("DIGITLAB_MAX_RUNS_PER_PERSON")
+    return class_rules.class_limit("DIGITLAB_MAX_RUNS_PER_PERSON")
 
 
 def run_time_limit() -> float | None:
     """The longest a run may train on a class's server, in seconds; it is then stopped with its
     weights kept."""
-    minutes = workspaces.class_limit("DIGITLAB_MAX_RUN_MINUTES")
+    minutes = class_rules.class_limit("DIGITLAB_MAX_RUN_MINUTES")
     return None if minutes is None else minutes * 60
 
 
 def change_class_limits(runs_per_person: int, run_minutes: float) -> None:
     """A teacher's change of both, from now on, for every server of the class."""
-    workspaces.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", runs_per_person)
-    workspaces.change_limit("DIGITLAB_MAX_RUN_MINUTES", run_minutes)
+    class_rules.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", runs_per_person)
+    class_rules.change_limit("DIGITLAB_MAX_RUN_MINUTES", run_minutes)
 
 
 class RunError(DigitLabError):
@@ -296,7 +296,7 @@ class RunStore:
         """Check everything that can be checked now, then queue the run."""
         self.check_login()
         self.check(source, dataset, config, with_drawings)
-        with self.workspace.room():  # the person's limits and the new run, as one step
+        with quota.room(self.workspace):  # the person's limits and the new run, as one step
             self.check_room_in_the_queue()
             removed = self._make_room()
             spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings)
@@ -311,7 +311,7 @@ class RunStore:
     def check_login(self) -> None:
         """On a server where training needs a login (DIGITLAB_TRAIN_NEEDS_LOGIN), a token's
         workspace trains nothing."""
-        if workspaces.train_needs_login() and not self.workspace.is_logged_in:
+        if class_rules.train_needs_login() and not self.workspace.is_logged_in:
             raise RunError("training on this server needs a login: log in (in the sidebar) and press "
                            "Train again")
 
@@ -338,7 +338,7 @@ class RunStore:
     @staticmethod
     def check_size(kind: kinds.Kind, source: ModelSource) -> None:
         """Raise RunError for a network larger than a class's server trains (model_params_limit)."""
-        bound = workspaces.model_params_limit()
+        bound = class_rules.model_params_limit()
         if bound is None:
             return
         if isinstance(source, Path):  # fine-tuning trains all of a stored model: its size counts too
@@ -401,7 +401,7 @@ class RunStore:
     def resume(self, run_id: str) -> Run:
         """Queue an interrupted run again; it goes on from its last finished epoch."""
         run = self.get(run_id)
-        with self.workspace.room(), locked(run.lock_path) as got:
+        with quota.room(self.workspace), locked(run.lock_path) as got:
             self.check_room_in_the_queue()
             status = run.status(holding_lock=True) if got else run.status()
             state = RunState(status["state"]) if status else RunState.FAILED

@@ -53,7 +53,7 @@ def _png(array: np.ndarray, longest: int | None = None) -> bytes:
 class DrawingStore:
     def __init__(self, root: Path | None = None, room=None):
         self.root = Path(root) if root is not None else drawings_dir()
-        self.room = room  # its owner's quota: room(bytes) checks and holds it (Workspace.room)
+        self.room = room  # its owner's quota: room(bytes) checks and holds it (nn.storage.quota.room)
 
     def add(self, original: np.ndarray, image28: np.ndarray, label: int, dataset: str = "mnist",
             predicted: int | None = None, model: str | None = None) -> str:

@@ -123,7 +123,7 @@ class ModelStore:
         self.root = Path(root) if root is not None else models_dir()
         self.shelf = shelf  # the class's published models (nn.storage.class_shelf.ClassShelf)
         self.owner = owner  # the workspace whose models these are, for publishing
-        self.room = room  # its owner's quota: room(bytes) checks and holds it (Workspace.room)
+        self.room = room  # its owner's quota: room(bytes) checks and holds it (nn.storage.quota.room)
         self.max_params = max_params  # the largest model its owner may upload (a class's server)
         if bundled_root == "default":
             bundled_root = bundled_models_dir()

@@ -14,9 +14,10 @@ import time
 
 from nn import settings
 from nn.storage import paths
+from nn.storage.class_rules import PER_USER, mode, train_needs_login
 from nn.storage.files import secret_file
 from nn.storage.locks import waiting_for
-from nn.storage.workspaces import LOGIN_PREFIX, PER_USER, Workspace, WorkspaceError, mode, train_needs_login
+from nn.storage.workspaces import LOGIN_PREFIX, Workspace, WorkspaceError
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")  # secrets.token_urlsafe(16) is 22 characters
 

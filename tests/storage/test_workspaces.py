@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from nn.storage import tokens, workspaces
+from nn.storage import class_rules, tokens, workspaces
 
 
 def tampered(token: str) -> str:
@@ -64,13 +64,13 @@ def test_a_teacher_changes_a_class_limit_for_every_server_while_it_runs(monkeypa
     monkeypatch.setenv("DIGITLAB_WORKSPACES", "per-user")
     monkeypatch.setenv("DIGITLAB_MAX_RUNS_PER_PERSON", "4")
     assert runs_per_person() == 4
-    workspaces.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", 1)
-    workspaces.change_limit("DIGITLAB_MAX_RUN_MINUTES", 2.5)
+    class_rules.change_limit("DIGITLAB_MAX_RUNS_PER_PERSON", 1)
+    class_rules.change_limit("DIGITLAB_MAX_RUN_MINUTES", 2.5)
     assert runs_per_person() == 1 and run_time_limit() == 150  # read from the runs folder
     for variable, value in (("DIGITLAB_MAX_RUNS_PER_PERSON", 0), ("DIGITLAB_MAX_RUNS_PER_PERSON", 1.5),
                             ("DIGITLAB_MAX_WORKSPACE_MB", 10)):
         with pytest.raises(workspaces.WorkspaceError):
-            workspaces.change_limit(variable, value)
+            class_rules.change_limit(variable, value)
     assert runs_per_person() == 1
     monkeypatch.setenv("DIGITLAB_WORKSPACES", "single")
     assert runs_per_person() is None  # on one's own: no limits
