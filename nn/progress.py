@@ -82,23 +82,24 @@ class Progress:
 
 
 class LiveMetrics:
-    """Records per-batch and per-epoch metrics, stops at the next batch on request, catches NaN.
+    """Records per-batch and per-epoch metrics, ends training at the next batch when asked to,
+    catches divergence.
 
     Keras reports the running mean of the epoch after each batch; the batch's own value is
     recovered exactly from two consecutive means. `halt` turns true when training should end
-    (a stop request or divergence); the trainer checks it after every batch.
+    (`end_early` set, or divergence); the trainer checks it after every batch.
     """
 
     def __init__(self, epochs: int, batches_per_epoch: int, samples: int, batch_size: int,
-                 stop_flag=None, chance_loss: float = CHANCE_LOSS):
+                 end_early=None, chance_loss: float = CHANCE_LOSS):
         self.halt = False
         self.chance_loss = chance_loss  # the loss of a model that guesses; divergence is far above it
         self.hidden_version = 0
         self.progress = Progress(epochs=epochs, batches_per_epoch=batches_per_epoch)
         self.lock = threading.Lock()
-        # Any object with set()/is_set(): a threading.Event, or one the run's writer sets when
-        # the run's stop request appears on disk.
-        self.stop_requested = stop_flag if stop_flag is not None else threading.Event()
+        # Set when training should end after this batch, before its last epoch: a person asked
+        # to stop, or the run's time is up (nn.runs.worker.RunWatcher sets it).
+        self.end_early = end_early if end_early is not None else threading.Event()
         self.diverged: str | None = None
         self._samples, self._batch_size = samples, batch_size
         self._previous = {}
@@ -166,7 +167,7 @@ class LiveMetrics:
                 f"diverged. Try a lower learning rate."
             )
             self.halt = True
-        if self.stop_requested.is_set():
+        if self.end_early.is_set():
             self.halt = True
 
     def _keep(self, row: dict, last_of_epoch: bool) -> None:

@@ -101,7 +101,7 @@ def train(model, data, config: TrainConfig, recorder: LiveMetrics, initial_epoch
     test_loss, test_accuracy = test.add(model.estimators_)
     history = recorder.snapshot().history
     return TrainResult(history=history, test_loss=test_loss, test_accuracy=test_accuracy,
-                       seconds=seconds, stopped=recorder.stop_requested.is_set(),
+                       seconds=seconds, stopped=recorder.end_early.is_set(),
                        epochs_completed=len(history))
 
 
@@ -241,9 +241,9 @@ class ForestKind(Kind):
     def settings_line(self, config: TrainConfig) -> str:
         return f"{TREES.value_in(config)} trees"
 
-    def new_recorder(self, config: TrainConfig, train_images: int, stop_flag) -> LiveMetrics:
+    def new_recorder(self, config: TrainConfig, train_images: int, end_early) -> LiveMetrics:
         steps = math.ceil(TREES.value_in(config) / TREES_PER_STEP)
-        return LiveMetrics(1, steps, train_images, max(1, train_images // steps), stop_flag=stop_flag,
+        return LiveMetrics(1, steps, train_images, max(1, train_images // steps), end_early=end_early,
                            chance_loss=self.chance_loss)
 
     def train(self, model, data, config, recorder, initial_epoch=0, on_epoch_end=None):

@@ -119,7 +119,7 @@ class Kind:
                 f"{config.learning_rate:g}")
 
     # --- training ------------------------------------------------------------------------------
-    def new_recorder(self, config: TrainConfig, train_images: int, stop_flag):
+    def new_recorder(self, config: TrainConfig, train_images: int, end_early):
         """The live-metrics recorder its trainer reports to (nn.progress.LiveMetrics)."""
         raise NotImplementedError
 

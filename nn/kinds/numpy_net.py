@@ -279,7 +279,7 @@ def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None, in
     test_accuracy, test_loss = _accuracy_and_loss(model, data.x_test, data.y_test)
     history = recorder.snapshot().history
     return TrainResult(history=history, test_loss=test_loss, test_accuracy=test_accuracy,
-                       seconds=seconds, stopped=recorder.stop_requested.is_set(),
+                       seconds=seconds, stopped=recorder.end_early.is_set(),
                        epochs_completed=len(history))
 
 
@@ -339,9 +339,9 @@ class NumpyKind(Kind):
     def config_problems(self, config: TrainConfig) -> list[str]:
         return super().config_problems(config) + config_problems(config)
 
-    def new_recorder(self, config: TrainConfig, train_images: int, stop_flag) -> LiveMetrics:
+    def new_recorder(self, config: TrainConfig, train_images: int, end_early) -> LiveMetrics:
         steps = math.ceil(train_images / config.batch_size)
-        return LiveMetrics(config.epochs, steps, train_images, config.batch_size, stop_flag=stop_flag,
+        return LiveMetrics(config.epochs, steps, train_images, config.batch_size, end_early=end_early,
                            chance_loss=SQUARED_ERROR_OF_ZEROS)
 
     def train(self, model, data, config, recorder, initial_epoch=0, on_epoch_end=None):

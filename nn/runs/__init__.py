@@ -16,7 +16,10 @@ started it. A run's life, and where each step is:
    which never writes); the scheduler writes that down (`store.Run.settle`), and
    `store.RunStore.resume` queues it again from its checkpoint.
 
-Stop: `store.RunStore.stop` cancels a queued run (its folder goes) or asks a training one to stop
-(it writes the folder's STOP_FILE, which the watcher sees within a second; the run then ends
-stopped, its weights kept).
+Stop, in one meaning: a person's request. `store.RunStore.stop` cancels a queued run (its folder
+goes) or asks a training one to stop: it writes the folder's STOP_FILE (`Run.stop_requested`;
+on a Ray cluster the driver passes it to the node, `remote.RunSignals`). The watcher sees it
+within a second and sets the trainer's `end_early` event, as it does when the time limit passes;
+the trainer ends after that batch (`nn.progress.LiveMetrics.halt`, which divergence also sets),
+and the run ends stopped, its weights kept.
 """

@@ -128,10 +128,10 @@ class RunWatcher(threading.Thread):
     """A training's watch, every FLUSH_EVERY seconds: copies its new metrics to disk, notices a
     stop request (the run folder's STOP_FILE), and stops it once it has trained `time_limit` s."""
 
-    def __init__(self, writer: ProgressWriter, stop_file: Path, stop: threading.Event,
+    def __init__(self, writer: ProgressWriter, stop_file: Path, end_early: threading.Event,
                  time_limit: float | None = None):
         super().__init__(name="digitlab-run-watcher", daemon=True)
-        self.writer, self.stop_file, self.stop = writer, stop_file, stop
+        self.writer, self.stop_file, self.end_early = writer, stop_file, end_early
         self.time_limit, self.timed_out = time_limit, False
         self.done = threading.Event()
         self.lock = threading.Lock()
@@ -144,10 +144,10 @@ class RunWatcher(threading.Thread):
         failing = False
         while not self.done.wait(FLUSH_EVERY):
             if self.stop_file.exists():
-                self.stop.set()
+                self.end_early.set()
             if self.time_limit and self.writer.recorder.progress.elapsed >= self.time_limit:
                 self.timed_out = True
-                self.stop.set()
+                self.end_early.set()
             try:
                 self.flush()
                 failing = False
@@ -226,11 +226,12 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
         images = training_data(run, drawings)
         spec.config.check(train_size=len(images.x_train))
         run.write_status(message="building the model")
-        stop = threading.Event()
-        recorder = kind.new_recorder(spec.config, spec.config.training_images(len(images.x_train)), stop)
+        end_early = threading.Event()
+        recorder = kind.new_recorder(spec.config, spec.config.training_images(len(images.x_train)),
+                                     end_early)
         model, initial_epoch = _start_model(run, kind, recorder)
         watcher = RunWatcher(ProgressWriter(run.folder, recorder, len(recorder.progress.batches),
-                                         len(recorder.progress.history)), run.folder / STOP_FILE, stop,
+                                         len(recorder.progress.history)), run.folder / STOP_FILE, end_early,
                           time_limit)
         run.write_status(state=RunState.RUNNING, message="training")
         watcher.start()

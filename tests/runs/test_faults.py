@@ -248,11 +248,11 @@ def test_the_run_watcher_survives_a_full_disk_and_stop_still_works(tmp_path):
         def flush(self):
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    stop = threading.Event()
-    watcher = RunWatcher(FullDisk(), tmp_path / "stop", stop)
+    end_early = threading.Event()
+    watcher = RunWatcher(FullDisk(), tmp_path / "stop", end_early)
     watcher.start()
     time.sleep(0.3)  # a few failed writes
     (tmp_path / "stop").touch()
-    assert stop.wait(2) and watcher.is_alive()
+    assert end_early.wait(2) and watcher.is_alive()
     watcher.done.set()
     watcher.join(2)

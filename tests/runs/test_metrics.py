@@ -14,7 +14,7 @@ from nn.runs.run_folder import BATCHES_FILE, ProgressReader, ProgressWriter, rea
 
 def test_a_long_run_keeps_at_most_so_many_rows_and_each_is_a_mean(tmp_path):
     epochs, per_epoch = 5, 9_000  # 45,000 batches
-    recorder = LiveMetrics(epochs, per_epoch, per_epoch * 10, 10, stop_flag=threading.Event())
+    recorder = LiveMetrics(epochs, per_epoch, per_epoch * 10, 10, end_early=threading.Event())
     writer, reader = ProgressWriter(tmp_path, recorder), ProgressReader(tmp_path)
     losses = []
     for epoch in range(epochs):

@@ -240,11 +240,11 @@ class KerasKind(Kind):
         test_set = TEST_IMAGES * per_image / 3  # a forward pass is about a third of a training step
         return START_SECONDS + config.epochs * epoch + test_set
 
-    def new_recorder(self, config: TrainConfig, train_images: int, stop_flag):
+    def new_recorder(self, config: TrainConfig, train_images: int, end_early):
         from nn.kinds.keras.training import MetricsRecorder
 
         steps = math.ceil(train_images / config.batch_size)
-        return MetricsRecorder(config.epochs, steps, train_images, config.batch_size, stop_flag=stop_flag)
+        return MetricsRecorder(config.epochs, steps, train_images, config.batch_size, end_early=end_early)
 
     def train(self, model, data, config, recorder, initial_epoch=0, on_epoch_end=None):
         from nn.kinds.keras.training import train

@@ -200,7 +200,7 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     history = recorder.snapshot().history
     return TrainResult(
         history=history, test_loss=float(test_loss), test_accuracy=float(test_accuracy),
-        seconds=seconds, stopped=recorder.stop_requested.is_set(), epochs_completed=len(history),
+        seconds=seconds, stopped=recorder.end_early.is_set(), epochs_completed=len(history),
         calibration=temperature and calibration_report(model, data, temperature),
     )
 
