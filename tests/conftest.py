@@ -42,10 +42,11 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ray_cluster(tmp_path_factory):
     """A real Ray cluster on loopback (harness.ray_cluster): a head and two worker nodes of 2 CPUs,
-    shared by one module's tests and stopped at its end, whatever happens."""
+    started once for every test that needs it (they run alone, marked serial) and stopped at the
+    end, whatever happens. A test that takes a node away adds one back."""
     from harness.ray_cluster import start_cluster, stop_cluster
 
     cluster = start_cluster(tmp_path_factory.mktemp("ray"), worker_nodes=2, cpus=2)

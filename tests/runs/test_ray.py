@@ -164,7 +164,7 @@ def test_a_lost_node_interrupts_the_run_and_it_resumes_on_another(scheduler, on_
         assert status["resumed"] == 1 and run.model_path.exists()
     finally:
         stop_node(node)
-        add_node(on_cluster)  # the module's cluster has two worker nodes again
+        add_node(on_cluster)  # the shared cluster has two worker nodes again
 
 
 def test_a_node_that_cannot_fetch_the_data_gets_the_servers_copy(tmp_path, monkeypatch):
