@@ -44,7 +44,7 @@ from nn.training_config import ConfigError, TrainConfig
 
 SUFFIX = ".npmlp"
 PER_SAMPLE = Setting("per_sample", "Update after every image", bool,
-                     help="The tutorial's own loop: exact, about 10x slower than updating once per "
+                     help="The tutorial's own loop: exact, about 5x slower than updating once per "
                           "batch with the batch's summed gradients", default=False)
 FORMAT = "digitlab-numpy-mlp"
 FORMAT_VERSION = 1
@@ -120,6 +120,23 @@ class NumpyMLP:
         self.w1 -= learning_rate * g1
         self.w2 -= learning_rate * g2
         return out
+
+    def step_per_image(self, x: np.ndarray, y: np.ndarray, learning_rate: float) -> np.ndarray:
+        """The tutorial's loop: one update after every image of the batch, each what `step` does
+        for a batch of one; returns each image's outputs before its update. Only the rows of w1
+        whose pixel is inked are read and changed (an unlit pixel's gradient is 0), which makes
+        an update about 3x faster than `step` on one image."""
+        outputs = np.empty_like(y)
+        for i, (pixels, target) in enumerate(zip(x, y)):
+            inked = np.flatnonzero(pixels)
+            values, rows = pixels[inked], self.w1[inked]
+            hidden = np.maximum(values @ rows, 0)
+            outputs[i] = out = hidden @ self.w2
+            d_out = out - target
+            d_hidden = (self.w2 @ d_out) * (hidden > 0)
+            self.w1[inked] = rows - learning_rate * np.outer(values, d_hidden)
+            self.w2 -= learning_rate * np.outer(hidden, d_out)
+        return outputs
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(n, 10) scores as a distribution: outputs below 0 count as 0, then they sum to 1.
@@ -221,10 +238,8 @@ def _one_epoch(model: NumpyMLP, x: np.ndarray, targets: np.ndarray, config, reco
     error_sum, correct, seen = 0.0, 0, 0
     for batch in range(recorder.progress.batches_per_epoch):
         xb, yb = x[batch * size:(batch + 1) * size], targets[batch * size:(batch + 1) * size]
-        if PER_SAMPLE.value_in(config):
-            out = np.concatenate([model.step(xb[i:i + 1], yb[i:i + 1], lr) for i in range(len(xb))])
-        else:
-            out = model.step(xb, yb, lr)
+        step = model.step_per_image if PER_SAMPLE.value_in(config) else model.step
+        out = step(xb, yb, lr)
         error_sum += float(((out - yb) ** 2).sum())
         correct += int((out.argmax(axis=1) == yb.argmax(axis=1)).sum())
         seen += len(xb)
@@ -285,7 +300,7 @@ def train(model: NumpyMLP, data, config, recorder: LiveMetrics | None = None, in
 
 # Training cost on the 2-core reference machine, per image (bench: "Time estimates").
 IMAGE_SECONDS = 2.0e-6
-PER_SAMPLE_IMAGE_SECONDS = 2.5e-5  # one update per image: about ten times slower
+PER_SAMPLE_IMAGE_SECONDS = 1.0e-5  # one update per image: about five times slower
 EPOCH_SECONDS = 0.012  # scoring the 10,000 test images after every epoch
 
 

@@ -86,6 +86,15 @@ def test_a_step_goes_downhill_and_per_sample_steps_are_the_tutorial_loop():
         b.w1 += 0.005 * l0.T @ d1
     np.testing.assert_allclose(a.w1, b.w1)
     np.testing.assert_allclose(a.w2, b.w2)
+    # the training loop's per-image steps, which read only the inked pixels' rows, are those steps
+    c, _, _ = tiny_network(2)
+    x[:, ::3] = 0  # unlit pixels, as in every drawing
+    c.step_per_image(x, y, 0.005)
+    d, _, _ = tiny_network(2)
+    for i in range(len(x)):
+        d.step(x[i:i + 1], y[i:i + 1], 0.005)
+    np.testing.assert_allclose(c.w1, d.w1, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(c.w2, d.w2, rtol=1e-5, atol=1e-7)
 
 
 def _curve(history):
