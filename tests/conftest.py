@@ -3,6 +3,17 @@ Chromium."""
 
 from __future__ import annotations
 
+import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Tests on both cores (-n 2): one thread each for TensorFlow and NumPy, in this process and
+    # the trainers and servers it starts; two processes of two threads each on two cores wait on
+    # each other (the fast loop took 151 s so, 130 s like this). Alone (the serial load and Ray
+    # tests) they train as the product does.
+    for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+                     "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
 import numpy as np
 import pytest
 
