@@ -9,7 +9,7 @@
 - many browsers drawing on and on (a stroke a second each), the server process's CPU, through
   the live canvas and through the classic one (whose every stroke goes to the server).
 
-    .venv/bin/python -m bench.live [--strokes 40] [--browsers 30] [--seconds 30]   # JSON
+    .venv/bin/python -m bench.live [--strokes 40] [--browsers 30] [--seconds 30] [--crowds-only]
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ def server_cpu(pid: int) -> float:
 
 # A person who draws on and on, in the page itself (no round trip to Playwright per move): a 1 and
 # a 7 in turn, each 0.6 s of pen at 60 moves a second, then 0.4 s up. The live canvas listens to
-# pointer events, the classic one (fabric.js) to mouse events.
+# pointer events, the classic one (fabric.js) to mouse events. The page counts its strokes and its
+# longest pen-up: a browser that falls behind its timers draws fewer strokes and pauses longer
+# (past the live canvas's 0.8 s, its drawing then goes to the server, as a real pause's would).
 ROBOT = """(canvas, kind) => {
     const box = canvas.getBoundingClientRect();
     const strokes = [[[150, 40], [145, 240]], [[40, 40], [240, 40], [110, 250]]];
@@ -110,9 +112,11 @@ ROBOT = """(canvas, kind) => {
         canvas.dispatchEvent(kind === 'live' ? new PointerEvent('pointer' + type, options)
                                              : new MouseEvent('mouse' + type, options));
     };
-    let n = 0;
+    let n = 0, upAt = null;
+    const stats = window.__robot_stats = {strokes: 0, longestUpMs: 0};
     const draw = () => {
         const points = strokes[n++ % 2], steps = 36;
+        if (upAt !== null) stats.longestUpMs = Math.max(stats.longestUpMs, performance.now() - upAt);
         send('down', points[0], true);
         let i = 0;
         const timer = setInterval(() => {
@@ -121,7 +125,12 @@ ROBOT = """(canvas, kind) => {
             const k = Math.min(Math.floor(t), points.length - 2), f = t - k;
             const [a, b] = [points[k], points[k + 1]];
             send('move', [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f], true);
-            if (i >= steps) { clearInterval(timer); send('up', points[points.length - 1], false); }
+            if (i >= steps) {
+                clearInterval(timer);
+                send('up', points[points.length - 1], false);
+                stats.strokes += 1;
+                upAt = performance.now();
+            }
         }, 1000 / 60);
     };
     draw();
@@ -130,12 +139,14 @@ ROBOT = """(canvas, kind) => {
 
 
 def crowd(browser_type, url: str, pid: int, browsers: int, seconds: float, classic: bool) -> dict:
-    """`browsers` people drawing on and on, a stroke a second each; the server's CPU meanwhile."""
+    """`browsers` people drawing on and on, a stroke a second each; the server's CPU meanwhile,
+    with what the pages really did: strokes drawn, their longest pen-up, messages sent."""
     chromium = launch(browser_type)
     try:
-        pages = []
+        pages, sent = [], [0]
         for _ in range(browsers):
             page = new_page(chromium)
+            page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__(0, sent[0] + 1)))
             page.goto(url)
             page.locator(LIVE_CANVAS).wait_for()
             if classic:
@@ -145,27 +156,36 @@ def crowd(browser_type, url: str, pid: int, browsers: int, seconds: float, class
             pages.append(page)
         for page in pages:
             wait_idle(page)
-        before, started = server_cpu(pid), time.monotonic()
+        before, started, sent_before = server_cpu(pid), time.monotonic(), sent[0]
         for page in pages:
             canvas = page.locator(".st-key-canvas-0 canvas.upper-canvas" if classic else LIVE_CANVAS)
             canvas.evaluate(ROBOT, "classic" if classic else "live")
         time.sleep(seconds)
         used, elapsed = server_cpu(pid) - before, time.monotonic() - started
+        messages = sent[0] - sent_before
+        stats = [p.evaluate("() => window.__robot_stats") for p in pages]
         answered = sum(p.get_by_test_id("answer").count() > 0 for p in pages)
-        return {"browsers": browsers, "seconds": round(elapsed, 1), "strokes": int(browsers * elapsed),
+        return {"browsers": browsers, "seconds": round(elapsed, 1),
+                "strokes planned": int(browsers * seconds),
+                "strokes drawn": sum(s["strokes"] for s in stats),
+                "longest pen-up, ms": round(max(s["longestUpMs"] for s in stats)),
+                "messages to the server": messages,
                 "pages with a server answer": answered,
                 "server CPU, % of a core": round(100 * used / elapsed, 1)}
     finally:
         chromium.close()
 
 
-def measure(browser, strokes: int = 40, browsers: int = 30, seconds: float = 30) -> dict:
+def measure(browser, strokes: int = 40, browsers: int = 30, seconds: float = 30,
+            crowds_only: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         save_untrained(folder / "models", "cnn-fast", UNTRAINED_FAST)
         app = start_app(folder)
         try:
             first_live_answer(browser, app.url)  # the server warms up: a first visitor
+            if crowds_only:
+                return crowds(browser, app, browsers, seconds)
             returning = browser.new_context(viewport={"width": 1400, "height": 1000})
             first_live_answer(browser, app.url, returning)
             figures = {
@@ -185,12 +205,18 @@ def measure(browser, strokes: int = 40, browsers: int = 30, seconds: float = 30)
                 page.wait_for_function(READY, timeout=120_000)
                 figures[f"pointer move to visible answer, {model}"] = latency(page, strokes)
                 page.context.close()
-            for classic in (False, True):
-                name = "classic canvas (every stroke to the server)" if classic else "live canvas"
-                figures[f"{browsers} browsers drawing, {name}"] = crowd(
-                    browser.browser_type, app.url, app.process.pid, browsers, seconds, classic)
+            figures.update(crowds(browser, app, browsers, seconds))
         finally:
             stop_app(app)
+    return figures
+
+
+def crowds(browser, app, browsers: int, seconds: float) -> dict:
+    figures = {}
+    for classic in (False, True):
+        name = "classic canvas (every stroke to the server)" if classic else "live canvas"
+        figures[f"{browsers} browsers drawing, {name}"] = crowd(
+            browser.browser_type, app.url, app.process.pid, browsers, seconds, classic)
     return figures
 
 
@@ -199,12 +225,14 @@ def main(argv=None) -> int:
     parser.add_argument("--strokes", type=int, default=40)
     parser.add_argument("--browsers", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--crowds-only", action="store_true", help="only the drawing browsers")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = launch(playwright)
-        print(json.dumps(measure(browser, args.strokes, args.browsers, args.seconds), indent=1))
+        print(json.dumps(measure(browser, args.strokes, args.browsers, args.seconds, args.crowds_only),
+                         indent=1))
         browser.close()
     return 0
 

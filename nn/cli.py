@@ -8,7 +8,10 @@
   python -m nn evaluate [--model NAME_OR_PATH] [--dataset D] [--json]
   python -m nn predict [--model NAME_OR_PATH] IMAGE... [--json]
   python -m nn inspect [--model NAME_OR_PATH] IMAGE... [--neighbours N] [--json]
-  python -m nn models [list|publish|unpublish|delete] [NAME] [--as TITLE] [--json]
+  python -m nn datasets [list] [--json]; nn datasets create NAME --classes "a,b,c"
+  python -m nn datasets add NAME --label CLASS FILE...   (images, or .npy arrays of 28x28 images)
+  python -m nn datasets remove NAME; export NAME --out FILE.zip; import FILE.zip --name NAME
+  python -m nn models [list|use|publish|unpublish|delete] [NAME] [--as TITLE] [--json]
   python -m nn models import PATH --name NAME [--dataset D]
   python -m nn export --model NAME_OR_PATH --format onnx|tflite --out PATH
   python -m nn class [runs|leaderboard] [--json]; nn class hide|show|unpublish class/NAME
@@ -327,6 +330,64 @@ def _report_bad_image(path: str, e: Exception, as_json: bool) -> None:
         _err(f"{path}: error: {message}")
 
 
+# --- data sets of one's own -------------------------------------------------------------------
+
+def cmd_datasets(args) -> int:
+    from nn.storage.own_datasets import load_npy
+    from nn.training_config import TEST_IMAGES, TRAIN_IMAGES
+
+    sets = args.workspace.datasets()
+    if args.action != "list" and not args.name:
+        what = "the zip's PATH" if args.action == "import" else "a NAME"
+        raise CliError(f"datasets {args.action} needs {what}")
+    if args.action == "create":
+        if not args.classes:
+            raise CliError('datasets create needs --classes "a,b,c"')
+        made = sets.create(args.name, args.classes)
+        _err(f"made {made.name!r} with {len(made.classes)} classes: {', '.join(made.classes)}")
+    elif args.action == "add":
+        if not args.label or not args.files:
+            raise CliError("datasets add needs --label CLASS and one or more image or .npy files")
+        chosen, added = sets.get(args.name), []
+        chosen.class_index(args.label)
+        try:
+            for file in map(Path, args.files):
+                if file.suffix.lower() == ".npy":
+                    added += chosen.add_small(load_npy(file), args.label, by="command line")
+                else:
+                    added.append(chosen.add(file, args.label, by="command line"))
+        except DigitLabError as e:
+            for drawing in added:  # all or nothing
+                chosen.delete(drawing)
+            raise CliError(f"{file}: {e}; nothing was added") from None
+        _err(f"added {words.count(len(added), 'drawing')} to {args.label!r}: "
+             + ", ".join(f"{k} {v}" for k, v in chosen.counts().items()))
+    elif args.action == "remove":
+        sets.remove(args.name)
+        _err(f"removed {args.name!r} and its drawings")
+    elif args.action == "export":
+        if not args.out:
+            raise CliError("datasets export needs --out FILE.zip")
+        out = sets.get(args.name).export(Path(args.out))
+        _err(f"wrote {out}")
+    elif args.action == "import":
+        if not args.new_name:
+            raise CliError("datasets import needs the zip's path and --name NAME")
+        made = sets.import_zip(Path(args.name), args.new_name)
+        _err(f"imported {made.name!r}: " + ", ".join(f"{k} {v}" for k, v in made.counts().items()))
+    else:
+        rows = [{"name": info.name, "owner": "built in", "classes": list(info.class_names), "counts": None,
+                 "size": TRAIN_IMAGES + TEST_IMAGES} for info in data.DATASETS.values()]
+        rows += [own.summary() for own in sets.list()]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            for row in rows:
+                classes = ", ".join(row["classes"])
+                print(f"{row['name']:24s} {row['owner']:9s} {row['size']:>7,} images  {classes}")
+    return 0
+
+
 # --- models ----------------------------------------------------------------------------------
 
 def cmd_models(args) -> int:
@@ -556,6 +617,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_inspect)
 
+    p = sub.add_parser("datasets", help="list the data sets; make one of your own, add drawings to it, "
+                                        "remove, export or import one")
+    p.add_argument("action", nargs="?", default="list",
+                   choices=["list", "create", "add", "remove", "export", "import"])
+    p.add_argument("name", nargs="?", help="the data set (import: the zip's path)")
+    p.add_argument("files", nargs="*", metavar="FILE", help="add: images, or .npy arrays of 28x28 images")
+    p.add_argument("--classes", help='create: the class names, "a,b,c" (2 to 20)')
+    p.add_argument("--label", help="add: the class the files are drawings of")
+    p.add_argument("--out", help="export: the zip to write")
+    p.add_argument("--name", dest="new_name", help="import: the new set's name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_datasets)
+
     p = sub.add_parser("models", help="list your, the bundled and the class's models; publish one of "
                                       "yours to the class or take it back")
     p.add_argument("action", nargs="?", choices=["list", "use", "publish", "unpublish", "delete", "import"],
@@ -591,7 +665,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "datasets" and not any(e.startswith("-") for e in extra):
+        args.files += extra  # `datasets add NAME --label CLASS FILE...`: argparse leaves the files over
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         class_rules.keep_private()
         return args.run(args)

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from nn.storage.paths import REPO_ROOT
 from nn.storage.saved_models import DEFAULT_MODEL
@@ -313,3 +313,42 @@ def test_models_use_makes_the_active_model_what_predict_uses_as_the_app_does(tra
         assert probabilities() == own
     finally:
         run_cli("models", "use", "mnist-cnn-best", models_dir=models)
+
+
+def test_a_data_set_of_ones_own_is_made_filled_exported_and_imported(tmp_path):
+    """`nn datasets`: what the issue names (create, add, --json, export, import, remove), Unicode
+    names and all; a refused add changes nothing."""
+    env = {**os.environ, "DIGITLAB_MODELS_DIR": str(tmp_path / "models"),
+           "DIGITLAB_DRAWINGS_DIR": str(tmp_path / "drawings")}
+
+    def nn(*args, check=True):
+        out = subprocess.run([sys.executable, "-m", "nn", "datasets", *args], cwd=REPO_ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert not check or out.returncode == 0, out.stderr[-2000:]
+        return out
+
+    stroke = tmp_path / "stroke.png"
+    image = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(image).line([(30, 20), (170, 180)], fill=0, width=14)
+    image.save(stroke)
+    Image.new("L", (100, 100), 255).save(tmp_path / "blank.png")
+    doodles = np.zeros((3, 784), dtype=np.uint8)
+    doodles[:, 300:340] = 255
+    np.save(tmp_path / "cats.npy", doodles)
+    nn("create", "Mano ženklai", "--classes", "✓,ž,cat")
+    nn("add", "mano ženklai", "--label", "ž", str(stroke), str(stroke))
+    nn("add", "Mano ženklai", "--label", "cat", str(tmp_path / "cats.npy"))
+    refused = nn("add", "Mano ženklai", "--label", "ž", str(stroke), str(tmp_path / "blank.png"), check=False)
+    assert refused.returncode == 2 and "blank.png" in refused.stderr and "nothing was added" in refused.stderr
+    refused = nn("add", "Mano ženklai", "--label", "dog", str(stroke), check=False)
+    assert refused.returncode == 2 and "has no class 'dog'" in refused.stderr
+    listed = {row["name"]: row for row in json.loads(nn("--json").stdout)}
+    assert listed["Mano ženklai"] == {"name": "Mano ženklai", "owner": "you", "classes": ["✓", "ž", "cat"],
+                                      "counts": {"✓": 0, "ž": 2, "cat": 3}, "size": 5}
+    assert listed["mnist"]["classes"] == [str(d) for d in range(10)]
+    nn("export", "Mano ženklai", "--out", str(tmp_path / "set.zip"))
+    nn("import", str(tmp_path / "set.zip"), "--name", "copy")
+    nn("remove", "Mano ženklai")
+    listed = {row["name"]: row for row in json.loads(nn("--json").stdout)}
+    assert "Mano ženklai" not in listed and listed["copy"]["counts"] == {"✓": 0, "ž": 2, "cat": 3}
+    assert "2 to 20 classes, got 1" in nn("create", "x", "--classes", "a", check=False).stderr

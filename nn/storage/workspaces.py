@@ -121,6 +121,12 @@ class Workspace:
 
         return DrawingStore(self.drawings_dir, room=functools.partial(quota.room, self))
 
+    def datasets(self):
+        """This person's own data sets (nn.storage.own_datasets)."""
+        from nn.storage.own_datasets import DatasetStore
+
+        return DatasetStore(self.drawings_dir, room=functools.partial(quota.room, self))
+
 LOCAL_WORKSPACE = Workspace(LOCAL)
 A_CLASSMATE = "a classmate"  # who made a shared model, as a guest sees it
 
