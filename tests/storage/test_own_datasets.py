@@ -161,3 +161,41 @@ def test_a_persons_sets_count_in_their_quota(tmp_path, monkeypatch):
     made.add(symbol("check"), "a")
     assert quota.disk_mb(person) > before
     assert Workspace("t-bob0000000").datasets().list() == []  # nobody else's
+
+
+def filled(store, people: dict[str, int]):
+    """A set of three shapes, each person drawing `n` of each."""
+    made = store.create("shapes", ["check", "circle", "cross"])
+    for person, n in people.items():
+        for i in range(n):
+            for kind in made.classes:
+                made.add(symbol(kind, 3 * i), kind, by=person)
+    return made
+
+
+def test_several_peoples_set_is_scored_on_a_person_it_never_saw(store):
+    from nn.own_data import as_dataset
+
+    made = filled(store, {"Ona": 5, "Jonas": 5, "Rūta": 5})
+    dataset, how = as_dataset(made, seed=1)
+    assert dataset.class_names == ("check", "circle", "cross") and dataset.name == f"own:{made.id}"
+    assert (len(dataset.x_train), len(dataset.x_test)) == (30, 15)  # one person of three held out
+    assert "people the model never saw" in how
+    assert sorted(np.bincount(dataset.y_train).tolist()) == [10, 10, 10]
+
+
+def test_one_persons_set_holds_out_a_share_of_each_class(store):
+    from nn.own_data import as_dataset
+
+    dataset, how = as_dataset(filled(store, {"me": 5}), seed=0)
+    assert np.bincount(dataset.y_test).tolist() == [1, 1, 1] and len(dataset.x_train) == 12
+    assert "of each class's drawings" in how
+
+
+def test_a_class_with_too_few_drawings_is_refused_before_training(store):
+    from nn.own_data import as_dataset
+
+    made = filled(store, {"me": 5})
+    made.delete(made.drawings().ids[0])
+    with pytest.raises(DatasetError, match="at least 5 drawings to train on: check has 4"):
+        as_dataset(made)
