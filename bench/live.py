@@ -103,7 +103,7 @@ def server_cpu(pid: int) -> float:
 # pointer events, the classic one (fabric.js) to mouse events. The page counts its strokes and its
 # longest pen-up: a browser that falls behind its timers draws fewer strokes and pauses longer
 # (past the live canvas's 0.8 s, its drawing then goes to the server, as a real pause's would).
-ROBOT = """(canvas, kind) => {
+ROBOT = """(canvas, [kind, startAt]) => {
     const box = canvas.getBoundingClientRect();
     const strokes = [[[150, 40], [145, 240]], [[40, 40], [240, 40], [110, 250]]];
     const send = (type, [x, y], down) => {
@@ -133,20 +133,34 @@ ROBOT = """(canvas, kind) => {
             }
         }, 1000 / 60);
     };
-    draw();
-    window.__robot = setInterval(draw, 1000);
+    const start = () => { draw(); window.__robot = setInterval(draw, 1000); };
+    setTimeout(start, Math.max(0, startAt - Date.now()));
 }"""
+
+# Every message the page sends the server, counted in the page (Streamlit's one WebSocket).
+COUNT_SENT = """(() => {
+    window.__sent = 0;
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) { window.__sent += 1; return send.call(this, data); };
+})()"""
+# The crowd's pages stand for people looking at their own screens: none is a background tab
+# whose timers Chromium slows (which stretched pauses to 19 s and made drawings settle).
+CROWD_ARGS = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+              "--disable-backgrounding-occluded-windows"]
 
 
 def crowd(browser_type, url: str, pid: int, browsers: int, seconds: float, classic: bool) -> dict:
-    """`browsers` people drawing on and on, a stroke a second each; the server's CPU meanwhile,
-    with what the pages really did: strokes drawn, their longest pen-up, messages sent."""
-    chromium = launch(browser_type)
+    """`browsers` people drawing on and on, a stroke a second each, all starting at once; the
+    server's CPU meanwhile, with what the pages really did: strokes drawn, their longest pen-up,
+    the messages they sent."""
+    from harness.browser import CHROMIUM_ARGS
+
+    chromium = launch(browser_type, args=[*CHROMIUM_ARGS, *CROWD_ARGS])
     try:
-        pages, sent = [], [0]
+        pages = []
         for _ in range(browsers):
             page = new_page(chromium)
-            page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__(0, sent[0] + 1)))
+            page.add_init_script(COUNT_SENT)
             page.goto(url)
             page.locator(LIVE_CANVAS).wait_for()
             if classic:
@@ -156,20 +170,22 @@ def crowd(browser_type, url: str, pid: int, browsers: int, seconds: float, class
             pages.append(page)
         for page in pages:
             wait_idle(page)
-        before, started, sent_before = server_cpu(pid), time.monotonic(), sent[0]
+        start_at = time.time() + 2 + 0.3 * browsers  # time enough to hand every page its robot
         for page in pages:
             canvas = page.locator(".st-key-canvas-0 canvas.upper-canvas" if classic else LIVE_CANVAS)
-            canvas.evaluate(ROBOT, "classic" if classic else "live")
+            canvas.evaluate(ROBOT, ["classic" if classic else "live", start_at * 1000])
+        sent_before = sum(p.evaluate("() => window.__sent") for p in pages)
+        time.sleep(max(0.0, start_at - time.time()))
+        before, started = server_cpu(pid), time.monotonic()
         time.sleep(seconds)
         used, elapsed = server_cpu(pid) - before, time.monotonic() - started
-        messages = sent[0] - sent_before
-        stats = [p.evaluate("() => window.__robot_stats") for p in pages]
+        stats = [p.evaluate("() => [window.__robot_stats, window.__sent]") for p in pages]
         answered = sum(p.get_by_test_id("answer").count() > 0 for p in pages)
         return {"browsers": browsers, "seconds": round(elapsed, 1),
                 "strokes planned": int(browsers * seconds),
-                "strokes drawn": sum(s["strokes"] for s in stats),
-                "longest pen-up, ms": round(max(s["longestUpMs"] for s in stats)),
-                "messages to the server": messages,
+                "strokes drawn": sum(robot["strokes"] for robot, _ in stats),
+                "longest pen-up, ms": round(max(robot["longestUpMs"] for robot, _ in stats)),
+                "messages to the server": sum(n for _, n in stats) - sent_before,
                 "pages with a server answer": answered,
                 "server CPU, % of a core": round(100 * used / elapsed, 1)}
     finally:

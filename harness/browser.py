@@ -31,8 +31,8 @@ def launch(playwright, niceness: int = BROWSER_NICENESS, **options):
     """Chromium (a Playwright or its chromium type) at `niceness`: see BROWSER_NICENESS."""
     chromium = getattr(playwright, "chromium", playwright)
     environment = {**os.environ, "DIGITLAB_CHROMIUM": CHROMIUM, "DIGITLAB_BROWSER_NICENESS": str(niceness)}
-    return chromium.launch(executable_path=str(NICED_CHROMIUM), args=CHROMIUM_ARGS, headless=True,
-                           env=environment, **options)
+    options.setdefault("args", CHROMIUM_ARGS)
+    return chromium.launch(executable_path=str(NICED_CHROMIUM), headless=True, env=environment, **options)
 
 
 def new_page(browser, width: int = 1400, height: int = 1000, **options):

@@ -128,14 +128,20 @@ def detached(run, as_json: bool) -> int:
 
 
 def cmd_train(args) -> int:
+    from nn import own_data
     from nn.runs.store import RunState, RunStore
 
+    if args.data is not None:
+        args.dataset = own_data.dataset_name(args.workspace, args.data)
+    if own_data.is_own(args.dataset) and args.preset is None and args.fine_tune is None:
+        args.preset = own_data.SMALL_DATA_PRESET  # and its recipe for small data (_preset_training)
     if (args.preset is None) == (args.fine_tune is None):
         raise CliError("train needs either --preset NAME or --fine-tune MODEL")
     store, runs = args.workspace.models(), RunStore(args.workspace)
     source, dataset, config, with_drawings = (_fine_tuning(args, store) if args.fine_tune
                                               else _preset_training(args))
-    base = f"{args.fine_tune}-my-drawings" if args.fine_tune else f"{args.preset}-{args.dataset}"
+    shown = words.slug(args.data, "own") if own_data.is_own(dataset) else dataset
+    base = f"{args.fine_tune}-my-drawings" if args.fine_tune else f"{args.preset}-{shown}"
     name = args.name or store.unique_name(base)
     if any(info.name == name for info in store.list()):
         raise CliError(f"a model named {name!r} already exists; pass another --name")
@@ -166,13 +172,16 @@ def cmd_train(args) -> int:
 
 
 def _preset_training(args):
+    from nn import own_data
     from nn.kinds.registry import declared_settings
     from nn.presets import preset
     from nn.training_config import TrainConfig
 
     declared = {setting.name: getattr(args, setting.name) for setting in declared_settings()}
-    config = TrainConfig.for_preset(preset(args.preset), subset=args.subset, seed=args.seed,
-                                    validation_split=args.validation_split, **declared)
+    recipe = own_data.SMALL_DATA_RECIPE if own_data.is_own(args.dataset) else {}
+    given = {k: v for k, v in dict(subset=args.subset, validation_split=args.validation_split,
+                                   **declared).items() if v is not None}
+    config = TrainConfig.for_preset(preset(args.preset), seed=args.seed, **{**recipe, **given})
     return args.preset, args.dataset, config, False
 
 
@@ -263,8 +272,8 @@ def cmd_predict(args) -> int:
     predictor = make_predictor(store.load(args.model))
     from nn.familiar import familiarity
 
-    class_names = data.dataset_info(info.dataset).class_names
-    train = data.load(info.dataset, log=_err)
+    class_names = data.class_names(info.dataset, info.metadata)
+    train = _training_images(args.workspace, info.dataset)
     failed = 0
     for path in args.images:
         try:
@@ -273,16 +282,32 @@ def cmd_predict(args) -> int:
             failed += 1
             _report_bad_image(path, e, args.json)
             continue
-        seen = familiarity(train, image28)  # as the Draw page tells it
+        seen = familiarity(train, image28) if train is not None else None  # as the Draw page tells it
         if args.json:
-            print(json.dumps({"path": path, "label": p.label, "confidence": p.confidence,
+            print(json.dumps({"path": path, "label": p.label, "class": class_names[p.label],
+                              "confidence": p.confidence,
                               "probabilities": [float(v) for v in p.probabilities],
-                              "unfamiliar": seen.unfamiliar, "nearest_distance": round(seen.distance, 4),
-                              "usual_distance": round(seen.usual, 4)}), flush=True)
+                              "unfamiliar": seen.unfamiliar if seen else None,
+                              "nearest_distance": round(seen.distance, 4) if seen else None,
+                              "usual_distance": round(seen.usual, 4) if seen else None},
+                             ensure_ascii=False), flush=True)
         else:
-            unlike = " · unlike anything it learned from" if seen.unfamiliar else ""
+            unlike = " · unlike anything it learned from" if seen and seen.unfamiliar else ""
             print(f"{path}: {class_names[p.label]} ({words.confidence(p.confidence)} sure){unlike}")
     return 1 if failed else 0
+
+
+def _training_images(workspace, dataset: str):
+    """What a model learned from, to tell how unlike it a drawing is: MNIST or Fashion-MNIST, or
+    the person's own set while they still have it (else None: nothing to compare with)."""
+    from nn import own_data
+
+    if not own_data.is_own(dataset):
+        return data.load(dataset, log=_err)
+    try:
+        return own_data.as_dataset(own_data.own_set(workspace, dataset))[0]
+    except DigitLabError:
+        return None
 
 
 def cmd_inspect(args) -> int:
@@ -292,7 +317,7 @@ def cmd_inspect(args) -> int:
 
     info = args.workspace.models().resolve(args.model)
     predictor = predictor_for_file(info.path)
-    class_names = data.dataset_info(info.dataset).class_names
+    class_names = data.class_names(info.dataset, info.metadata)
     train = None
     failed = 0
     for path in args.images:
@@ -562,6 +587,9 @@ def _train_parser(sub, datasets: list[str]) -> None:
     p.add_argument("--fine-tune", metavar="MODEL", help="fine-tune this stored MNIST Keras model on the "
                                                          "workspace's drawings, as the Train page does")
     p.add_argument("--dataset", default="mnist", choices=datasets)
+    p.add_argument("--data", metavar="NAME", help="mnist, fashion-mnist or one of your own data sets "
+                                                  "(nn datasets); on your own, without --preset, the "
+                                                  "recipe for small data sets")
     for setting in declared_settings():  # each kind's own settings (default: the preset's)
         p.add_argument(setting.flag, **setting_argument(setting))
     p.add_argument("--subset", type=_positive_int, help="train on the first N training images")

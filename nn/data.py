@@ -111,6 +111,15 @@ FASHION_MNIST = DatasetInfo(
 DATASETS = {info.name: info for info in (MNIST, FASHION_MNIST)}
 
 
+def class_names(dataset: str, metadata: dict | None = None) -> tuple[str, ...]:
+    """The names of what a model answers: those it keeps (a model of one's own set: nn.own_data),
+    else its data set's."""
+    kept = (metadata or {}).get("classes")
+    if isinstance(kept, list) and kept and all(isinstance(c, str) for c in kept):
+        return tuple(kept)
+    return dataset_info(dataset).class_names
+
+
 def dataset_info(name: str) -> DatasetInfo:
     try:
         return DATASETS[name]

@@ -16,6 +16,30 @@ from nn.storage.own_datasets import DatasetError, OwnDataset
 MIN_PER_CLASS = 5  # drawings a class needs before a set can be trained on
 HELD_OUT = 0.2  # the share of the drawings scored, not trained on
 OWN_PREFIX = "own:"  # an own set's data set name is own:<its folder's id>
+# The recipe for a few dozen drawings a class: a small convolutional network, every image changed a
+# little each time (augmentation), many passes over few images, small batches; the held-out
+# people or share are the test, so nothing more is kept back for validation.
+SMALL_DATA_PRESET = "cnn-fast"
+SMALL_DATA_RECIPE = {"epochs": 40, "batch_size": 16, "augment": True, "validation_split": 0.0}
+
+
+def is_own(dataset: str) -> bool:
+    return str(dataset).startswith(OWN_PREFIX)
+
+
+def own_set(workspace, dataset: str) -> OwnDataset:
+    """The own set a run's or a model's `dataset` (own:<id>) names, in `workspace`'s sets."""
+    return workspace.datasets().by_id(dataset[len(OWN_PREFIX):])
+
+
+def dataset_name(workspace, name: str) -> str:
+    """What a run records for the data set people call `name`: mnist and fashion-mnist as they
+    are, one of their own sets as own:<id> (DatasetError when they have none of that name)."""
+    from nn.data import DATASETS
+
+    if name in DATASETS:
+        return name
+    return OWN_PREFIX + workspace.datasets().get(name).id
 
 
 def info_of(own: OwnDataset) -> DatasetInfo:

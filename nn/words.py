@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from nn.progress import format_duration as duration
 
-__all__ = ["accuracy", "confidence", "count", "duration", "full_stop", "moment", "shape"]
+__all__ = ["accuracy", "confidence", "count", "duration", "full_stop", "moment", "shape", "slug"]
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -46,3 +47,10 @@ def shape(dims) -> str:
     """One image's shape through a layer, '28×28×1' or '10' (not Keras' '(None, 28, 28, 1)',
     whose None is the batch)."""
     return "×".join(str(int(d)) for d in dims)
+
+
+def slug(text: str, fallback: str = "model") -> str:
+    """`text` as a name in file names and addresses: lower-case ASCII letters, digits and dashes,
+    at most 40 (`fallback` when nothing is left, as of "ž")."""
+    made = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:40].strip("-")
+    return made or fallback

@@ -85,9 +85,9 @@ def test_predict_reports_each_image_and_fails_at_the_end_on_a_bad_one(trained, m
     assert out.returncode != 0
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 3
-    assert set(lines[0]) == {"path", "label", "confidence", "probabilities", "unfamiliar",
+    assert set(lines[0]) == {"path", "label", "class", "confidence", "probabilities", "unfamiliar",
                              "nearest_distance", "usual_distance"}
-    assert lines[0]["label"] == 7 and len(lines[0]["probabilities"]) == 10
+    assert lines[0]["label"] == 7 and lines[0]["class"] == "7" and len(lines[0]["probabilities"]) == 10
     assert lines[0]["unfamiliar"] is False and lines[0]["nearest_distance"] < lines[0]["usual_distance"]
     assert sum(lines[0]["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert lines[1]["path"] == str(bad) and "not an image" in lines[1]["error"]
@@ -173,8 +173,8 @@ def test_train_takes_the_settings_each_kind_declares_and_nothing_else(tmp_path):
     assert {"--trees", "--per-sample", "--epochs", "--optimizer"} <= declared
     offered = set(re.findall(r"^  (--[a-z-]+)", help_text, re.M))
     assert declared <= offered
-    assert offered - declared == {"--preset", "--fine-tune", "--dataset", "--subset", "--validation-split",
-                                  "--seed", "--name", "--detach", "--json"}
+    assert offered - declared == {"--preset", "--fine-tune", "--dataset", "--data", "--subset",
+                                  "--validation-split", "--seed", "--name", "--detach", "--json"}
 
 
 def test_detach_queues_and_returns_and_a_class_server_bounds_one_persons_runs(tmp_path):

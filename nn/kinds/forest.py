@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nn.errors import ModelLoadError
-from nn.kinds.kind import Kind, Predicting, Setting, unit_scaled
+from nn.kinds.kind import Kind, Predicting, Setting, ten_classes_only, unit_scaled
 from nn.limits import FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES, MAX_TREES
 from nn.progress import LiveMetrics, TrainResult
 from nn.storage.files import ArchiveError, zip_entries
@@ -217,7 +217,8 @@ class ForestKind(Kind):
     settings = (TREES,)
     chance_loss = math.inf  # a forest's loss falls as it grows; there is nothing to diverge
 
-    def build(self, source, seed: int):
+    def build(self, source, seed: int, classes: int = 10):
+        ten_classes_only(self.title, classes)
         from sklearn.ensemble import RandomForestClassifier
 
         return RandomForestClassifier(n_estimators=0, warm_start=True, n_jobs=-1, random_state=seed)

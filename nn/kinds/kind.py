@@ -80,6 +80,16 @@ AUGMENT = Setting("augment", "Augmentation", bool,
 SHARED = (EPOCHS, BATCH_SIZE, OPTIMIZER, LEARNING_RATE, AUGMENT)
 
 
+class OwnClassesError(DigitLabError):
+    """A kind of model that cannot learn a set of other than ten classes."""
+
+
+def ten_classes_only(kind_title: str, classes: int) -> None:
+    if classes != 10:
+        raise OwnClassesError(f"{kind_title} reads ten classes; a set of {classes} trains a Keras "
+                              "network (a dense or convolutional preset)")
+
+
 class Kind:
     """What every kind of model provides. Subclasses fill in the methods that raise here."""
 
@@ -88,13 +98,16 @@ class Kind:
     title: str = ""  # what its models are, for people
     file_title: str = ""  # what its files are, for people
     fine_tunable: bool = False  # can start from a saved model's weights
+    any_classes: bool = False  # learns a set of any number of classes (one's own), not only ten
     # The training settings it has, besides the data settings every kind has: the Train form and
     # the command line show only these.
     settings: tuple[Setting, ...] = SHARED
     chance_loss: float = 0.0  # its loss when it guesses; divergence is measured against it
 
     # --- before training ---------------------------------------------------------------------
-    def build(self, source: ModelSource, seed: int):
+    def build(self, source: ModelSource, seed: int, classes: int = 10):
+        """A new model of `source` answering `classes` classes (an own set's: nn.own_data); the
+        kinds that read only ten refuse other numbers (OwnClassesError)."""
         raise NotImplementedError
 
     def describe(self, source: ModelSource) -> list[dict]:

@@ -35,6 +35,7 @@ from nn.kinds.kind import (
     LayerOutput,
     Predicting,
     Setting,
+    ten_classes_only,
     unit_scaled,
 )
 from nn.limits import NUMPY_FILE_BYTES, NUMPY_MAX_HIDDEN
@@ -341,7 +342,8 @@ class NumpyKind(Kind):
     settings = (EPOCHS, BATCH_SIZE, LEARNING_RATE, PER_SAMPLE)
     chance_loss = SQUARED_ERROR_OF_ZEROS
 
-    def build(self, source, seed: int) -> NumpyMLP:
+    def build(self, source, seed: int, classes: int = 10) -> NumpyMLP:
+        ten_classes_only(self.title, classes)
         return NumpyMLP.initial(seed=seed)
 
     def describe(self, source) -> list[dict]:

@@ -68,9 +68,10 @@ def of_model(model) -> Kind:
     raise TypeError(f"{type(model).__name__} is not a model Digit Lab knows")
 
 
-def build(source: ModelSource, seed: int = 0):
-    """A fresh model of a preset or custom spec, with initial weights fixed by `seed`."""
-    return of_source(source).build(source, seed)
+def build(source: ModelSource, seed: int = 0, classes: int = 10):
+    """A fresh model of a preset or custom spec, with initial weights fixed by `seed`, answering
+    `classes` classes."""
+    return of_source(source).build(source, seed, classes)
 
 
 def load_model_file(path: Path):

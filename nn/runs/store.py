@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from nn import data
+from nn import data, own_data
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
+from nn.kinds.kind import ten_classes_only
 from nn.limits import MAX_RUNS_PER_WORKSPACE
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.run_folder import (
@@ -317,8 +318,14 @@ class RunStore:
 
     def check(self, source: ModelSource, dataset: str, config: TrainConfig, with_drawings: bool) -> None:
         """Raise ConfigError (all problems) or RunError for a run that could not train."""
-        data.dataset_info(dataset)
         kind = kinds.of_source(source)
+        if own_data.is_own(dataset):  # one of the person's own sets: enough drawings, a kind for them
+            own = own_data.own_set(self.workspace, dataset)
+            own_data.check_trainable(own.counts())
+            if not kind.any_classes:
+                ten_classes_only(kind.title, len(own.classes))
+        else:
+            data.dataset_info(dataset)
         problems = config.problems(TRAIN_IMAGES) + kind.config_problems(config)
         if not isinstance(source, (str, Path)):
             from nn.kinds.keras.plans import validate_spec
@@ -453,6 +460,7 @@ def model_metadata(run: Run) -> dict:
         "fine_tuned_from": spec.source.stem if isinstance(spec.source, Path) else None,
         "with_drawings": spec.with_drawings,
         "dataset": spec.dataset,
+        **own_set_metadata(run),
         "config": spec.config.to_dict(),
         "history": run.history(),
         "epochs_completed": status.get("epochs_completed", 0),
@@ -465,3 +473,14 @@ def model_metadata(run: Run) -> dict:
         "run": run.id,
     }
 
+
+def own_set_metadata(run: Run) -> dict:
+    """For a model of one of the person's own sets: its classes and the set's name, which the
+    model keeps (the set may change or go; the model still names what it answers)."""
+    if not own_data.is_own(run.spec.dataset):
+        return {}
+    try:
+        own = own_data.own_set(Workspace(run.spec.workspace), run.spec.dataset)
+    except DigitLabError:
+        return {}
+    return {"classes": list(own.classes), "dataset_title": own.name}

@@ -27,6 +27,7 @@ import traceback
 from pathlib import Path
 
 from nn import data as data_module
+from nn import own_data
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.runs.run_folder import (
@@ -189,6 +190,9 @@ def training_data(run: Run, drawings=None) -> data_module.Dataset:
     """The run's data set, with the person's drawings mixed in when it fine-tunes on them (those
     given, on a cluster node, or else those in their workspace)."""
     spec = run.spec
+    if own_data.is_own(spec.dataset):  # read afresh each time: people add to their sets
+        return own_data.as_dataset(own_data.own_set(Workspace(spec.workspace), spec.dataset),
+                                   spec.config.seed)[0]
     images = dataset(spec.dataset)
     if not spec.with_drawings:
         return images
@@ -197,13 +201,14 @@ def training_data(run: Run, drawings=None) -> data_module.Dataset:
     return with_drawings(images, drawings or Workspace(spec.workspace).drawings().load(spec.dataset))
 
 
-def _start_model(run: Run, kind: kinds.Kind, recorder):
-    """The model to train and the epoch it starts from: a checkpoint when resuming."""
+def _start_model(run: Run, kind: kinds.Kind, recorder, classes: int = 10):
+    """The model to train (answering `classes` classes) and the epoch it starts from: a
+    checkpoint when resuming."""
     pointer = run.checkpoint() if run.status().get("resumed") else None
     if pointer is None:
         for name in (BATCHES_FILE, EPOCHS_FILE, CHECKPOINT_FILE):
             (run.folder / name).unlink(missing_ok=True)
-        return kind.build(run.spec.source, run.spec.config.seed), 0
+        return kind.build(run.spec.source, run.spec.config.seed, classes), 0
     epoch = pointer["epoch"]
     history = [row for row in read_lines(run.folder / EPOCHS_FILE) if row["epoch"] <= epoch]
     batches = [row for row in read_lines(run.folder / BATCHES_FILE) if row["epoch"] <= epoch]
@@ -229,7 +234,7 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
         end_early = threading.Event()
         recorder = kind.new_recorder(spec.config, spec.config.training_images(len(images.x_train)),
                                      end_early)
-        model, initial_epoch = _start_model(run, kind, recorder)
+        model, initial_epoch = _start_model(run, kind, recorder, len(images.class_names))
         watcher = RunWatcher(ProgressWriter(run.folder, recorder, len(recorder.progress.batches),
                                          len(recorder.progress.history)), run.folder / STOP_FILE, end_early,
                           time_limit)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from nn import words
 from nn.errors import StoreError
 from nn.limits import PLAIN_PUNCTUATION, is_plain
 from nn.storage.files import temp_beside, write_atomic
@@ -63,8 +63,7 @@ def identity_of(info: ModelInfo) -> str:
 
 
 def slug_of(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-")
-    return slug or "model"
+    return words.slug(title)
 
 
 def check_title(title: str) -> str:

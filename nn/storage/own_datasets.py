@@ -278,6 +278,13 @@ class DatasetStore:
         known = ", ".join(s.name for s in self.list()) or "none yet"
         raise DatasetError(f"no data set named {name!r} (yours: {known})")
 
+    def by_id(self, set_id: str) -> OwnDataset:
+        """The set in folder `set_id` (what a run records); DatasetError when it is gone."""
+        folder = self.root / str(set_id)
+        if not str(set_id).startswith("set-") or "/" in str(set_id) or not (folder / SET_FILE).is_file():
+            raise DatasetError("the data set this was trained on is gone")
+        return OwnDataset(folder, self.room)
+
     def create(self, name: str, classes) -> OwnDataset:
         name, classes = checked_name(name), checked_classes(classes)
         if name.casefold() in TAKEN_NAMES:

@@ -114,7 +114,8 @@ def test_safe_mode_refuses_a_model_with_code(tmp_path):
 
 @pytest.mark.parametrize("shape_in, units, message", [
     ((32, 32), 10, "expected 28x28 images"),
-    ((28, 28), 5, "expected 10 classes"),
+    ((28, 28), 25, r"expected 10 classes \(or 2 to 20"),
+    ((28, 28), 1, "expected 10 classes"),
 ])
 def test_wrong_input_or_output_shape_is_refused(tmp_path, shape_in, units, message):
     inputs = keras.Input(shape_in)

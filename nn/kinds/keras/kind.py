@@ -23,6 +23,7 @@ from nn.limits import KERAS_FILE_BYTES, KERAS_UNPACKED_BYTES
 from nn.presets import ModelSource, plan_of
 from nn.progress import CHANCE_LOSS
 from nn.storage.files import ArchiveError, zip_entries
+from nn.storage.own_datasets import MAX_CLASSES, MIN_CLASSES
 from nn.training_config import TEST_IMAGES, TrainConfig
 
 # Training cost on the 2-core reference machine, fitted to every preset at batch 32, 64-128 and
@@ -86,15 +87,18 @@ def declared_weight_bytes(path: Path) -> int:
 
 
 def check_io_shapes(model) -> None:
-    """The model must read (n, 28, 28) or (n, 28, 28, 1) images and return 10 classes."""
+    """The model must read (n, 28, 28) or (n, 28, 28, 1) images and return 10 classes (or 2 to 20:
+    a model of one's own set, nn.own_data)."""
     inputs = getattr(model, "inputs", None) or []
     if len(inputs) != 1 or tuple(inputs[0].shape[1:]) not in ((28, 28), (28, 28, 1)):
         shapes = [tuple(i.shape) for i in inputs]
         raise ModelLoadError(f"the model's input is {shapes}, expected 28x28 images")
     outputs = getattr(model, "outputs", None) or []
-    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
+    shape = tuple(outputs[0].shape[1:]) if len(outputs) == 1 else ()
+    if len(shape) != 1 or not MIN_CLASSES <= (shape[0] or 0) <= MAX_CLASSES:
         shapes = [tuple(o.shape) for o in outputs]
-        raise ModelLoadError(f"the model's output is {shapes}, expected 10 classes")
+        raise ModelLoadError(f"the model's output is {shapes}, expected 10 classes (or {MIN_CLASSES} to "
+                             f"{MAX_CLASSES}, one's own)")
 
 
 def _load(path: Path, with_optimizer: bool):
@@ -215,16 +219,17 @@ class KerasKind(Kind):
     file_title = "a Keras 3 .keras file (28x28 input, 10 outputs)"
     title = "a Keras network"
     fine_tunable = True
+    any_classes = True
     chance_loss = CHANCE_LOSS
 
-    def build(self, source: ModelSource, seed: int):
+    def build(self, source: ModelSource, seed: int, classes: int = 10):
         if isinstance(source, Path):
             return self.load(source)  # fine-tuning starts from the saved weights
         from nn.kinds.keras.plans import build_keras
         from nn.kinds.keras.training import seeded_build
         from nn.presets import display_name
 
-        model = seeded_build(lambda: build_keras(plan_of(source)), seed)
+        model = seeded_build(lambda: build_keras(plan_of(source), classes), seed)
         model.name = display_name(source).replace(" ", "-")
         return model
 

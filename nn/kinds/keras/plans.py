@@ -76,7 +76,11 @@ class Act:
 
 Layer = AsImage | Conv | Pool | Norm | Drop | Flat | Dense | Act
 Plan = tuple  # of Layer; the softmax output layer is added by build_keras and describe
-OUTPUT = Dense(NUM_CLASSES, "softmax")
+
+
+def output_layer(classes: int = NUM_CLASSES) -> Dense:
+    """The layer every plan ends in: one probability per class (10, or an own set's number)."""
+    return Dense(classes, "softmax")
 
 
 def dense_plan(hidden: tuple[int, ...], activation: str = "relu", dropout: float = 0.0) -> Plan:
@@ -282,10 +286,10 @@ def _step(layer: Layer, shape: tuple[int, ...]) -> tuple[tuple[int, ...], int, i
     return shape, 0, 0  # Drop, Act
 
 
-def describe(plan: Plan) -> list[dict]:
+def describe(plan: Plan, classes: int = NUM_CLASSES) -> list[dict]:
     """The rows of the model's summary: layer, type, output shape, parameters, multiply-adds."""
     rows, shape = [], INPUT_SHAPE
-    for name, layer in zip(_layer_names(plan), (*plan, OUTPUT)):
+    for name, layer in zip(_layer_names(plan), (*plan, output_layer(classes))):
         shape, params, macs = _step(layer, shape)
         rows.append({"layer": name, "type": KERAS_TYPES[type(layer)],
                      "output shape": words.shape(shape), "params": params, "macs": macs})
@@ -294,8 +298,9 @@ def describe(plan: Plan) -> list[dict]:
 
 # --- building with Keras ---------------------------------------------------------------------------
 
-def build_keras(plan: Plan):
-    """A fresh, uncompiled Keras model of `plan`; seed it with nn.kinds.keras.training.seeded_build."""
+def build_keras(plan: Plan, classes: int = NUM_CLASSES):
+    """A fresh, uncompiled Keras model of `plan` with `classes` outputs; seed it with
+    nn.kinds.keras.training.seeded_build."""
     import keras
     from keras import layers
 
@@ -319,6 +324,6 @@ def build_keras(plan: Plan):
 
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = inputs
-    for name, layer in zip(_layer_names(plan), (*plan, OUTPUT)):
+    for name, layer in zip(_layer_names(plan), (*plan, output_layer(classes))):
         x = make(layer, name)(x)
     return keras.Model(inputs, x)

@@ -75,8 +75,8 @@ def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int)
     )
 
 
-def _to_inputs(images, labels, num_classes: int = 10):
-    return tf.cast(images, tf.float32) / 255.0, tf.one_hot(tf.cast(labels, tf.int32), num_classes)
+def _to_inputs(images, labels, classes: int):
+    return tf.cast(images, tf.float32) / 255.0, tf.one_hot(tf.cast(labels, tf.int32), classes)
 
 
 # tf.data's autotuning thread made deleting a finished iterator wait for it, up to seconds at the
@@ -87,12 +87,13 @@ WITHOUT_AUTOTUNE.autotune.enabled = False
 
 
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None,
-                 augmenter: Augmenter | None = None) -> tf.data.Dataset:
-    """Batches of scaled images and one-hot labels; shuffled each epoch when a seed is given."""
+                 augmenter: Augmenter | None = None, classes: int = 10) -> tf.data.Dataset:
+    """Batches of scaled images and one-hot labels of `classes` classes; shuffled each epoch when
+    a seed is given."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if seed is not None:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(_to_inputs)
+    ds = ds.batch(batch_size).map(lambda images, labels: _to_inputs(images, labels, classes))
     if augmenter is not None:
         ds = ds.enumerate().map(lambda step, xy: (augmenter(xy[0], step), xy[1]))
     return ds.prefetch(tf.data.AUTOTUNE).with_options(WITHOUT_AUTOTUNE)
@@ -176,7 +177,8 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     if recorder is None:
         recorder = MetricsRecorder(config.epochs, steps, len(x), config.batch_size)
     augmenter = Augmenter(config.seed, data.name) if config.augment else None
-    train_ds = make_dataset(x, y, config.batch_size, seed=config.seed, augmenter=augmenter)
+    classes = model.output_shape[-1]  # 10, or an own set's classes (nn.own_data)
+    train_ds = make_dataset(x, y, config.batch_size, seed=config.seed, augmenter=augmenter, classes=classes)
     held_out = HeldOut(x_val, y_val, settle_on=(x, config.epochs)) if len(x_val) else None
 
     if not (initial_epoch and getattr(model, "optimizer", None) is not None):
@@ -196,7 +198,7 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     seconds = time.monotonic() - start
 
     test_loss, test_accuracy = model.evaluate(
-        make_dataset(data.x_test, data.y_test, 1024), verbose=0)
+        make_dataset(data.x_test, data.y_test, 1024, classes=classes), verbose=0)
     history = recorder.snapshot().history
     return TrainResult(
         history=history, test_loss=float(test_loss), test_accuracy=float(test_accuracy),
