@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from nn import familiar
-from nn.data import dataset_info
+from nn.data import class_names as class_names_of
 from nn.export import ExportError, exported, is_exported
 from nn.preprocess import IMAGE_EXTENSIONS, DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.drawings import DrawingsError
@@ -182,7 +182,7 @@ def drawn_live(names: list[str]):
 def live_model(name: str) -> LiveModel:
     """A model as the browser runs it: its ONNX export, or why the server answers instead."""
     info = model_info(name)
-    classes = tuple(dataset_info(info.dataset).class_names)
+    classes = class_names_of(info.dataset, info.metadata)
     try:
         if is_exported(info.path, "onnx"):
             return LiveModel(name, classes, exported(info.path, "onnx"))
@@ -208,8 +208,8 @@ def answer_columns(names: list[str], image28: np.ndarray, saliency: bool) -> dic
 
 def answer(name: str, image28: np.ndarray, saliency: bool):
     """One model's answer: the class, how sure it is, all ten probabilities."""
-    dataset = model_info(name).dataset
-    class_names = dataset_info(dataset).class_names
+    info = model_info(name)
+    dataset, class_names = info.dataset, class_names_of(info.dataset, info.metadata)
     try:
         predictor = predictor_for(name)
     except Exception as e:  # noqa: BLE001 - a broken file must not take the page down

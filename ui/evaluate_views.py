@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from nn import words
-from nn.data import dataset_info
+from nn.data import class_names as class_names_of
 from nn.evaluation import compare, confusion_matrix, misclassified, most_confused_pairs, per_class_metrics
 from ui import charts
 from ui.state import (
@@ -194,7 +194,7 @@ def show(active: str) -> None:
     info = infos[name]
     splits = [TEST_SET] + ([MY_DRAWINGS] if drawings().count(info.dataset) else [])
     split = c2.radio("Split", splits, horizontal=True, key="eval_split")
-    class_names = dataset_info(info.dataset).class_names
+    class_names = class_names_of(info.dataset, info.metadata)
     try:
         pred = predictions_for(name, split)
     except Exception as e:  # noqa: BLE001 - a broken model file gets a sentence, not a traceback

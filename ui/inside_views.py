@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from nn import inside, words
-from nn.data import dataset_info
+from nn.data import class_names as class_names_of
 from nn.kinds.kind import NotANetwork
 from nn.storage.cache import file_key
 from ui import charts
@@ -30,7 +30,7 @@ def show(name: str, image28: np.ndarray) -> None:
     except NotANetwork as e:
         st.info(f"{str(e).capitalize()}.", icon=":material/forest:")
         return
-    class_names = dataset_info(info.dataset).class_names
+    class_names = class_names_of(info.dataset, info.metadata)
     by_layer, learned, near, mapped = st.tabs(
         ["Layer by layer", "What it learned", "Nearest neighbours", "Map"])
     with by_layer:
