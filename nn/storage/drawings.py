@@ -40,7 +40,7 @@ def _write_atomic(path: Path, payload: bytes) -> None:
     write_atomic(path, lambda tmp: tmp.write_bytes(payload))
 
 
-def _png(array: np.ndarray, longest: int | None = None) -> bytes:
+def png_bytes(array: np.ndarray, longest: int | None = None) -> bytes:
     """PNG bytes of the image, no more than `longest` pixels on its longer side when given."""
     image = Image.fromarray(array)
     if longest:
@@ -65,8 +65,8 @@ class DrawingStore:
         record = {"id": drawing_id, "label": int(label), "dataset": dataset,
                   "predicted": predicted, "model": model,
                   "created": datetime.now(UTC).isoformat(timespec="seconds")}
-        files = {f"{drawing_id}.png": _png(np.asarray(original, dtype=np.uint8), ORIGINAL_SIDE),
-                 f"{drawing_id}-28.png": _png(small),
+        files = {f"{drawing_id}.png": png_bytes(np.asarray(original, dtype=np.uint8), ORIGINAL_SIDE),
+                 f"{drawing_id}-28.png": png_bytes(small),
                  f"{drawing_id}.json": json.dumps(record).encode()}  # last: the drawing exists then
         try:
             with self.room(sum(map(len, files.values()))) if self.room else nullcontext():

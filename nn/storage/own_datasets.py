@@ -10,7 +10,6 @@ holds counts in its owner's quota (the store is handed nn.storage.quota.room).
 
 from __future__ import annotations
 
-import io
 import json
 import unicodedata
 import uuid
@@ -25,6 +24,7 @@ from PIL import Image
 
 from nn.errors import DigitLabError
 from nn.limits import ORIGINAL_SIDE
+from nn.storage.drawings import png_bytes
 from nn.storage.files import ArchiveError, write_atomic, zip_entries
 
 MIN_CLASSES, MAX_CLASSES = 2, 20
@@ -71,15 +71,6 @@ def checked_classes(classes) -> tuple[str, ...]:
     if twice:
         raise DatasetError(f"each class once: {'; '.join(twice)} name the same class")
     return names
-
-
-def _png(array: np.ndarray, longest: int | None = None) -> bytes:
-    image = Image.fromarray(array)
-    if longest:
-        image.thumbnail((longest, longest), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _small(image28: np.ndarray) -> np.ndarray:
@@ -170,7 +161,8 @@ class OwnDataset:
         drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f-") + uuid.uuid4().hex[:6]  # sorts as made
         record = {"id": drawing_id, "class": self.classes[index], "by": str(by)[:64],
                   "created": datetime.now(UTC).isoformat(timespec="seconds")}
-        files = {f"{drawing_id}.png": _png(original, ORIGINAL_SIDE), f"{drawing_id}-28.png": _png(small),
+        files = {f"{drawing_id}.png": png_bytes(original, ORIGINAL_SIDE),
+                 f"{drawing_id}-28.png": png_bytes(small),
                  f"{drawing_id}.json": json.dumps(record, ensure_ascii=False).encode()}  # last
         try:
             with self.room(sum(map(len, files.values()))) if self.room else nullcontext():
