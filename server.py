@@ -4,7 +4,8 @@ it starts:
   opening a page;
 - warms what a drawing's answer needs in a background thread at the lowest CPU priority: the
   default model and a first call, in NumPy, within a second; TensorFlow (saliency, whole test
-  sets) once the first page has been served, and the default model's export for the browser.
+  sets) once the first page has been served, the default model's export for the browser, and
+  the search that tells whether a drawing is like its training images.
   The server starts and pages paint as quickly as without it, and the first answer is as fast as
   the others.
 Streamlit's `st.App` gives the start-up and shut-down hooks.
@@ -39,8 +40,18 @@ def warm_up() -> None:
         from nn.export import exported
 
         exported(ModelStore(bundled_models_dir()).get(DEFAULT_MODEL).path, "onnx")  # the live canvas's
+        warm_familiarity(ModelStore(bundled_models_dir()).get(DEFAULT_MODEL).dataset)
     except Exception as e:  # noqa: BLE001 - the page loads it then, with a message if it fails
         print(f"warm-up stopped: {e}", flush=True)
+
+
+def warm_familiarity(name: str) -> None:
+    """The search behind a drawing's "unlike anything it learned from", if its data set is here
+    already (the first page that needs a data set fetches it)."""
+    from nn import data, familiar
+
+    if data.cache_path(name).exists():
+        familiar.prepare(data.load(name))
 
 
 SERVED_OPTIONS = ("server.fileWatcherType", "server.runOnSave", "server.address", "server.port",

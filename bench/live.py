@@ -99,9 +99,10 @@ def server_cpu(pid: int) -> float:
 
 
 # A person who draws on and on, in the page itself (no round trip to Playwright per move): a 1 and
-# a 7 in turn, each 0.6 s of pen at 60 moves a second, then 0.4 s up. The live canvas listens to
+# a 7 in turn, each 0.6 s of pen at 60 moves a second, the next beginning a second after the last
+# began (at once if the page took longer: never two strokes at a time). The live canvas listens to
 # pointer events, the classic one (fabric.js) to mouse events. The page counts its strokes and its
-# longest pen-up: a browser that falls behind its timers draws fewer strokes and pauses longer
+# longest pen-up: a browser that falls behind its timers draws fewer strokes and may pause longer
 # (past the live canvas's 0.8 s, its drawing then goes to the server, as a real pause's would).
 ROBOT = """(canvas, [kind, startAt]) => {
     const box = canvas.getBoundingClientRect();
@@ -113,10 +114,10 @@ ROBOT = """(canvas, [kind, startAt]) => {
                                              : new MouseEvent('mouse' + type, options));
     };
     let n = 0, upAt = null;
-    const stats = window.__robot_stats = {strokes: 0, longestUpMs: 0};
+    const stats = window.__robot_stats = {strokes: 0, longestUpMs: 0, longestStrokeMs: 0};
     const draw = () => {
-        const points = strokes[n++ % 2], steps = 36;
-        if (upAt !== null) stats.longestUpMs = Math.max(stats.longestUpMs, performance.now() - upAt);
+        const points = strokes[n++ % 2], steps = 36, began = performance.now();
+        if (upAt !== null) stats.longestUpMs = Math.max(stats.longestUpMs, began - upAt);
         send('down', points[0], true);
         let i = 0;
         const timer = setInterval(() => {
@@ -130,11 +131,12 @@ ROBOT = """(canvas, [kind, startAt]) => {
                 send('up', points[points.length - 1], false);
                 stats.strokes += 1;
                 upAt = performance.now();
+                stats.longestStrokeMs = Math.max(stats.longestStrokeMs, upAt - began);
+                setTimeout(draw, Math.max(0, began + 1000 - upAt));
             }
         }, 1000 / 60);
     };
-    const start = () => { draw(); window.__robot = setInterval(draw, 1000); };
-    setTimeout(start, Math.max(0, startAt - Date.now()));
+    setTimeout(draw, Math.max(0, startAt - Date.now()));
 }"""
 
 # Every message the page sends the server, counted in the page (Streamlit's one WebSocket).
@@ -185,6 +187,7 @@ def crowd(browser_type, url: str, pid: int, browsers: int, seconds: float, class
                 "strokes planned": int(browsers * seconds),
                 "strokes drawn": sum(robot["strokes"] for robot, _ in stats),
                 "longest pen-up, ms": round(max(robot["longestUpMs"] for robot, _ in stats)),
+                "longest stroke, ms (0.6 s planned)": round(max(r["longestStrokeMs"] for r, _ in stats)),
                 "messages to the server": sum(n for _, n in stats) - sent_before,
                 "pages with a server answer": answered,
                 "server CPU, % of a core": round(100 * used / elapsed, 1)}

@@ -37,3 +37,17 @@ def test_the_nearest_training_image_is_found_exactly(mnist):
     assert index[0] == every.argmin() and abs(distance[0] - every.min()) < 1e-3
     # the usual distance is kept: a second look reads it back
     assert familiar.usual_distance(mnist) == familiar.usual_distance(mnist)
+
+
+def test_an_own_set_read_again_is_searched_in_its_new_images(mnist):
+    from dataclasses import replace
+
+    from nn.data import Dataset
+
+    info = replace(mnist.info, name="own:familiar-test", sha256={})
+    first = Dataset(info, mnist.x_train[:50].copy(), mnist.y_train[:50], mnist.x_test[:5], mnist.y_test[:5])
+    drawing = mnist.x_train[60]
+    assert familiar.nearest(first, drawing[None])[0][0] > 1  # not among the first 50
+    more = Dataset(info, mnist.x_train[:61].copy(), mnist.y_train[:61], mnist.x_test[:5], mnist.y_test[:5])
+    distance, index = familiar.nearest(more, drawing[None])
+    assert index[0] == 60 and distance[0] < 0.01
