@@ -1,7 +1,8 @@
 """How long runs take on this server: a run's estimate (nn.kinds, from timings of every preset
 on a 2-core machine) at the pace this server has shown, for that preset's own last runs when it
-has any, for all its recent runs otherwise, and before its first run, for how long a training
-process's warm-up took here against the reference machine (the same machine ran 2-3 times slower
+has any, for the recent runs of its kind otherwise (a Keras network's pace says nothing of the
+NumPy network's), and before the first of its kind, for how long a training process's warm-up
+took here against the reference machine (the same machine ran 2-3 times slower
 on one day than on another: bench/RESULTS.md).
 
 The Train page's "Training time here" and the queue's promised starts both come from here, so
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nn.kinds import registry as kinds
 from nn.kinds.kind import Kind
 from nn.presets import ModelSource, display_name
 from nn.runs.run_folder import read_json_cached, write_json
@@ -22,7 +24,7 @@ from nn.runs.store import Run
 from nn.training_config import TRAIN_IMAGES, TrainConfig
 
 START_SECONDS = 3.0  # a run's start-up on top of its training time, for start estimates
-RECENT_RUNS = 8  # the finished runs whose real durations set the server's pace
+RECENT_RUNS = 8  # the finished runs of a kind whose real durations set its pace
 OWN_RUNS = 3  # a preset's last finished runs that set its own pace
 PACE_LIMITS = (0.2, 10.0)
 PACE_AFTER = 0.2  # a training run tells its pace once this share of its batches is done
@@ -73,13 +75,16 @@ def estimated_seconds(run: Run, pace: float = 1.0) -> float:
 @dataclass(frozen=True)
 class Pace:
     """How much longer than estimated a run takes on this server, per run training at once: for
-    all recent runs, and for each preset (or custom kind) from its own last runs."""
+    each preset (or custom kind) from its own last runs, for each kind from its recent runs, and
+    `overall` before any run of its kind."""
 
     overall: float = 1.0
     by_source: dict[str, float] = field(default_factory=dict)
+    by_kind: dict[str, float] = field(default_factory=dict)
 
     def of(self, source: ModelSource) -> float:
-        return self.by_source.get(source_key(source), self.overall)
+        own = self.by_source.get(source_key(source))
+        return own if own is not None else self.by_kind.get(kinds.of_source(source).name, self.overall)
 
 
 def _clipped(ratios: list[float]) -> float:
@@ -98,17 +103,22 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
     on two cores), and under a class's load with the server and the pages too. `before_any` with
     no history (warm_up_pace)."""
     by_end = sorted(finished, key=lambda rs: rs[1]["ended_at"])
-    ratios = [_ratio(run, s) for run, s in by_end[-RECENT_RUNS:]]
-    for run, status in training:
-        if fraction_done(run.counters()) >= PACE_AFTER and status.get("started_at"):
-            taken = time.time() - status["started_at"]
-            ratios.append((taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training))
+    of_kind: dict[str, list[float]] = {}
     own: dict[str, list[float]] = {}
-    for run, status in reversed(by_end):
+    for run, status in reversed(by_end):  # the newest first
+        recent = of_kind.setdefault(run.kind.name, [])
+        if len(recent) < RECENT_RUNS:
+            recent.append(_ratio(run, status))
         mine = own.setdefault(source_key(run.spec.source), [])
         if len(mine) < OWN_RUNS:
             mine.append(_ratio(run, status))
-    return Pace(_clipped(ratios) if ratios else before_any, {key: _clipped(r) for key, r in own.items()})
+    for run, status in training:
+        if fraction_done(run.counters()) >= PACE_AFTER and status.get("started_at"):
+            taken = time.time() - status["started_at"]
+            of_kind.setdefault(run.kind.name, []).append(
+                (taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training))
+    return Pace(before_any, {key: _clipped(r) for key, r in own.items()},
+                {key: _clipped(r) for key, r in of_kind.items()})
 
 
 def fraction_done(counters: dict) -> float:

@@ -167,7 +167,8 @@ def test_start_estimates_follow_the_pace_of_the_last_runs():
 
 def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_cores():
     """A preset that ran here before is estimated from its own last runs; one that did not, from
-    all the recent ones; and a run that would train alongside another takes twice as long."""
+    the recent ones of its kind (a network in NumPy does not train at Keras' pace); and a run that
+    would train alongside another takes twice as long."""
     store = RunStore(Workspace("ann"))
     slow = store.submit("cnn-fast", "mnist", TrainConfig(epochs=1, subset=64, seed=0)).run
     quick = store.submit("dense-128", "mnist", TrainConfig(epochs=1, subset=64, seed=0)).run
@@ -179,6 +180,9 @@ def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_c
     for source, ratio in (("cnn-fast", 2.5), ("dense-128", 0.8), ("cnn-best", (2.5 + 0.8) / 2)):
         alone = pace.estimate(keras, source, config)
         assert view.expected_seconds(keras, source, config) == pytest.approx(ratio * alone)
+    numpy = kinds.named("numpy")
+    alone = pace.estimate(numpy, "numpy-mlp", config)
+    assert view.expected_seconds(numpy, "numpy-mlp", config) == pytest.approx(alone)
     training = Lock(slow.lock_path)  # one trains (its process holds its lock): two would share the cores
     assert training.acquire()
     try:
