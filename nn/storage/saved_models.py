@@ -322,6 +322,10 @@ class ModelStore:
         if self.max_params is not None and tried["params"] > self.max_params:
             raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server "
                                  f"takes models of up to {self.max_params:,}")
+        if tried.get("classes", 10) != 10:  # nothing says what its classes are called
+            raise ModelLoadError(f"{Path(source).name} answers with {tried['classes']} classes; a model "
+                                 "uploaded here must read MNIST's ten digits or Fashion-MNIST's ten "
+                                 "garments (one of your own data sets is trained here, on the Train page)")
         # Stored as it came: loading it here would cost this process what the trial just spent.
         return self.save_file(Path(source), name, {"dataset": "mnist", "uploaded": True,
                                                    "params": tried["params"], **(metadata or {})})

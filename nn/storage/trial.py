@@ -104,8 +104,9 @@ def main(path: str) -> int:
     try:
         kind = kinds.of_file(Path(path))
         model = kind.load(Path(path))
-        kind.predictor(model).predict_one(a_drawing())
-        print(json.dumps({"kind": kind.name, "params": int(kind.params(model))}), flush=True)
+        answer = kind.predictor(model).predict_one(a_drawing())
+        print(json.dumps({"kind": kind.name, "params": int(kind.params(model)),
+                          "classes": len(answer.probabilities)}), flush=True)
     except ModelLoadError as e:
         print(json.dumps({"error": str(e)}), flush=True)
         return 3

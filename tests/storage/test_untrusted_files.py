@@ -73,10 +73,25 @@ def test_on_a_class_server_a_model_larger_than_the_bound_is_refused_on_upload(tm
     assert store.list() == [info for info in store.list() if info.bundled]
 
 
+def test_an_upload_answering_other_than_ten_classes_is_refused(tmp_path):
+    """A network of five outputs could only be someone's own set's: nothing names its classes, so
+    as an MNIST model its fifth answer would be read as a 4 and its sixth would not exist."""
+    import keras
+
+    five = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                             keras.layers.Dense(5, activation="softmax")])
+    five.save(tmp_path / "five.keras")
+    store = ModelStore(tmp_path / "store")
+    with pytest.raises(ModelLoadError, match="answers with 5 classes"):
+        store.import_file(tmp_path / "five.keras", "five")
+    assert not any((tmp_path / "store").glob("five*"))
+
+
 def test_a_sound_file_passes_its_trial_and_is_stored(forest, tmp_path):
     path = tmp_path / "good.skops"
     kinds.named("forest").save(forest, path)
-    assert try_model_file(path) == {"kind": "forest", "params": kinds.named("forest").params(forest)}
+    assert try_model_file(path) == {"kind": "forest", "params": kinds.named("forest").params(forest),
+                                    "classes": 10}
     info = ModelStore(tmp_path / "store").import_file(path, "good")
     assert info.name == "good" and info.path.exists()
 
