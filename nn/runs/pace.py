@@ -61,15 +61,16 @@ def warm_up_pace(runs_root: Path | None) -> float:
     return _clipped([seconds / WARM_UP_SECONDS]) if isinstance(seconds, (int, float)) and seconds > 0 else 1.0
 
 
-def estimate(kind: Kind, source: ModelSource, config: TrainConfig, pace: float = 1.0) -> float:
-    """Seconds from a run's start to its end, at `pace`."""
+def estimate(kind: Kind, source: ModelSource, config: TrainConfig, pace: float = 1.0,
+             images: int = TRAIN_IMAGES) -> float:
+    """Seconds from a run's start to its end, at `pace`, on a data set of `images` to train on."""
     measured = MEASURED.get(source_key(source), 1.0)
-    return pace * measured * (START_SECONDS + kind.estimate_seconds(source, config, TRAIN_IMAGES))
+    return pace * measured * (START_SECONDS + kind.estimate_seconds(source, config, images))
 
 
 def estimated_seconds(run: Run, pace: float = 1.0) -> float:
     """How long `run` should take from its start to its end, at this server's recent `pace`."""
-    return estimate(run.kind, run.spec.source, run.spec.config, pace)
+    return estimate(run.kind, run.spec.source, run.spec.config, pace, run.spec.images or TRAIN_IMAGES)
 
 
 @dataclass(frozen=True)

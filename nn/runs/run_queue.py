@@ -25,7 +25,7 @@ from nn.runs import cluster
 from nn.runs.pace import Pace, estimate, estimated_seconds, recent_pace, remaining_seconds, warm_up_pace
 from nn.runs.store import Run, RunState, RunStore
 from nn.storage.workspaces import every_workspace
-from nn.training_config import TrainConfig
+from nn.training_config import TRAIN_IMAGES, TrainConfig
 
 LOOK_CACHE_SECONDS = 0.5  # many pages look at the queue twice a second; one scan serves them all
 # A queued run's message while the training process given it starts (a fresh process loads
@@ -115,11 +115,12 @@ class QueueView:
     slots: int = 1
     abandoned: list[Run] = field(default_factory=list)  # marked as training, their process gone
 
-    def expected_seconds(self, kind: Kind, source: ModelSource, config: TrainConfig) -> float:
+    def expected_seconds(self, kind: Kind, source: ModelSource, config: TrainConfig,
+                         images: int = TRAIN_IMAGES) -> float:
         """How long a run would take from its start, were it submitted now: its estimate at this
         server's pace for it, sharing the cores with what would train alongside it."""
         alongside = max(1, min(self.slots, len(self.training) + len(self.waiting) + 1))
-        return estimate(kind, source, config, self.pace.of(source) * alongside)
+        return estimate(kind, source, config, self.pace.of(source) * alongside, images)
 
     def knows(self, run: Run) -> bool:
         """Whether the run was waiting or training when the queue was looked at."""

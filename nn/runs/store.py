@@ -99,16 +99,20 @@ class RunSpec:
     dataset: str
     config: TrainConfig
     with_drawings: bool = False
+    images: int | None = None  # the images it trains on, for a set of one's own (MNIST's 60,000 else)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "workspace": self.workspace, "created": self.created,
                 "source": source_to_dict(self.source), "dataset": self.dataset,
-                "config": self.config.to_dict(), "with_drawings": self.with_drawings}
+                "config": self.config.to_dict(), "with_drawings": self.with_drawings,
+                **({"images": self.images} if self.images else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> RunSpec:
+        images = d.get("images")
         return cls(d["id"], d["workspace"], d["created"], source_from_dict(d["source"]), d["dataset"],
-                   TrainConfig.from_dict(d["config"]), d.get("with_drawings", False))
+                   TrainConfig.from_dict(d["config"]), d.get("with_drawings", False),
+                   images if isinstance(images, int) and images > 0 else None)
 
     @property
     def title(self) -> str:
@@ -296,11 +300,12 @@ class RunStore:
                with_drawings: bool = False) -> Submitted:
         """Check everything that can be checked now, then queue the run."""
         self.check_login()
-        self.check(source, dataset, config, with_drawings)
+        images = self.check(source, dataset, config, with_drawings)
         with quota.room(self.workspace):  # the person's limits and the new run, as one step
             self.check_room_in_the_queue()
             removed = self._make_room()
-            spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings)
+            spec = RunSpec(new_run_id(), self.workspace.id, _now(), source, dataset, config, with_drawings,
+                           images)
             staging = self.root / f".{spec.id}"
             staging.mkdir(parents=True)
             write_json(staging / RUN_FILE, spec.to_dict())
@@ -316,14 +321,19 @@ class RunStore:
             raise RunError("training on this server needs a login: log in (in the sidebar) and press "
                            "Train again")
 
-    def check(self, source: ModelSource, dataset: str, config: TrainConfig, with_drawings: bool) -> None:
-        """Raise ConfigError (all problems) or RunError for a run that could not train."""
+    def check(self, source: ModelSource, dataset: str, config: TrainConfig,
+              with_drawings: bool) -> int | None:
+        """Raise ConfigError (all problems) or RunError for a run that could not train; for a set
+        of one's own, how many images it trains on."""
         kind = kinds.of_source(source)
+        images = None
         if own_data.is_own(dataset):  # one of the person's own sets: enough drawings, a kind for them
             own = own_data.own_set(self.workspace, dataset)
-            own_data.check_trainable(own.counts())
+            counts = own.counts()
+            own_data.check_trainable(counts)
             if not kind.any_classes:
                 ten_classes_only(kind.title, len(own.classes))
+            images = own_data.training_images(sum(counts.values()))
         else:
             data.dataset_info(dataset)
         problems = config.problems(TRAIN_IMAGES) + kind.config_problems(config)
@@ -341,6 +351,7 @@ class RunStore:
                 raise RunError(f"the model {source.stem} to start from is gone")
         if with_drawings and not self.workspace.drawings().count(dataset):
             raise RunError("there are no saved drawings to fine-tune on")
+        return images
 
     @staticmethod
     def check_size(kind: kinds.Kind, source: ModelSource) -> None:
@@ -432,12 +443,14 @@ class RunStore:
     def default_model_name(self, run: Run, models) -> str:
         """A free name for the run's model in `models` (nn.storage.saved_models.ModelStore)."""
         source = run.spec.source
-        if isinstance(source, Path):
+        if isinstance(source, Path) and own_data.is_own(run.spec.dataset):  # transfer
+            base = f"{source.stem}-{own_data.file_name_part(self.workspace, run.spec.dataset)}"
+        elif isinstance(source, Path):
             base = f"{source.stem}-my-drawings"
         elif isinstance(source, str):
-            base = f"{source}-{run.spec.dataset}"
+            base = f"{source}-{own_data.file_name_part(self.workspace, run.spec.dataset)}"
         else:
-            base = f"custom-{source.kind}-{run.spec.dataset}"
+            base = f"custom-{source.kind}-{own_data.file_name_part(self.workspace, run.spec.dataset)}"
         return models.unique_name(base)
 
     def save_as_model(self, run_id: str, name: str, models):
