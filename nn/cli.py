@@ -133,15 +133,21 @@ def cmd_train(args) -> int:
 
     if args.data is not None:
         args.dataset = own_data.dataset_name(args.workspace, args.data)
-    if own_data.is_own(args.dataset) and args.preset is None and args.fine_tune is None:
+    if args.start_from is not None and not own_data.is_own(args.dataset):
+        raise CliError("--from starts a data set of your own from a model's layers: give --data NAME")
+    if own_data.is_own(args.dataset) and (args.preset, args.fine_tune, args.start_from) == (None, None, None):
         args.preset = own_data.SMALL_DATA_PRESET  # and its recipe for small data (_preset_training)
-    if (args.preset is None) == (args.fine_tune is None):
-        raise CliError("train needs either --preset NAME or --fine-tune MODEL")
+    if sum(x is not None for x in (args.preset, args.fine_tune, args.start_from)) != 1:
+        raise CliError("train needs one of --preset NAME, --fine-tune MODEL or --from MODEL")
     store, runs = args.workspace.models(), RunStore(args.workspace)
-    source, dataset, config, with_drawings = (_fine_tuning(args, store) if args.fine_tune
-                                              else _preset_training(args))
-    shown = words.slug(args.data, "own") if own_data.is_own(dataset) else dataset
-    base = f"{args.fine_tune}-my-drawings" if args.fine_tune else f"{args.preset}-{shown}"
+    if args.start_from:
+        source, dataset, config, with_drawings = _transfer(args, store)
+    else:
+        source, dataset, config, with_drawings = (_fine_tuning(args, store) if args.fine_tune
+                                                  else _preset_training(args))
+    shown = own_data.file_name_part(args.workspace, dataset)
+    base = (f"{args.fine_tune}-my-drawings" if args.fine_tune
+            else f"{args.start_from or args.preset}-{shown}")
     name = args.name or store.unique_name(base)
     if any(info.name == name for info in store.list()):
         raise CliError(f"a model named {name!r} already exists; pass another --name")
@@ -160,14 +166,15 @@ def cmd_train(args) -> int:
     for row in run.history():
         _err(f"epoch {row['epoch']}: loss {row['loss']:.4f} accuracy {row['accuracy']:.4f}"
              + "".join(f" {key} {row[key]:.4f}" for key in ("val_accuracy", "test_accuracy") if key in row))
-    _err(f"test accuracy {final['test_accuracy']:.4f}; saved as {info.name} ({info.path})")
+    tested_on = f" on {final['tested_on']}" if final.get("tested_on") else ""
+    _err(f"test accuracy {final['test_accuracy']:.4f}{tested_on}; saved as {info.name} ({info.path})")
     if args.json:
         print(json.dumps({
             "name": info.name, "path": str(info.path), "preset": args.preset, "dataset": dataset,
             "epochs": final.get("epochs_completed"), "test_accuracy": final["test_accuracy"],
             "test_loss": final["test_loss"], "seconds": final["seconds"], "run": run.id,
-            "calibration": final.get("calibration"),
-        }))
+            "calibration": final.get("calibration"), "tested_on": final.get("tested_on"),
+        }, ensure_ascii=False))
     return 0
 
 
@@ -183,6 +190,21 @@ def _preset_training(args):
                                    **declared).items() if v is not None}
     config = TrainConfig.for_preset(preset(args.preset), seed=args.seed, **{**recipe, **given})
     return args.preset, args.dataset, config, False
+
+
+def _transfer(args, store):
+    """What the Train page queues for "Start from" a model: its layers, a new last layer for the
+    set's classes, the recipe for small data at a gentler learning rate."""
+    from nn import own_data
+    from nn.training_config import TrainConfig
+
+    info = store.get(args.start_from)
+    if not info.kind.fine_tunable or info.dataset != "mnist":
+        raise CliError(f"--from needs an MNIST Keras model; {info.name} is not one")
+    config = own_data.transfer_config(args.seed, bool(args.keep_features))
+    given = {k: v for k, v in dict(epochs=args.epochs, learning_rate=args.learning_rate,
+                                   batch_size=args.batch_size).items() if v is not None}
+    return info.path, args.dataset, TrainConfig.from_dict({**config.to_dict(), **given}), False
 
 
 def _fine_tuning(args, store):
@@ -243,21 +265,24 @@ def cmd_evaluate(args) -> int:
     store = args.workspace.models()
     info = store.resolve(args.model)
     dataset_name = args.dataset or info.dataset
-    dataset = data.load(dataset_name, log=_err)
-    _err(f"evaluating {info.name} on the {dataset_name} test set ({len(dataset.y_test)} images)")
+    dataset = _training_images(args.workspace, dataset_name)
+    if dataset is None:
+        raise CliError(f"{info.name} learned from a data set of yours that is gone: nothing to score it on")
+    classes = data.class_names(dataset_name, info.metadata)
+    _err(f"evaluating {info.name} on the {dataset.info.title} test set ({len(dataset.y_test)} images)")
     pred = predict_split(make_predictor(store.load(args.model)), dataset.x_test, dataset.y_test)
-    matrix = confusion_matrix(pred.y_true, pred.y_pred)
+    matrix = confusion_matrix(pred.y_true, pred.y_pred, len(classes))
     if args.json:
         print(json.dumps({
-            "model": info.name, "dataset": dataset_name, "accuracy": pred.accuracy,
+            "model": info.name, "dataset": dataset_name, "classes": list(classes), "accuracy": pred.accuracy,
             "loss": pred.loss, "n": pred.n, "confusion_matrix": matrix.tolist(),
-        }))
+        }, ensure_ascii=False))
     else:
         print(f"{info.name} on {dataset_name}: accuracy {pred.accuracy:.4f}, loss {pred.loss:.4f}, "
               f"{pred.errors} errors in {pred.n}")
         print("confusion matrix (rows: true, columns: predicted)")
-        for t, row in enumerate(matrix):
-            print(f"{t}: " + " ".join(f"{v:5d}" for v in row))
+        for name, row in zip(classes, matrix):
+            print(f"{name}: " + " ".join(f"{v:5d}" for v in row))
     return 0
 
 
@@ -358,7 +383,9 @@ def _report_bad_image(path: str, e: Exception, as_json: bool) -> None:
 # --- data sets of one's own -------------------------------------------------------------------
 
 def cmd_datasets(args) -> int:
+    from nn.storage import class_rules
     from nn.storage.own_datasets import load_npy
+    from nn.storage.workspaces import class_datasets
     from nn.training_config import TEST_IMAGES, TRAIN_IMAGES
 
     sets = args.workspace.datasets()
@@ -404,6 +431,8 @@ def cmd_datasets(args) -> int:
         rows = [{"name": info.name, "owner": "built in", "classes": list(info.class_names), "counts": None,
                  "size": TRAIN_IMAGES + TEST_IMAGES} for info in data.DATASETS.values()]
         rows += [own.summary() for own in sets.list()]
+        if class_rules.mode() == class_rules.PER_USER:
+            rows += [own.summary("the class") for own in class_datasets().list()]
         if args.json:
             print(json.dumps(rows, ensure_ascii=False))
         else:
@@ -590,6 +619,9 @@ def _train_parser(sub, datasets: list[str]) -> None:
     p.add_argument("--data", metavar="NAME", help="mnist, fashion-mnist or one of your own data sets "
                                                   "(nn datasets); on your own, without --preset, the "
                                                   "recipe for small data sets")
+    p.add_argument("--from", dest="start_from", metavar="MODEL",
+                   help="with --data NAME of your own: start from this stored MNIST Keras model's "
+                        "layers, with a new last layer for your classes (--keep-features: train only it)")
     for setting in declared_settings():  # each kind's own settings (default: the preset's)
         p.add_argument(setting.flag, **setting_argument(setting))
     p.add_argument("--subset", type=_positive_int, help="train on the first N training images")

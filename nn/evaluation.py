@@ -114,5 +114,6 @@ def compare(a: Predictions, b: Predictions) -> dict:
         "accuracy": (a.accuracy, b.accuracy),
         "only_a_right": np.flatnonzero(right_a & ~right_b),
         "only_b_right": np.flatnonzero(right_b & ~right_a),
-        "confusion_difference": confusion_matrix(b.y_true, b.y_pred) - confusion_matrix(a.y_true, a.y_pred),
+        "confusion_difference": (confusion_matrix(b.y_true, b.y_pred, a.probabilities.shape[1])
+                                 - confusion_matrix(a.y_true, a.y_pred, a.probabilities.shape[1])),
     }

@@ -61,3 +61,34 @@ def test_the_command_line_trains_an_own_set_with_the_small_data_recipe_and_names
     answer = json.loads(nn("predict", "--model", trained["name"], str(circle), "--json"))
     assert len(answer["probabilities"]) == 3 and answer["class"] == "circle", answer
     assert answer["unfamiliar"] is not None  # measured against the set's own drawings
+
+
+def test_a_set_starts_from_an_mnist_models_layers_kept_with_a_new_last_layer(tmp_path):
+    """`nn train --data NAME --from MODEL --keep-features`: the model's layers, untouched, and a new
+    last layer of the set's classes, which alone learned."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import keras
+
+    from nn.storage.paths import REPO_ROOT
+    from nn.storage.saved_models import ModelStore
+
+    filled(DatasetStore(tmp_path / "drawings"), {"Ona": 5, "Jonas": 5})
+    env = {**os.environ, "DIGITLAB_MODELS_DIR": str(tmp_path / "models"),
+           "DIGITLAB_DRAWINGS_DIR": str(tmp_path / "drawings")}
+    args = ["train", "--data", "shapes", "--from", "mnist-dense-128", "--keep-features", "--epochs", "5",
+            "--json"]
+    out = subprocess.run([sys.executable, "-m", "nn", *args], cwd=REPO_ROOT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    trained = json.loads(out.stdout)
+    assert trained["name"] == "mnist-dense-128-shapes" and trained["epochs"] == 5
+    store = ModelStore(tmp_path / "models")
+    base, made = (keras.models.load_model(store.get(n).path) for n in ("mnist-dense-128", trained["name"]))
+    assert made.output_shape == (None, 3)
+    kept = [layer for layer in base.layers[:-1] if layer.weights]
+    assert kept and all(np.array_equal(layer.get_weights()[0], made.get_layer(layer.name).get_weights()[0])
+                        for layer in kept)

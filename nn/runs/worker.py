@@ -27,7 +27,7 @@ import traceback
 from pathlib import Path
 
 from nn import data as data_module
-from nn import own_data
+from nn import own_data, words
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.runs.run_folder import (
@@ -191,8 +191,10 @@ def training_data(run: Run, drawings=None) -> data_module.Dataset:
     given, on a cluster node, or else those in their workspace)."""
     spec = run.spec
     if own_data.is_own(spec.dataset):  # read afresh each time: people add to their sets
-        return own_data.as_dataset(own_data.own_set(Workspace(spec.workspace), spec.dataset),
-                                   spec.config.seed)[0]
+        images, how = own_data.as_dataset(own_data.own_set(Workspace(spec.workspace), spec.dataset),
+                                          spec.config.seed)
+        run.write_status(tested_on=f"{words.count(len(images.y_test), 'drawing')}, {how}")
+        return images
     images = dataset(spec.dataset)
     if not spec.with_drawings:
         return images

@@ -236,7 +236,9 @@ class ClassShelf:
         for info in ranked:
             place[info.dataset] = place.get(info.dataset, 0) + 1
             m = info.metadata
-            rows.append({"rank": place[info.dataset], "dataset": info.dataset, "title": info.shared["title"],
+            rows.append({"rank": place[info.dataset], "dataset": info.dataset,
+                         "dataset_title": m.get("dataset_title") or info.dataset,
+                         "title": info.shared["title"],
                          "by": info.shared["by"], "test_accuracy": info.test_accuracy,
                          "params": m.get("params"), "training_seconds": m.get("seconds"),
                          "model": info.origin, "name": info.name})

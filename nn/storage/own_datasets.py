@@ -6,6 +6,12 @@ and its drawings, each three files sharing an id as in "my drawings" (nn.storage
 original, small; the 28x28 image the app's preprocessing made of it; and the JSON record (class,
 who drew it, when), written last, so that a drawing exists once its record does. Everything a set
 holds counts in its owner's quota (the store is handed nn.storage.quota.room).
+
+A class's data set (`class_store`) is the same folder under the drawings folder's `class/`: the
+teacher makes it, every student adds to it, and each drawing also records whose workspace it came
+from (`owner`), so that a student deletes only their own; the teacher hides a drawing that does not
+belong (`hidden`: kept for the record, left out of training and test). A person adds at most
+MAX_CLASS_DRAWINGS to one class set: it counts in nobody's quota.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ MAX_IMPORT_BYTES = 50 * 2**20  # a zip or .npy brought in
 MAX_IMPORT_UNPACKED = 200 * 2**20
 MAX_IMPORT_IMAGES = 20_000
 SETS_FOLDER, SET_FILE = "sets", "set.json"
+MAX_CLASS_DRAWINGS = 500  # one person's drawings in one class set
 
 
 class DatasetError(DigitLabError, ValueError):
@@ -100,6 +107,7 @@ class OwnDataset:
         self.name: str = meta["name"]
         self.classes: tuple[str, ...] = tuple(meta["classes"])
         self.created: str = meta.get("created", "")
+        self.of_class: bool = bool(meta.get("class"))  # a class's set, which every student adds to
 
     @property
     def id(self) -> str:
@@ -113,7 +121,7 @@ class OwnDataset:
         raise DatasetError(f"{self.name!r} has no class {label!r}; its classes: {', '.join(self.classes)}")
 
     # --- drawings --------------------------------------------------------------------------
-    def add(self, image, label: str, by: str = "") -> str:
+    def add(self, image, label: str, by: str = "", owner: str = "") -> str:
         """Add one drawing of class `label` (a canvas array, an image, a file's path or bytes): it
         goes through the app's preprocessing, and an image with no ink is refused as on the Draw
         page; returns its id."""
@@ -124,9 +132,10 @@ class OwnDataset:
             image = open_image(image)
         gray = to_gray(image)
         small = _small(to_mnist(gray))  # EmptyImageError (a DigitLabError) when there is no ink
-        return self._write(small, index, by, _small(gray))
+        self._check_share(owner, 1)
+        return self._write(small, index, by, _small(gray), owner)
 
-    def add_small(self, images28: np.ndarray, label: str, by: str = "") -> list[str]:
+    def add_small(self, images28: np.ndarray, label: str, by: str = "", owner: str = "") -> list[str]:
         """Add images that are already 28x28 and white on black (Quick, Draw!'s form, an export of
         a set); one with no ink is refused before any is added."""
         index = self.class_index(label)
@@ -145,22 +154,34 @@ class OwnDataset:
         if empty:
             raise DatasetError(f"{len(empty)} of the {len(images)} images have no ink (the first: number "
                                f"{empty[0] + 1}); nothing was added")
-        return [self._write(image, index, by, image) for image in images]
+        self._check_share(owner, len(images))
+        return [self._write(image, index, by, image, owner) for image in images]
 
-    def add_file(self, data: bytes, label: str, by: str = "") -> str:
+    def add_file(self, data: bytes, label: str, by: str = "", owner: str = "") -> str:
         """An image file's bytes: taken as it is when it is already a 28x28 image (an export's),
         else preprocessed as a drawing."""
         from nn.preprocess import open_image
 
         image = open_image(data)
         if image.size == (28, 28):
-            return self.add_small(np.asarray(image.convert("L"))[None], label, by)[0]
-        return self.add(image, label, by)
+            return self.add_small(np.asarray(image.convert("L"))[None], label, by, owner)[0]
+        return self.add(image, label, by, owner)
 
-    def _write(self, small: np.ndarray, index: int, by: str, original: np.ndarray) -> str:
+    def _check_share(self, owner: str, more: int) -> None:
+        """In a class set, one person adds at most MAX_CLASS_DRAWINGS."""
+        if self.of_class:
+            if not owner:
+                raise DatasetError("a drawing for a class's data set must say whose it is")
+            theirs = sum(r.get("owner") == owner for r in self.records(hidden_too=True))
+            if theirs + more > MAX_CLASS_DRAWINGS:
+                raise DatasetError(f"you have added {theirs} drawings to {self.name!r}, and one person adds "
+                                   f"at most {MAX_CLASS_DRAWINGS} to a class's data set")
+
+    def _write(self, small: np.ndarray, index: int, by: str, original: np.ndarray, owner: str = "") -> str:
         drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f-") + uuid.uuid4().hex[:6]  # sorts as made
         record = {"id": drawing_id, "class": self.classes[index], "by": str(by)[:64],
-                  "created": datetime.now(UTC).isoformat(timespec="seconds")}
+                  "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                  **({"owner": owner} if owner else {})}
         files = {f"{drawing_id}.png": png_bytes(original, ORIGINAL_SIDE),
                  f"{drawing_id}-28.png": png_bytes(small),
                  f"{drawing_id}.json": json.dumps(record, ensure_ascii=False).encode()}  # last
@@ -172,8 +193,8 @@ class OwnDataset:
             raise DatasetError(f"cannot save the drawing in {self.name!r}: {e.strerror}") from None
         return drawing_id
 
-    def records(self) -> list[dict]:
-        """Every complete drawing's record, oldest first."""
+    def records(self, hidden_too: bool = False) -> list[dict]:
+        """Every complete drawing's record, oldest first; those the teacher hid only if asked."""
         found = []
         for path in sorted(self.folder.glob("*.json")):
             if path.name.startswith(".") or path.name == SET_FILE:
@@ -183,6 +204,7 @@ class OwnDataset:
             except (OSError, ValueError):
                 continue
             if isinstance(record, dict) and record.get("class") in self.classes \
+                    and (hidden_too or not record.get("hidden")) \
                     and (self.folder / f"{record.get('id')}-28.png").exists():
                 found.append(record)
         return found
@@ -210,21 +232,47 @@ class OwnDataset:
         x = np.stack(xs) if xs else np.zeros((0, 28, 28), dtype=np.uint8)
         return Drawings(x, np.asarray(ys, dtype=np.int64), people, ids)
 
+    def image28(self, drawing_id: str) -> np.ndarray:
+        """A drawing as the network reads it: 28x28, white on black."""
+        self._record(drawing_id)
+        with Image.open(self.folder / f"{drawing_id}-28.png") as image:
+            return np.asarray(image.convert("L"))
+
     def _record(self, drawing_id: str) -> dict:
         path = self.folder / f"{drawing_id}.json"
         if not drawing_id or "/" in drawing_id or drawing_id.startswith(".") or not path.is_file():
             raise DatasetError(f"{self.name!r} has no drawing {drawing_id!r}")
         return json.loads(path.read_text())
 
-    def delete(self, drawing_id: str) -> None:
-        self._record(drawing_id)
+    def counts_by_person(self) -> dict[str, dict[str, int]]:
+        """Each person's drawings per class (those hidden left out), for a class set's teacher."""
+        people: dict[str, dict[str, int]] = {}
+        for record in self.records():
+            people.setdefault(record.get("by") or "?", dict.fromkeys(self.classes, 0))[record["class"]] += 1
+        return people
+
+    def hide(self, drawing_id: str, hidden: bool = True) -> None:
+        """Leave a drawing out of training and test (or put it back), kept for the record."""
+        record = {**self._record(drawing_id), "hidden": bool(hidden)}
+        write_atomic(self.folder / f"{drawing_id}.json",
+                     lambda tmp: tmp.write_text(json.dumps(record, ensure_ascii=False)))
+
+    def _check_owner(self, record: dict, owner: str | None) -> None:
+        if self.of_class and owner is not None and record.get("owner") != owner:
+            raise DatasetError("in a class's data set you can change only your own drawings")
+
+    def delete(self, drawing_id: str, owner: str | None = None) -> None:
+        """Delete a drawing; in a class set, `owner` (a workspace's id) must be the one who added it."""
+        self._check_owner(self._record(drawing_id), owner)
         (self.folder / f"{drawing_id}.json").unlink()  # first: the drawing is gone at once
         for suffix in (".png", "-28.png"):
             (self.folder / f"{drawing_id}{suffix}").unlink(missing_ok=True)
 
-    def move(self, drawing_id: str, label: str) -> None:
-        """Put a drawing in another class."""
-        record = {**self._record(drawing_id), "class": self.classes[self.class_index(label)]}
+    def move(self, drawing_id: str, label: str, owner: str | None = None) -> None:
+        """Put a drawing in another class (in a class set, only one's own: `owner`)."""
+        record = self._record(drawing_id)
+        self._check_owner(record, owner)
+        record = {**record, "class": self.classes[self.class_index(label)]}
         write_atomic(self.folder / f"{drawing_id}.json",
                      lambda tmp: tmp.write_text(json.dumps(record, ensure_ascii=False)))
 
@@ -249,9 +297,10 @@ class OwnDataset:
 class DatasetStore:
     """One person's data sets, in their drawings folder."""
 
-    def __init__(self, drawings_root: Path, room=None):
+    def __init__(self, drawings_root: Path, room=None, of_class: bool = False):
         self.root = Path(drawings_root) / SETS_FOLDER
         self.room = room  # its owner's quota: room(bytes) checks and holds it (nn.storage.quota.room)
+        self.of_class = of_class  # the class's sets (class_store)
 
     def list(self) -> list[OwnDataset]:
         sets = []
@@ -285,7 +334,8 @@ class DatasetStore:
             raise DatasetError(f"you already have a data set named {name!r}")
         folder = self.root / ("set-" + uuid.uuid4().hex[:10])
         meta = {"name": name, "classes": list(classes),
-                "created": datetime.now(UTC).isoformat(timespec="seconds")}
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                **({"class": True} if self.of_class else {})}
         with self.room() if self.room else nullcontext():
             folder.mkdir(parents=True)
             write_atomic(folder / SET_FILE, lambda tmp: tmp.write_text(json.dumps(meta, ensure_ascii=False)))

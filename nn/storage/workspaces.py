@@ -149,6 +149,13 @@ def class_shelf(viewer: Workspace | None = None):
                       shares=lambda w: not Workspace(w).is_guest)
 
 
+def class_datasets():
+    """The class's data sets (nn.storage.own_datasets): the teacher makes them, everyone adds to them."""
+    from nn.storage.own_datasets import DatasetStore
+
+    return DatasetStore(paths.drawings_dir() / CLASS_FOLDER, of_class=True)
+
+
 def every_workspace(root: Path) -> list[Workspace]:
     """The local workspace and every other one that has a folder under `root`."""
     others = Path(root) / SUBFOLDER

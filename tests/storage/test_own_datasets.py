@@ -199,3 +199,37 @@ def test_a_class_with_too_few_drawings_is_refused_before_training(store):
     made.delete(made.drawings().ids[0])
     with pytest.raises(DatasetError, match="at least 5 drawings to train on: check has 4"):
         as_dataset(made)
+
+
+def test_a_class_set_takes_everyones_drawings_and_each_changes_only_their_own(tmp_path, monkeypatch):
+    from nn import own_data
+    from nn.storage.own_datasets import MAX_CLASS_DRAWINGS
+    from nn.storage.workspaces import class_datasets
+
+    monkeypatch.setenv("DIGITLAB_DRAWINGS_DIR", str(tmp_path / "drawings"))
+    ann, bob = Workspace("t-ann0000000"), Workspace("t-bob0000000")
+    made = class_datasets().create("Our marks", ["check", "circle"])
+    name = own_data.name_of(made)
+    assert name == f"class:{made.id}" and own_data.is_own(name)
+    assert own_data.own_set(bob, name).of_class  # every student finds it by what runs record
+    with pytest.raises(DatasetError, match="must say whose it is"):
+        made.add(symbol("check"), "check", by="Ann")
+    anns = made.add(symbol("check"), "check", by="Ann", owner=ann.id)
+    bobs = made.add(symbol("circle"), "circle", by="Bob", owner=bob.id)
+    for attack in (lambda: made.delete(anns, owner=bob.id), lambda: made.move(anns, "circle", owner=bob.id)):
+        with pytest.raises(DatasetError, match="only your own drawings"):
+            attack()
+    assert made.counts() == {"check": 1, "circle": 1}  # nothing changed
+    made.delete(bobs, owner=bob.id)  # one's own, yes
+    assert made.counts_by_person() == {"Ann": {"check": 1, "circle": 0}}
+    made.hide(anns)  # the teacher's: out of training and test, kept for the record
+    assert made.counts() == {"check": 0, "circle": 0} and len(made.drawings().ids) == 0
+    assert [r["id"] for r in made.records(hidden_too=True)] == [anns]
+    made.hide(anns, False)
+    assert made.counts() == {"check": 1, "circle": 0}
+    monkeypatch.setattr("nn.storage.own_datasets.MAX_CLASS_DRAWINGS", 2)
+    made.add(symbol("circle"), "circle", by="Ann", owner=ann.id)
+    with pytest.raises(DatasetError, match="at most 2"):
+        made.add(symbol("circle", 5), "circle", by="Ann", owner=ann.id)
+    assert made.counts() == {"check": 1, "circle": 1} and MAX_CLASS_DRAWINGS == 500
+    assert ann.datasets().list() == [] and bob.datasets().list() == []  # nobody's own

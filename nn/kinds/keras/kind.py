@@ -18,7 +18,7 @@ import numpy as np
 
 from nn.errors import ModelLoadError
 from nn.kinds.keras.plans import describe
-from nn.kinds.kind import Kind, LayerOutput, Predicting
+from nn.kinds.kind import SHARED, Kind, LayerOutput, Predicting, Setting
 from nn.limits import KERAS_FILE_BYTES, KERAS_UNPACKED_BYTES
 from nn.presets import ModelSource, plan_of
 from nn.progress import CHANCE_LOSS
@@ -213,6 +213,25 @@ class FilePredictor(Predicting):
             return self._extractors[name]
 
 
+# Transfer: a model of an MNIST network trained on one's own classes keeps what its layers learned
+# and gets a new last layer; with this, only that layer trains (else all of them, gently).
+KEEP_FEATURES = Setting("keep_features", "Keep the learned layers", bool, default=False,
+                        help="when starting from a trained model: train only its new last layer")
+
+
+def with_new_head(model, classes: int, seed: int):
+    """`model`'s layers up to its last, and a new last layer of `classes` probabilities."""
+    import keras
+
+    from nn.kinds.keras.training import seeded_build
+
+    def made():
+        head = keras.layers.Dense(classes, activation="softmax", name=f"new_head_{classes}")
+        return keras.Model(model.inputs, head(model.layers[-2].output), name=f"{model.name}-transfer")
+
+    return seeded_build(made, seed)
+
+
 class KerasKind(Kind):
     name = "keras"
     suffix = ".keras"
@@ -222,9 +241,12 @@ class KerasKind(Kind):
     any_classes = True
     chance_loss = CHANCE_LOSS
 
+    settings = (*SHARED, KEEP_FEATURES)
+
     def build(self, source: ModelSource, seed: int, classes: int = 10):
-        if isinstance(source, Path):
-            return self.load(source)  # fine-tuning starts from the saved weights
+        if isinstance(source, Path):  # fine-tuning starts from the saved weights; transfer too
+            model = self.load(source)
+            return model if model.output_shape[-1] == classes else with_new_head(model, classes, seed)
         from nn.kinds.keras.plans import build_keras
         from nn.kinds.keras.training import seeded_build
         from nn.presets import display_name

@@ -182,6 +182,9 @@ def train(model: keras.Model, data: Dataset, config: TrainConfig,
     held_out = HeldOut(x_val, y_val, settle_on=(x, config.epochs)) if len(x_val) else None
 
     if not (initial_epoch and getattr(model, "optimizer", None) is not None):
+        if config.kind_settings.get("keep_features"):  # transfer: only the new last layer learns
+            for layer in model.layers[:-1]:
+                layer.trainable = False
         compile_model(model, config, steps)
     if on_epoch_end is not None:
         callbacks = [*callbacks, EpochEnd(on_epoch_end, recorder)]
