@@ -22,6 +22,7 @@ current()  # in per-user mode: the login, or the private workspace's address
 pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/datasets.py", title="Data sets", icon=":material/category:"),
     st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 ]

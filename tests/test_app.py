@@ -29,7 +29,7 @@ def test_the_server_hooks_exist():
     assert "lifespan" in inspect.signature(st.App).parameters  # server.py starts the queue with it
 
 
-@pytest.mark.parametrize("page", ["draw", "train", "models", "evaluate"])
+@pytest.mark.parametrize("page", ["draw", "train", "datasets", "models", "evaluate"])
 def test_pages_stay_thin(page):
     from nn.storage.paths import REPO_ROOT
 

@@ -17,6 +17,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from nn import familiar
 from nn.data import class_names as class_names_of
+from nn.errors import DigitLabError
 from nn.export import ExportError, exported, is_exported
 from nn.preprocess import IMAGE_EXTENSIONS, DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.drawings import DrawingsError
@@ -109,7 +110,10 @@ def show(active: str) -> None:
 
 def caveat(active: str, image28: np.ndarray) -> None:
     """Whether the drawing is like what the network learned from: it answers anything, sure or not."""
-    data = dataset(model_info(active).dataset)
+    try:
+        data = dataset(model_info(active).dataset)
+    except DigitLabError:  # one's own set, since deleted: nothing to compare with
+        return
     seen = remembered_familiarity(data, image28)
     if seen.unfamiliar:
         st.container(key="unfamiliar").warning(
@@ -226,7 +230,7 @@ def answer(name: str, image28: np.ndarray, saliency: bool):
     if p.is_close_call:
         st.warning(f"{label} or {class_names[p.runner_up]}?")
     st.html(charts.probability_html(p.probabilities, class_names))
-    if dataset != "mnist":
+    if dataset == "fashion-mnist":
         st.caption("A clothing model: it answers with Fashion-MNIST classes.")
     if saliency:
         st.image(charts.saliency_overlay(image28, predictor.saliency(image28)),

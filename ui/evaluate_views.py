@@ -24,7 +24,11 @@ from ui.state import (
 )
 
 PAGE_SIZE = 24
-ANY = [None, *range(10)]
+
+
+def any_class(class_names) -> list:
+    """A filter's choices: no class (any), then each class by its index."""
+    return [None, *range(len(class_names))]
 
 
 def confusion(matrix: np.ndarray, class_names, pred=None, images=None) -> None:
@@ -79,8 +83,8 @@ def gallery(pred, images: np.ndarray, class_names, name: str) -> None:
     """The misclassified images of the chosen cell, most confident first, and one up close."""
     f1, f2, f3, f4 = st.columns(4)
     label = lambda c: "any" if c is None else class_names[c]  # noqa: E731
-    true_class = f1.selectbox("True label", ANY, key="filter_true", format_func=label)
-    pred_class = f2.selectbox("Predicted", ANY, key="filter_pred", format_func=label)
+    true_class = f1.selectbox("True label", any_class(class_names), key="filter_true", format_func=label)
+    pred_class = f2.selectbox("Predicted", any_class(class_names), key="filter_pred", format_func=label)
     order = f3.selectbox("Order", ["confidence", "index"], key="gallery_order",
                          format_func=lambda o: "most confident first" if o == "confidence" else "by index")
     wrong = misclassified(pred, true_class, pred_class, order=order)
@@ -159,7 +163,7 @@ def comparison(pred, images, class_names, name: str, split: str, infos: dict) ->
 def explore(dataset_name: str, class_names) -> None:
     data = dataset(dataset_name)
     e1, e2 = st.columns(2)
-    label = e1.selectbox("Class", ANY, key="explore_class",
+    label = e1.selectbox("Class", any_class(class_names), key="explore_class",
                          format_func=lambda c: "all classes" if c is None else class_names[c])
     chosen = np.arange(len(data.y_train)) if label is None else np.flatnonzero(data.y_train == label)
     last = max(1, -(-len(chosen) // 25))
@@ -201,7 +205,7 @@ def show(active: str) -> None:
         st.error(f"{name} could not be evaluated: {e}")
         return
     images, _ = split_arrays(split, info.dataset)
-    matrix = confusion_matrix(pred.y_true, pred.y_pred)
+    matrix = confusion_matrix(pred.y_true, pred.y_pred, len(class_names))
 
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Accuracy", f"{pred.accuracy:.2%}")

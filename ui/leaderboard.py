@@ -23,9 +23,11 @@ def show() -> None:
         st.info("Nobody has shared a model with the class yet. Save a model, then share it from the "
                 "Models page: it appears here, ranked among the others.", icon=":material/leaderboard:")
         return
-    datasets = [d for d in DATASETS if any(r["dataset"] == d for r in board)]
-    dataset = st.segmented_control("Dataset", datasets, default=datasets[0], key="board_dataset",
-                                   format_func=lambda n: DATASETS[n].title) or datasets[0]
+    titles = {r["dataset"]: DATASETS[r["dataset"]].title if r["dataset"] in DATASETS else r["dataset_title"]
+              for r in board}  # MNIST first, then the class's own sets
+    datasets = [d for d in DATASETS if d in titles] + [d for d in titles if d not in DATASETS]
+    dataset = st.segmented_control("Data set", datasets, default=datasets[0], key="board_dataset",
+                                   format_func=lambda n: markdown.text(titles[n])) or datasets[0]
     rows = [r for r in board if r["dataset"] == dataset]
     mine = {i.name for i in model_store().list() if i.shared and i.shared["workspace"] == current().id}
     if places := [r["rank"] for r in rows if r["name"] in mine]:

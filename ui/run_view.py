@@ -18,7 +18,7 @@ from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
 from nn.storage.saved_models import MAX_NAME
 from nn.training_config import TEST_IMAGES
-from ui import charts
+from ui import charts, markdown
 from ui.errors import shown_as_sentences
 from ui.runs import NEW, open_run, progress_of, queue_view, run_store, scheduler, watch_states
 from ui.state import model_store, set_active_model
@@ -172,8 +172,9 @@ def _save_form(run: Run, status: dict) -> None:
         p = Progress(**{k: counters.get(k, 0) for k in ("epochs", "batches_per_epoch", "epoch", "batch")})
         who = run.stopped_by()
         done = f"Stopped{f' by {who}' if who else ''} at epoch {p.current_epoch}, batch {p.batch}"
+    tested_on = f" on {markdown.text(status['tested_on'])}" if status.get("tested_on") else ""
     st.success(f"{done} in {format_duration(status.get('seconds'))}: test accuracy "
-               f"**{status['test_accuracy']:.2%}**.")
+               f"**{status['test_accuracy']:.2%}**{tested_on}.")
     saved = run.saved_as()
     if saved:
         st.info(f"Saved as **{saved[-1]}** and made the active model.")

@@ -97,12 +97,45 @@ def model_info(name: str) -> ModelInfo | None:
         return None
 
 
-@st.cache_resource(show_spinner="Loading the data set…")
 def dataset(name: str):
-    """The whole data set in memory, shared by all sessions (read-only arrays)."""
+    """The whole data set in memory: a built-in one shared by all sessions (read-only arrays), or
+    one of the person's own sets (own:<id>) as it is now, its test part held out as for training."""
+    from nn import own_data
+
+    if own_data.is_own(name):
+        own = own_data.own_set(current(), name)  # DatasetError when the person no longer has it
+        return _own_dataset(str(own.folder), data_version(name))
+    return _builtin_dataset(name)
+
+
+def data_version(name: str) -> int:
+    """Changes whenever the data set does: only one's own sets do (a drawing added, moved, deleted
+    rewrites an entry of the set's folder)."""
+    from nn import own_data
+
+    if not own_data.is_own(name):
+        return 0
+    try:
+        return own_data.own_set(current(), name).folder.stat().st_mtime_ns
+    except (OSError, own_data.DatasetError):
+        return 0
+
+
+@st.cache_resource(show_spinner="Loading the data set…")
+def _builtin_dataset(name: str):
     from nn import data
 
     return data.load(name)
+
+
+@st.cache_resource(max_entries=8)
+def _own_dataset(folder: str, version: int):
+    from pathlib import Path
+
+    from nn import own_data
+    from nn.storage.own_datasets import OwnDataset
+
+    return own_data.as_dataset(OwnDataset(Path(folder)))[0]
 
 
 TEST_SET = "test set"
@@ -120,7 +153,7 @@ def split_arrays(split: str, dataset_name: str):
 
 @st.cache_data(show_spinner="Running the model over the whole split…", max_entries=16)
 def _predictions(name: str, path: str, mtime: float, split: str, dataset_name: str, workspace: str,
-                 drawings_count: int):
+                 drawings_count: int, data_version: int):
     """Predictions of a model on a split, computed once per model file, split and workspace."""
     from nn.evaluation import predict_split
 
@@ -132,4 +165,5 @@ def predictions_for(name: str, split: str):
     info = model_store().get(name)
     mine = split == MY_DRAWINGS
     return _predictions(name, str(info.path), info.path.stat().st_mtime, split, info.dataset,
-                        current().id if mine else "", drawings().count(info.dataset) if mine else 0)
+                        current().id if mine else "", drawings().count(info.dataset) if mine else 0,
+                        data_version(info.dataset))

@@ -11,27 +11,31 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from nn import limits
+from nn import limits, own_data
 from nn.data import DATASETS
 from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
+from nn.kinds.keras.kind import KEEP_FEATURES
 from nn.kinds.keras.plans import ACTIVATIONS, KERNEL_SIZES, ConvSpec, DenseSpec, parse_sizes, validate_spec
 from nn.kinds.kind import Kind, Setting
 from nn.presets import PRESETS
 from nn.progress import format_duration
 from nn.storage import class_rules
+from nn.storage.workspaces import class_datasets
 from nn.training_config import TRAIN_IMAGES, TrainConfig
-from ui import tables
+from ui import markdown, tables
 from ui.runs import open_run, queue_view, run_store, scheduler
 from ui.state import drawings, model_store
-from ui.workspace import logged_in, login_configured
+from ui.workspace import current, logged_in, login_configured
 
 CUSTOM_DENSE, CUSTOM_CNN = "custom dense", "custom CNN"
 FLASH_KEY = "train_flash"  # a message for the next run of the page (runs removed to make room)
 ERROR_KEY = "train_refused"  # why the last press of Train queued nothing
 SETTING_KEYS = {"epochs": "train_epochs", "batch_size": "train_batch", "optimizer": "train_optimizer",
                 "learning_rate": "train_lr", "augment": "train_augment", "subset": "train_subset",
-                "validation_split": "train_val", "per_sample": "train_per_sample", "trees": "train_trees"}
+                "validation_split": "train_val", "per_sample": "train_per_sample", "trees": "train_trees",
+                "keep_features": "train_keep_features"}
+NEW_NETWORK = "a new network"
 
 
 def show() -> None:
@@ -76,21 +80,72 @@ def refused() -> None:
 
 # --- a new model -------------------------------------------------------------------------------------
 
+def dataset_titles() -> dict[str, str]:
+    """The data sets a run can train on: the built-in ones, then the person's own (own:<id>)."""
+    titles = {name: info.title for name, info in DATASETS.items()}
+    for own in current().datasets().list() + class_datasets().list():
+        whose = "the class's" if own.of_class else "yours"
+        titles[own_data.name_of(own)] = f"{own.name} ({whose}, {sum(own.counts().values())} drawings)"
+    return titles
+
+
+def apply_dataset_defaults() -> None:
+    """An own set gets the recipe for small data (as `nn train --data NAME` without a preset)."""
+    if own_data.is_own(st.session_state.get("train_dataset") or ""):
+        st.session_state.train_model = own_data.SMALL_DATA_PRESET
+        apply_preset_defaults()
+
+
 def new_model_form() -> None:
-    dataset = st.segmented_control("Dataset", list(DATASETS), default="mnist", key="train_dataset",
-                                   format_func=lambda n: DATASETS[n].title)
-    source = model_choice()
+    titles = dataset_titles()
+    dataset = st.selectbox("Data set", list(titles), key="train_dataset", format_func=titles.get,
+                           on_change=apply_dataset_defaults,
+                           help="Your own data sets are made on the Data sets page.")
+    base = None
+    if own_data.is_own(dataset or ""):
+        st.caption("A data set of your own: its test part is held out (whole people when several drew "
+                   "it), and small data trains best with the recipe for it: "
+                   f"{own_data.SMALL_DATA_PRESET}, {own_data.SMALL_DATA_RECIPE['epochs']} epochs, batches "
+                   f"of {own_data.SMALL_DATA_RECIPE['batch_size']}, augmentation on.")
+        base = transfer_choice()
+    source = model_choice() if base is None else base
     kind = kinds.of_source(source) if source is not None else kinds.named("keras")
-    config = settings_form(kind)
+    config = settings_form(kind, own_data.transfer_config() if base is not None else None)
     problems = config.problems(TRAIN_IMAGES) + kind.config_problems(config)
     for problem in problems:
         st.error(problem)
     if source is not None and not problems:
-        show_summary(kind, source, config)
+        show_summary(kind, source, config, training_images(dataset))
     st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:",
               disabled=source is None or bool(problems) or dataset is None,
               on_click=submit, args=(source, dataset, config))
     refused()
+
+
+def transfer_choice():
+    """For one's own set: a new network, or a trained MNIST model's layers with a new last layer
+    (the path of its file: what the run starts from)."""
+    bases = {i.name: i for i in model_store().list() if i.dataset == "mnist" and i.kind.fine_tunable}
+    chosen = st.selectbox("Start from", [NEW_NETWORK, *bases], key="train_transfer",
+                          on_change=apply_transfer,
+                          help="A model that reads digits has learned strokes and shapes: its layers, with "
+                               "a new last layer for your classes, often learn a few drawings faster.")
+    if chosen == NEW_NETWORK or chosen not in bases:
+        return None
+    st.caption(f"The layers of {markdown.text(chosen)}, and a new last layer for your classes; with "
+               "“Keep the learned layers” only that last layer trains.")
+    return bases[chosen].path
+
+
+def apply_transfer() -> None:
+    """Starting from a model: the gentle recipe (nn.own_data.transfer_config), as `nn train --from`."""
+    if st.session_state.get("train_transfer", NEW_NETWORK) == NEW_NETWORK:
+        apply_dataset_defaults()
+        return
+    config = own_data.transfer_config()
+    st.session_state.update({SETTING_KEYS[setting.name]: setting.value_in(config)
+                             for setting in kinds.declared_settings()})
+    st.session_state.train_val = config.validation_split
 
 
 def apply_preset_defaults() -> None:
@@ -98,7 +153,9 @@ def apply_preset_defaults() -> None:
     p = PRESETS.get(st.session_state.train_model)
     if p is None:
         return
-    defaults = TrainConfig.for_preset(p)
+    own = own_data.is_own(st.session_state.get("train_dataset") or "")
+    recipe = own_data.SMALL_DATA_RECIPE if own else {}
+    defaults = TrainConfig.for_preset(p, **recipe)
     values = {setting.name: setting.value_in(defaults) for setting in kinds.declared_settings()}
     values.update(subset=defaults.subset, validation_split=defaults.validation_split)
     st.session_state.update({key: values[name] for name, key in SETTING_KEYS.items()})
@@ -167,13 +224,15 @@ def explain_numpy_mlp() -> None:
         icon=":material/school:")
 
 
-def settings_form(kind: Kind) -> TrainConfig:
-    """The training settings this kind of model declares, then the data settings every kind has."""
+def settings_form(kind: Kind, base: TrainConfig | None = None) -> TrainConfig:
+    """The training settings this kind of model declares, then the data settings every kind has;
+    `base`: what they change when starting from a model's layers (else the preset's defaults)."""
     if "train_epochs" not in st.session_state:
         apply_preset_defaults()
     s = st.session_state
     columns = st.columns(4)
-    for i, setting in enumerate(kind.settings):
+    shown = [setting for setting in kind.settings if base is not None or setting is not KEEP_FEATURES]
+    for i, setting in enumerate(shown):
         setting_widget(columns[i % 4], setting)
     c1, c2, c3, _ = st.columns(4)
     c1.number_input(f"Training images (0 = all {TRAIN_IMAGES:,})", 0, TRAIN_IMAGES, step=1000,
@@ -181,8 +240,8 @@ def settings_form(kind: Kind) -> TrainConfig:
     c2.slider("Validation split", 0.0, limits.MAX_VALIDATION_SPLIT, step=0.05, key="train_val")
     c3.number_input("Seed", min_value=0, step=1, key="train_seed")
     preset = PRESETS.get(s.train_model)
-    chosen = {setting.name: setting.type(s[SETTING_KEYS[setting.name]]) for setting in kind.settings}
-    defaults = TrainConfig.for_preset(preset) if preset else TrainConfig()
+    chosen = {setting.name: setting.type(s[SETTING_KEYS[setting.name]]) for setting in shown}
+    defaults = base or (TrainConfig.for_preset(preset) if preset else TrainConfig())
     return replace(defaults.with_settings(chosen), validation_split=float(s.train_val),
                    seed=int(s.train_seed), subset=int(s.train_subset) or None)
 
@@ -202,9 +261,15 @@ def setting_widget(column, setting: Setting) -> None:
                             key=key, help=setting.help)
 
 
-def show_summary(kind: Kind, source, config: TrainConfig) -> None:
+def training_images(dataset: str | None) -> int:
+    if own_data.is_own(dataset or ""):
+        return own_data.training_images(sum(own_data.own_set(current(), dataset).counts().values()))
+    return TRAIN_IMAGES
+
+
+def show_summary(kind: Kind, source, config: TrainConfig, images: int = TRAIN_IMAGES) -> None:
     rows = kind.describe(source)
-    seconds = queue_view().expected_seconds(kind, source, config)
+    seconds = queue_view().expected_seconds(kind, source, config, images)
     c1, c2 = st.columns([3, 1])
     with c1:
         tables.layers(rows, key="summary_table")

@@ -21,6 +21,7 @@ from harness.browser import (
     grid_texts,
     navigate,
     new_page,
+    open_train_form,
     see,
     select_row,
     set_train_form,
@@ -158,3 +159,59 @@ def test_with_a_login_the_listed_teacher_gets_the_class_page_and_a_student_does_
         mia.context.close()
     finally:
         stop_app(app)
+
+
+def test_a_class_set_takes_both_students_drawings_and_the_teacher_hides_one(browser, class_app):
+    """The teacher makes a class set; two students draw into it; the teacher sees who drew what and
+    hides one of the first's; both students' counts leave it out; a model of the set is ranked on
+    the leaderboard under the set's own name."""
+    from tests.e2e.test_own_sets import SHAPES, count_of, create_set, draw_into, own_canvas
+
+    url = class_app.url
+    teacher = new_page(browser)
+    cara, dan = student(browser, url, "Cara"), student(browser, url, "Dan")
+    try:
+        teacher.goto(teacher_link(class_app))
+        wait_idle(teacher)
+        navigate(teacher, "Data sets")
+        create_set(teacher, "Our marks", "✓, o", for_class=True)
+        for person in (cara, dan):
+            navigate(person, "Data sets")
+            choose(person, "own_set", "Our marks (the class's)")
+            wait_idle(person)
+            version = draw_into(person, "✓", SHAPES["✓"], 5, 0, counted_from=0 if person is cara else 5)
+            draw_into(person, "o", SHAPES["o"], 5, version, counted_from=0 if person is cara else 5)
+        assert own_canvas(cara, 0).count() == 0  # each drawing got a fresh canvas
+
+        teacher.reload()
+        wait_idle(teacher)
+        assert {"Cara", "Dan"} <= set(grid_texts(teacher, "own_people"))
+        teacher.locator("[class*='st-key-own_class_']").get_by_role("radio", name="✓", exact=True).click()
+        wait_idle(teacher)
+        teacher.locator("[class*='st-key-own_pick_']").filter(has_text="Cara").first.locator("label").click()
+        wait_idle(teacher)
+        click(teacher, "own_hide")
+        wait_idle(teacher)
+        for person in (cara, dan):
+            person.reload()
+            wait_idle(person)
+            assert (count_of(person, "✓"), count_of(person, "o")) == (9, 10)
+
+        open_train_form(cara, url)
+        choose(cara, "train_dataset", "Our marks (the class's, 19 drawings)")
+        wait_idle(cara)
+        click(cara, "train_start")
+        expect(widget(cara, "save_model")).to_be_visible(timeout=300_000)
+        widget(cara, "save_name").locator("input").fill("cara-marks")
+        click(cara, "save_model")
+        wait_idle(cara)
+        share(cara, url, "cara-marks", "Cara's marks")
+        navigate(dan, "Leaderboard")
+        widget(dan, "board_dataset").get_by_role("radio", name="Our marks").click()
+        wait_idle(dan)
+        assert "Cara's marks" in grid_texts(dan, "leaderboard")
+        for page in (cara, dan, teacher):
+            assert_no_exception(page)
+    finally:
+        for page in (cara, dan, teacher):
+            page.context.close()

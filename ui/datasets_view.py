@@ -1,0 +1,275 @@
+"""The Data sets page's working part: one's own data sets (nn.storage.own_datasets), made, drawn
+into class by class, looked through, exported and imported. Training on them is the Train page's.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from nn import own_data
+from nn.errors import DigitLabError
+from nn.preprocess import IMAGE_EXTENSIONS, EmptyImageError
+from nn.storage import class_rules
+from nn.storage.own_datasets import OwnDataset, load_npy
+from nn.storage.workspaces import class_datasets
+from ui import charts, markdown
+from ui.errors import sentence
+from ui.workspace import current, is_teacher
+
+CANVAS = 280
+GRID_COLUMNS = 8
+GRID_SHOWN = 48  # the newest of a class shown at once: a grid past that is a long page
+FLASH_KEY = "own_flash"  # what the last action did, said once on the next run
+
+
+def in_a_class() -> bool:
+    return class_rules.mode() == class_rules.PER_USER
+
+
+def show() -> None:
+    sets = current().datasets().list() + (class_datasets().list() if in_a_class() else [])
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        chosen = choose_set(sets)
+        create_form()
+        import_form()
+    if chosen is None:
+        with right:
+            st.info("Make a data set: a name and its classes (2 to 20, any names: ž, ✓, cat). Then "
+                    "draw a few of each here, and train on it on the Train page.", icon=":material/category:")
+        return
+    with right:
+        st.fragment(collect)(own_data.name_of(chosen))
+    if chosen.of_class and is_teacher():
+        people(chosen)
+    manage(chosen)
+
+
+def owner_of(own: OwnDataset) -> str | None:
+    """Whose drawings one may change in `own`: in a class set one's own (the teacher: anyone's)."""
+    return current().id if own.of_class and not is_teacher() else None
+
+
+def choose_set(sets: list[OwnDataset]) -> OwnDataset | None:
+    if not sets:
+        return None
+    names = {s.id: s.name + (" (the class's)" if s.of_class else "") for s in sets}
+    if st.session_state.get("own_set") not in names:
+        st.session_state.own_set = st.session_state.get("own_new") or sets[0].id
+    chosen = st.selectbox("Data set", list(names), format_func=names.get, key="own_set")
+    return next(s for s in sets if s.id == chosen)
+
+
+def create_form() -> None:
+    with st.expander("New data set", expanded=not current().datasets().list()):
+        with st.form("new_set", clear_on_submit=False, border=False):
+            name = st.text_input("Name", max_chars=24, key="new_set_name", placeholder="Lithuanian letters")
+            classes = st.text_input("Classes, separated by commas", key="new_set_classes",
+                                    placeholder="ą, č, ę, š, ž")
+            for_class = in_a_class() and is_teacher() and st.toggle(
+                "For the whole class", key="new_set_for_class",
+                help="Every student can add drawings to it; you see who drew what and hide what does "
+                     "not belong. Models are tested on people they never saw.")
+            if st.form_submit_button("Create", icon=":material/add:"):
+                store = class_datasets() if for_class else current().datasets()
+                try:
+                    made = store.create(name, [c for c in classes.split(",") if c.strip()])
+                except DigitLabError as e:
+                    st.error(sentence(e))
+                    return
+                st.session_state.own_new = made.id
+                st.session_state.pop("own_set", None)
+                st.session_state[FLASH_KEY] = (f"Made {markdown.text(made.name)} with {len(made.classes)} "
+                                               "classes: draw into it.")
+                st.rerun()
+
+
+def import_form() -> None:
+    with st.expander("Import a data set"):
+        upload = st.file_uploader("A zip of a folder of images per class (an export of a set)", type=["zip"],
+                                  key="own_import")
+        name = st.text_input("Its name here", max_chars=24, key="own_import_name")
+        if st.button("Import", key="own_import_go", disabled=upload is None or not name.strip()):
+            with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
+                path = Path(tmp) / "set.zip"
+                path.write_bytes(upload.getvalue())
+                try:
+                    made = current().datasets().import_zip(path, name)
+                except DigitLabError as e:
+                    st.error(sentence(e))
+                    return
+            st.session_state.own_new = made.id
+            st.session_state.pop("own_set", None)
+            size = sum(made.counts().values())
+            st.session_state[FLASH_KEY] = f"Imported {markdown.text(made.name)}: {size} drawings."
+            st.rerun()
+
+
+def counts_html(own: OwnDataset) -> str:
+    """Each class with its count, as bars: read by the tests (data-class, data-count)."""
+    counts = own.counts()
+    top = max(max(counts.values()), 1)
+    rows = "".join(
+        f"<div data-testid='own-count' data-class='{html.escape(name, quote=True)}' data-count='{n}' "
+        "style='display:flex;align-items:center;gap:.5rem;margin:.1rem 0'>"
+        f"<span style='min-width:4rem;font-weight:600'>{html.escape(name)}</span>"
+        f"<span style='background:#4c78a8;height:.8rem;width:{8 * n / top:.2f}rem;border-radius:2px'></span>"
+        f"<span>{n}</span></div>" for name, n in counts.items())
+    return f"<div>{rows}</div>"
+
+
+def collect(name: str) -> None:
+    """Draw one drawing of a class at a time and add it; the counts beside."""
+    own = own_data.own_set(current(), name)
+    set_id = own.id
+    if message := st.session_state.pop(FLASH_KEY, None):
+        st.success(message, icon=":material/check:")
+    label = st.segmented_control("Class", list(own.classes), default=own.classes[0],
+                                 key=f"own_class_{set_id}", format_func=markdown.text) or own.classes[0]
+    shown = markdown.text(label)
+    canvas_side, counts_side = st.columns([3, 2], gap="medium")
+    with canvas_side:
+        stroke = st.slider("Stroke width", 6, 40, 20, key="own_stroke")
+        version = st.session_state.setdefault("own_canvas_version", 0)
+        drawn = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+                          height=CANVAS, width=CANVAS, drawing_mode="freedraw", return_image_data=True,
+                          key=f"own-canvas-{version}")
+        add, clear = st.columns(2)
+        if add.button(f"Add to {shown}", key="own_add", type="primary", icon=":material/add:"):
+            try:
+                if drawn.image_data is None:  # the canvas has not sent a drawing yet
+                    raise EmptyImageError("there is nothing on the canvas yet")
+                own.add(np.asarray(drawn.image_data), label, by=current().person, owner=adder(own))
+            except EmptyImageError:
+                st.warning(f"Draw a {shown} on the black square first.", icon=":material/draw:")
+            except DigitLabError as e:
+                st.error(sentence(e))
+            else:
+                st.session_state[FLASH_KEY] = f"Added a {shown} ({own.counts()[label]} now)."
+                st.session_state.own_canvas_version = version + 1  # a fresh canvas for the next one
+                st.rerun(scope="fragment")
+        if clear.button("Clear", key="own_clear", icon=":material/delete:"):
+            st.session_state.own_canvas_version = version + 1
+            st.rerun(scope="fragment")
+    with counts_side:
+        st.markdown("**Drawings per class**")
+        st.html(counts_html(own))
+        st.caption("Each class needs at least 5 to train on; 25 or more read better.")
+        upload_into(own, label)
+    grid(own, label)
+
+
+def upload_into(own: OwnDataset, label: str) -> None:
+    """Images (or a Quick, Draw! .npy array) added to the chosen class."""
+    files = st.file_uploader(f"Or add images to {markdown.text(label)}", type=[*IMAGE_EXTENSIONS, "npy"],
+                             accept_multiple_files=True, key=f"own_files_{own.id}")
+    if files and st.button(f"Add {len(files)} file{'s' * (len(files) != 1)} to {markdown.text(label)}",
+                           key="own_add_files"):
+        added = 0
+        try:
+            for upload in files:
+                if upload.name.lower().endswith(".npy"):
+                    added += len(own.add_small(npy_array(upload.getvalue()), label, by=current().person,
+                                               owner=adder(own)))
+                else:
+                    own.add_file(upload.getvalue(), label, by=current().person, owner=adder(own))
+                    added += 1
+        except DigitLabError as e:
+            st.error(f"{markdown.text(upload.name)}: {sentence(e)}")
+        if added:
+            st.session_state[FLASH_KEY] = (f"Added {added} drawing{'s' * (added != 1)} to "
+                                           f"{markdown.text(label)}.")
+            st.rerun(scope="fragment")
+
+
+def adder(own: OwnDataset) -> str:
+    """Who adds to `own`, recorded in a class set (whose drawing it is)."""
+    return current().id if own.of_class else ""
+
+
+def npy_array(data: bytes) -> np.ndarray:
+    with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
+        path = Path(tmp) / "images.npy"
+        path.write_bytes(data)
+        return load_npy(path)
+
+
+def grid(own: OwnDataset, label: str) -> None:
+    """A class's drawings as the network reads them (28x28), newest first; tick some to delete
+    them or move them to another class. In a class set a student sees only their own; the
+    teacher sees everyone's, hidden ones too, and hides or shows them."""
+    teacher, owner = own.of_class and is_teacher(), owner_of(own)
+    records = [r for r in own.records(hidden_too=teacher) if r["class"] == label
+               and (owner is None or r.get("owner") == owner)][::-1]
+    whose = "your drawings" if owner else "the drawings"
+    st.markdown(f"**{whose.capitalize()} of {markdown.text(label)}** ({len(records)}), as the network "
+                "sees them")
+    if not records:
+        st.caption("None yet.")
+        return
+    shown = records[:GRID_SHOWN]
+    picked = []
+    for start in range(0, len(shown), GRID_COLUMNS):
+        for record, column in zip(shown[start:start + GRID_COLUMNS], st.columns(GRID_COLUMNS)):
+            with column:
+                st.image(charts.pixels(own.image28(record["id"])), width=84,
+                         caption="hidden" if record.get("hidden") else None)
+                if st.checkbox(markdown.text(record.get("by") or "—"), key=f"own_pick_{record['id']}"):
+                    picked.append(record["id"])
+    if len(records) > GRID_SHOWN:
+        st.caption(f"The newest {GRID_SHOWN} of {len(records)}.")
+    if teacher:
+        h1, h2, _ = st.columns([1, 1, 2])
+        for button, hidden, key in ((h1, True, "own_hide"), (h2, False, "own_unhide")):
+            if button.button(f"{'Hide' if hidden else 'Show again'} {len(picked)}", key=key,
+                             disabled=not picked, help="Hidden drawings leave training and testing; "
+                                                       "they are kept for the record."):
+                for drawing_id in picked:
+                    own.hide(drawing_id, hidden)
+                st.rerun(scope="fragment")
+    others = [c for c in own.classes if c != label]
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    target = c2.selectbox("Move to", others, key="own_move_to", format_func=markdown.text)
+    if c1.button(f"Delete {len(picked)}", key="own_delete", disabled=not picked, icon=":material/delete:"):
+        for drawing_id in picked:
+            own.delete(drawing_id, owner)
+        st.rerun(scope="fragment")
+    if c3.button(f"Move {len(picked)} to {markdown.text(target or '')}", key="own_move",
+                 disabled=not picked or target is None):
+        for drawing_id in picked:
+            own.move(drawing_id, target, owner)
+        st.rerun(scope="fragment")
+
+
+def zipped(own: OwnDataset) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
+        return own.export(Path(tmp) / "set.zip").read_bytes()
+
+
+def people(own: OwnDataset) -> None:
+    """For the teacher of a class set: who drew how many of each class."""
+    st.markdown("**Drawings per person**")
+    table = [{"person": person, **counts, "all": sum(counts.values())}
+             for person, counts in sorted(own.counts_by_person().items())]
+    st.dataframe(table, hide_index=True, key="own_people")
+
+
+def manage(own: OwnDataset) -> None:
+    if own.of_class and not is_teacher():
+        return  # the class's set is the teacher's to export or delete
+    with st.expander("Export or delete this data set"):
+        st.download_button("Download as a zip", lambda: zipped(own), file_name=f"{own.name}.zip",
+                           mime="application/zip", key="own_export", icon=":material/download:")
+        size = sum(own.counts().values())
+        sure = st.checkbox(f"Yes, delete {markdown.text(own.name)} and its {size} drawings",
+                           key="own_delete_sure")
+        if st.button("Delete the data set", key="own_delete_set", disabled=not sure):
+            (class_datasets() if own.of_class else current().datasets()).remove(own.name)
+            st.session_state.pop("own_set", None)
+            st.rerun()
