@@ -38,7 +38,8 @@ def trained(tmp_path_factory):
 def test_train_prints_the_contract_json(trained):
     models, result = trained
     assert set(result) == {"name", "path", "preset", "dataset", "epochs", "test_accuracy",
-                           "test_loss", "seconds", "run", "calibration"}
+                           "test_loss", "seconds", "run", "calibration", "tested_on"}
+    assert result["tested_on"] is None  # MNIST's own test set; an own set's run says which drawings
     assert result["calibration"] is None  # 200 held-out images are too few to fit a temperature
     assert result["name"] == "cli-dense" and result["preset"] == "dense-128"
     assert result["dataset"] == "mnist" and result["epochs"] == 2
@@ -65,7 +66,8 @@ def test_runs_lists_the_cli_training_as_a_run(trained):
 def test_evaluate_agrees_with_train_and_has_a_confusion_matrix(trained, mnist):
     models, result = trained
     out = json.loads(run_cli("evaluate", "--model", "cli-dense", "--json", models_dir=models).stdout)
-    assert set(out) == {"model", "dataset", "accuracy", "loss", "n", "confusion_matrix"}
+    assert set(out) == {"model", "dataset", "classes", "accuracy", "loss", "n", "confusion_matrix"}
+    assert out["classes"] == [str(d) for d in range(10)]
     assert out["n"] == 10_000 and out["model"] == "cli-dense"
     assert out["accuracy"] == pytest.approx(result["test_accuracy"], abs=1e-4)
     matrix = np.array(out["confusion_matrix"])
@@ -173,7 +175,7 @@ def test_train_takes_the_settings_each_kind_declares_and_nothing_else(tmp_path):
     assert {"--trees", "--per-sample", "--epochs", "--optimizer"} <= declared
     offered = set(re.findall(r"^  (--[a-z-]+)", help_text, re.M))
     assert declared <= offered
-    assert offered - declared == {"--preset", "--fine-tune", "--dataset", "--data", "--subset",
+    assert offered - declared == {"--preset", "--fine-tune", "--from", "--dataset", "--data", "--subset",
                                   "--validation-split", "--seed", "--name", "--detach", "--json"}
 
 
@@ -278,7 +280,8 @@ def test_what_the_pages_refuse_the_command_line_refuses_too(tmp_path, monkeypatc
     assert queued["state"] == "queued"
     spec = json.loads(next((tmp_path / "runs").rglob(f"{queued['run']}/run.json")).read_text())
     assert spec["with_drawings"] and spec["config"]["batch_size"] == 32  # the Train page's fine-tuning
-    assert "train needs either --preset" in nn("train", check=False).stderr
+    refused = nn("train", check=False).stderr
+    assert "train needs one of --preset NAME, --fine-tune MODEL or --from MODEL" in refused
 
     nn("models", "delete", "mine")
     assert "mine" not in {m["name"] for m in json.loads(nn("models", "--json").stdout)}

@@ -44,10 +44,11 @@ def show() -> None:
             st.info("Make a data set: a name and its classes (2 to 20, any names: ž, ✓, cat). Then "
                     "draw a few of each here, and train on it on the Train page.", icon=":material/category:")
         return
+    if chosen.of_class and is_teacher():
+        with left:
+            people(chosen)
     with right:
         st.fragment(collect)(own_data.name_of(chosen))
-    if chosen.of_class and is_teacher():
-        people(chosen)
     manage(chosen)
 
 
@@ -257,7 +258,7 @@ def people(own: OwnDataset) -> None:
     st.markdown("**Drawings per person**")
     table = [{"person": person, **counts, "all": sum(counts.values())}
              for person, counts in sorted(own.counts_by_person().items())]
-    st.dataframe(table, hide_index=True, key="own_people")
+    st.container(key="own_people").table(table)  # a few rows: read at a glance, and by the tests
 
 
 def manage(own: OwnDataset) -> None:
