@@ -10,6 +10,7 @@ learned from, whatever it answers. The distances are the model's own inputs (28x
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass
@@ -76,7 +77,10 @@ def _training_rows(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 def usual_distance(data: Dataset) -> float:
     """The USUAL_PERCENTILE of the test images' nearest distances; computed once per data set."""
-    key = f"{data.name}-{data.info.sha256.get('x_test', '')[:12]}"
+    # A verified set's test images never change; an own set's do, as people add drawings.
+    tested = (data.info.sha256.get("x_test")
+              or hashlib.sha256(np.ascontiguousarray(data.x_test).tobytes()).hexdigest())
+    key = f"{data.name.replace(':', '-')}-{tested[:12]}"
     with _guard:
         if key in _usual:
             return _usual[key]

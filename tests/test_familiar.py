@@ -51,3 +51,15 @@ def test_an_own_set_read_again_is_searched_in_its_new_images(mnist):
     more = Dataset(info, mnist.x_train[:61].copy(), mnist.y_train[:61], mnist.x_test[:5], mnist.y_test[:5])
     distance, index = familiar.nearest(more, drawing[None])
     assert index[0] == 60 and distance[0] < 0.01
+
+
+def test_an_own_sets_usual_distance_follows_its_test_drawings(mnist):
+    from dataclasses import replace
+
+    from nn.data import Dataset
+
+    info = replace(mnist.info, name="own:familiar-usual", sha256={})
+    few = Dataset(info, mnist.x_train[:100], mnist.y_train[:100], mnist.x_test[:20], mnist.y_test[:20])
+    grown = Dataset(info, mnist.x_train[:100], mnist.y_train[:100], mnist.x_test[:40], mnist.y_test[:40])
+    assert familiar.usual_distance(few) == familiar.usual_distance(few)
+    assert familiar.usual_distance(grown) != familiar.usual_distance(few)  # not the first one's, kept
