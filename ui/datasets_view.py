@@ -22,7 +22,7 @@ from ui import charts, markdown
 from ui.errors import sentence
 from ui.workspace import current, is_teacher
 
-CANVAS = 280
+CANVAS = 280  # as the Draw page's: the same drawings, the same preprocessing
 GRID_COLUMNS = 8
 GRID_SHOWN = 48  # the newest of a class shown at once: a grid past that is a long page
 FLASH_KEY = "own_flash"  # what the last action did, said once on the next run
@@ -112,9 +112,8 @@ def import_form() -> None:
             st.rerun()
 
 
-def counts_html(own: OwnDataset) -> str:
+def counts_html(counts: dict[str, int]) -> str:
     """Each class with its count, as bars: read by the tests (data-class, data-count)."""
-    counts = own.counts()
     top = max(max(counts.values()), 1)
     rows = "".join(
         f"<div data-testid='own-count' data-class='{html.escape(name, quote=True)}' data-count='{n}' "
@@ -134,6 +133,8 @@ def collect(name: str) -> None:
     label = st.segmented_control("Class", list(own.classes), default=own.classes[0],
                                  key=f"own_class_{set_id}", format_func=markdown.text) or own.classes[0]
     shown = markdown.text(label)
+    records = own.records(hidden_too=own.of_class and is_teacher())  # read once for this run
+    counts = own.counts(records)
     canvas_side, counts_side = st.columns([3, 2], gap="medium")
     with canvas_side:
         stroke = st.slider("Stroke width", 6, 40, 20, key="own_stroke")
@@ -152,7 +153,7 @@ def collect(name: str) -> None:
             except DigitLabError as e:
                 st.error(sentence(e))
             else:
-                st.session_state[FLASH_KEY] = f"Added a {shown} ({own.counts()[label]} now)."
+                st.session_state[FLASH_KEY] = f"Added a {shown} ({counts[label] + 1} now)."
                 st.session_state.own_canvas_version = version + 1  # a fresh canvas for the next one
                 st.rerun(scope="fragment")
         if clear.button("Clear", key="own_clear", icon=":material/delete:"):
@@ -160,10 +161,10 @@ def collect(name: str) -> None:
             st.rerun(scope="fragment")
     with counts_side:
         st.markdown("**Drawings per class**")
-        st.html(counts_html(own))
+        st.html(counts_html(counts))
         st.caption("Each class needs at least 5 to train on; 25 or more read better.")
         upload_into(own, label)
-    grid(own, label)
+    grid(own, label, records)
 
 
 def upload_into(own: OwnDataset, label: str) -> None:
@@ -201,12 +202,12 @@ def npy_array(data: bytes) -> np.ndarray:
         return load_npy(path)
 
 
-def grid(own: OwnDataset, label: str) -> None:
+def grid(own: OwnDataset, label: str, records: list[dict]) -> None:
     """A class's drawings as the network reads them (28x28), newest first; tick some to delete
     them or move them to another class. In a class set a student sees only their own; the
     teacher sees everyone's, hidden ones too, and hides or shows them."""
     teacher, owner = own.of_class and is_teacher(), owner_of(own)
-    records = [r for r in own.records(hidden_too=teacher) if r["class"] == label
+    records = [r for r in records if r["class"] == label and (teacher or not r.get("hidden"))
                and (owner is None or r.get("owner") == owner)][::-1]
     whose = "your drawings" if owner else "the drawings"
     st.markdown(f"**{whose.capitalize()} of {markdown.text(label)}** ({len(records)}), as the network "

@@ -209,11 +209,13 @@ class OwnDataset:
                 found.append(record)
         return found
 
-    def counts(self) -> dict[str, int]:
-        """How many drawings each class has, in the classes' order."""
+    def counts(self, records: list[dict] | None = None) -> dict[str, int]:
+        """How many drawings each class has, in the classes' order (of `records`, read once by a
+        page that also shows them; those hidden left out)."""
         counts = dict.fromkeys(self.classes, 0)
-        for record in self.records():
-            counts[record["class"]] += 1
+        for record in self.records() if records is None else records:
+            if not record.get("hidden"):
+                counts[record["class"]] += 1
         return counts
 
     def drawings(self) -> Drawings:
