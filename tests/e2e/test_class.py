@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -40,6 +41,16 @@ def class_app(tmp_path_factory):
     app = start_app(tmp_path_factory.mktemp("class"), env=PER_USER)
     yield app
     stop_app(app)
+
+
+@contextmanager
+def closed_at_the_end(*pages):
+    """The pages' browser contexts, closed when the block ends, also when it fails."""
+    try:
+        yield pages
+    finally:
+        for page in pages:
+            page.context.close()
 
 
 def teacher_link(app) -> str:
@@ -80,7 +91,7 @@ def test_a_shared_model_is_everyones_and_the_teacher_sees_and_stops_the_class(br
     url = class_app.url
     ann, bob = student(browser, url, "Ann"), student(browser, url, "Bob")
     teacher = new_page(browser)
-    try:
+    with closed_at_the_end(ann, bob, teacher):
         train_and_save(ann, url, "ann-model")
         share(ann, url, "ann-model", "Ann's net")
         start_a_long_run(bob, url)
@@ -130,9 +141,6 @@ def test_a_shared_model_is_everyones_and_the_teacher_sees_and_stops_the_class(br
         assert "ann-model" in grid_texts(ann, "models_table")
         for page in (ann, bob, teacher):
             assert_no_exception(page)
-    finally:
-        for page in (ann, bob, teacher):
-            page.context.close()
 
 
 def test_with_a_login_the_listed_teacher_gets_the_class_page_and_a_student_does_not(
@@ -170,7 +178,7 @@ def test_a_class_set_takes_both_students_drawings_and_the_teacher_hides_one(brow
     url = class_app.url
     teacher = new_page(browser)
     cara, dan = student(browser, url, "Cara"), student(browser, url, "Dan")
-    try:
+    with closed_at_the_end(cara, dan, teacher):
         teacher.goto(teacher_link(class_app))
         wait_idle(teacher)
         navigate(teacher, "Data sets")
@@ -213,6 +221,3 @@ def test_a_class_set_takes_both_students_drawings_and_the_teacher_hides_one(brow
         assert "Cara's marks" in grid_texts(dan, "leaderboard")
         for page in (cara, dan, teacher):
             assert_no_exception(page)
-    finally:
-        for page in (cara, dan, teacher):
-            page.context.close()
