@@ -32,8 +32,13 @@ def in_a_class() -> bool:
     return class_rules.mode() == class_rules.PER_USER
 
 
+def sets_to_draw_into() -> list[OwnDataset]:
+    """One's own sets, and in a class the class's."""
+    return current().datasets().list() + (class_datasets().list() if in_a_class() else [])
+
+
 def show() -> None:
-    sets = current().datasets().list() + (class_datasets().list() if in_a_class() else [])
+    sets = sets_to_draw_into()
     left, right = st.columns([1, 2], gap="large")
     with left:
         chosen = choose_set(sets)
@@ -57,10 +62,14 @@ def owner_of(own: OwnDataset) -> str | None:
     return current().id if own.of_class and not is_teacher() else None
 
 
+def title(own: OwnDataset) -> str:
+    return own.name + (" (the class's)" if own.of_class else "")
+
+
 def choose_set(sets: list[OwnDataset]) -> OwnDataset | None:
     if not sets:
         return None
-    names = {s.id: s.name + (" (the class's)" if s.of_class else "") for s in sets}
+    names = {s.id: title(s) for s in sets}
     if st.session_state.get("own_set") not in names:
         st.session_state.own_set = st.session_state.get("own_new") or sets[0].id
     chosen = st.selectbox("Data set", list(names), format_func=names.get, key="own_set")
@@ -165,6 +174,30 @@ def collect(name: str) -> None:
         st.caption("Each class needs at least 5 to train on; 25 or more read better.")
         upload_into(own, label)
     grid(own, label, records)
+
+
+def add_from_draw_page(original, model_dataset: str, answered: str | None) -> None:
+    """The Draw page's drawing added to a set one may draw into: the answering model's own set and
+    the class it answered come first, so a wrong answer is put right in two clicks."""
+    sets = {own_data.name_of(s): s for s in sets_to_draw_into()}
+    if not sets:
+        return
+    with st.expander("Add to a data set"):
+        names = list(sets)
+        chosen = sets[st.selectbox("Data set", names, key="draw_set",
+                                   index=names.index(model_dataset) if model_dataset in sets else 0,
+                                   format_func=lambda n: title(sets[n]))]
+        classes = list(chosen.classes)
+        label = st.selectbox("Class", classes, index=classes.index(answered) if answered in classes else 0,
+                             key=f"draw_set_class_{chosen.id}", format_func=markdown.text)
+        if st.button(f"Add to {markdown.text(label)}", key="draw_add_to_set", icon=":material/add:"):
+            try:
+                chosen.add(np.asarray(original), label, by=current().person, owner=adder(chosen))
+            except DigitLabError as e:
+                st.error(sentence(e))
+            else:
+                st.success(f"Added a {markdown.text(label)} to {markdown.text(chosen.name)} "
+                           f"({chosen.counts()[label]} now).", icon=":material/check:")
 
 
 def upload_into(own: OwnDataset, label: str) -> None:

@@ -22,7 +22,7 @@ from nn.export import ExportError, exported, is_exported
 from nn.preprocess import IMAGE_EXTENSIONS, DotError, EmptyImageError, ImageError, open_image, to_mnist
 from nn.storage.drawings import DrawingsError
 from nn.storage.workspaces import WorkspaceError
-from ui import charts, inside_views
+from ui import charts, datasets_view, inside_views
 from ui.errors import sentence
 from ui.live_canvas import LiveModel, live_canvas
 from ui.state import dataset, drawings, model_info, model_store, predictor_for
@@ -99,8 +99,12 @@ def show(active: str) -> None:
         caveat(active, image28)
     with right:
         answers = answer_columns(names, image28, saliency)
-        if active in answers and model_info(active).dataset == "mnist":
+        info = model_info(active)
+        if active in answers and info.dataset == "mnist":
             teach(original, image28, active, answers[active])
+        classes = class_names_of(info.dataset, info.metadata)
+        datasets_view.add_from_draw_page(original, info.dataset,
+                                         classes[answers[active].label] if active in answers else None)
     # after the answers, so that they are on screen before this starts
     if st.toggle("Look inside the network", key="look_inside",
                  help="Every layer's view of your drawing, what the first layer learned, the training "

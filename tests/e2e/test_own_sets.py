@@ -1,5 +1,6 @@
 """A data set of one's own in Chromium: made on the Data sets page, drawn into class by class,
-trained on the Train page, and read back on the Draw page, Unicode names and all."""
+trained on the Train page, read back on the Draw page, Unicode names and all, and added to from
+there."""
 
 from __future__ import annotations
 
@@ -99,6 +100,11 @@ def test_a_person_draws_three_classes_trains_and_the_draw_page_names_a_new_drawi
         expect(page.get_by_test_id("live-answer").first).to_have_text("✓", timeout=30_000)
         expect(page.get_by_test_id("answer").first).to_have_text("✓", timeout=30_000)  # the server's
         assert "clothing" not in page.inner_text("body")
+        # the drawing goes into the set from here: the model's set and its answer come first
+        page.get_by_text("Add to a data set").click()
+        click(page, "draw_add_to_set")
+        see(page, "Added a ✓ to Marks (11 now)")
+        assert DatasetStore(app.folder / "drawings").get("Marks").counts()["✓"] == PER_CLASS + 1
         assert_no_exception(page)
     finally:  # the session's app is shared by the other tests: leave its workspace as it was
         ModelStore(app.folder / "models").delete(name)
