@@ -115,7 +115,7 @@ def new_model_form() -> None:
     for problem in problems:
         st.error(problem)
     if source is not None and not problems:
-        show_summary(kind, source, config, training_images(dataset))
+        show_summary(kind, source, config, *training_images_and_classes(dataset))
     st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:",
               disabled=source is None or bool(problems) or dataset is None,
               on_click=submit, args=(source, dataset, config))
@@ -261,14 +261,15 @@ def setting_widget(column, setting: Setting) -> None:
                             key=key, help=setting.help)
 
 
-def training_images(dataset: str | None) -> int:
+def training_images_and_classes(dataset: str | None) -> tuple[int, int]:
     if own_data.is_own(dataset or ""):
-        return own_data.training_images(sum(own_data.own_set(current(), dataset).counts().values()))
-    return TRAIN_IMAGES
+        own = own_data.own_set(current(), dataset)
+        return own_data.training_images(sum(own.counts().values())), len(own.classes)
+    return TRAIN_IMAGES, 10
 
 
-def show_summary(kind: Kind, source, config: TrainConfig, images: int = TRAIN_IMAGES) -> None:
-    rows = kind.describe(source)
+def show_summary(kind: Kind, source, config: TrainConfig, images: int, classes: int) -> None:
+    rows = kind.describe(source, classes)
     seconds = queue_view().expected_seconds(kind, source, config, images)
     c1, c2 = st.columns([3, 1])
     with c1:

@@ -223,7 +223,7 @@ class ForestKind(Kind):
 
         return RandomForestClassifier(n_estimators=0, warm_start=True, n_jobs=-1, random_state=seed)
 
-    def describe(self, source) -> list[dict]:
+    def describe(self, source, classes: int = 10) -> list[dict]:
         return [{"layer": "trees", "type": "DecisionTreeClassifier x N", "output shape": "10",
                  "params": 0, "macs": 0}]
 

@@ -110,8 +110,9 @@ class Kind:
         kinds that read only ten refuse other numbers (OwnClassesError)."""
         raise NotImplementedError
 
-    def describe(self, source: ModelSource) -> list[dict]:
-        """Layer table rows (layer, type, output shape, params), without building the model."""
+    def describe(self, source: ModelSource, classes: int = 10) -> list[dict]:
+        """Layer table rows (layer, type, output shape, params), without building the model; its
+        last layer answers `classes` (the kinds that read only ten show ten)."""
         raise NotImplementedError
 
     def estimate_seconds(self, source: ModelSource, config: TrainConfig, train_size: int) -> float:

@@ -350,7 +350,7 @@ class NumpyKind(Kind):
         ten_classes_only(self.title, classes)
         return NumpyMLP.initial(seed=seed)
 
-    def describe(self, source) -> list[dict]:
+    def describe(self, source, classes: int = 10) -> list[dict]:
         return NumpyMLP.initial().summary_rows()
 
     def estimate_seconds(self, source, config: TrainConfig, train_size: int) -> float:

@@ -113,3 +113,28 @@ def test_spec_dict_round_trip_and_unknown_keys():
     assert spec_from_dict(spec_to_dict(spec)) == spec
     with pytest.raises(ValueError, match="unknown dense spec keys: layers"):
         spec_from_dict({"kind": "dense", "layers": 3})
+
+
+@pytest.mark.parametrize("with_metadata", [True, False], ids=["trained here", "uploaded"])
+def test_a_stored_model_is_described_as_a_transfer_run_builds_it(tmp_path, with_metadata):
+    """Transfer to five classes: the table shows the stored layers and a last layer of five, from
+    the plan its metadata names, or from the file's own layers when it names none."""
+    import shutil
+    from pathlib import Path
+
+    from nn.kinds.keras.kind import with_new_head
+
+    bundled = Path("assets/models/mnist-cnn-best.keras")
+    path = shutil.copy(bundled, tmp_path / "base.keras")
+    if with_metadata:
+        shutil.copy(bundled.with_suffix(".json"), tmp_path / "base.json")
+    kind = kinds.of_source(Path(path))
+    described = [(r["type"], r["output shape"], r["params"]) for r in kind.describe(Path(path), 5)]
+    built = with_new_head(kind.load(Path(path)), 5, seed=0)
+    assert described == [row[1:] for row in keras_rows(built)]
+    assert described[-1] == ("Dense", "5", 256 * 5 + 5)
+
+
+def test_a_preset_is_described_with_an_own_sets_classes():
+    assert kinds.named("keras").describe("cnn-fast", 3)[-1]["output shape"] == "3"
+    assert kinds.named("keras").describe("cnn-fast")[-1]["output shape"] == "10"

@@ -8,6 +8,7 @@ runs), and checks the model reads 28x28 images and returns 10 classes.
 from __future__ import annotations
 
 import io
+import json
 import math
 import sys
 import threading
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nn import words
 from nn.errors import ModelLoadError
-from nn.kinds.keras.plans import describe
+from nn.kinds.keras.plans import PLANS, describe, spec_from_dict
 from nn.kinds.kind import SHARED, Kind, LayerOutput, Predicting, Setting
 from nn.limits import KERAS_FILE_BYTES, KERAS_UNPACKED_BYTES
 from nn.presets import ModelSource, plan_of
@@ -255,8 +257,29 @@ class KerasKind(Kind):
         model.name = display_name(source).replace(" ", "-")
         return model
 
-    def describe(self, source: ModelSource) -> list[dict]:
-        return describe(plan_of(source))
+    def describe(self, source: ModelSource, classes: int = 10) -> list[dict]:
+        if isinstance(source, Path):  # training from a stored model: its layers, a new last one
+            return self.stored_layers(source, classes)
+        return describe(plan_of(source), classes)
+
+    def stored_layers(self, path: Path, classes: int) -> list[dict]:
+        """A stored model's layer table as a run starting from it builds it: from the plan its
+        metadata names, else (an uploaded file) from its own layers; the last answers `classes`."""
+        try:
+            metadata = json.loads(path.with_suffix(".json").read_text())
+        except (OSError, ValueError):
+            metadata = {}
+        if metadata.get("spec"):
+            return describe(plan_of(spec_from_dict(metadata["spec"])), classes)
+        if metadata.get("preset") in PLANS:
+            return describe(plan_of(metadata["preset"]), classes)
+        model = self.load(path)
+        rows = [{"layer": layer.name, "type": type(layer).__name__, "params": int(layer.count_params()),
+                 "output shape": words.shape(layer.output.shape[1:]), "macs": 0}
+                for layer in model.layers[:-1] if type(layer).__name__ != "InputLayer"]
+        features = int(model.layers[-2].output.shape[-1])
+        return [*rows, {"layer": "probabilities", "type": "Dense", "output shape": words.shape([classes]),
+                        "params": (features + 1) * classes, "macs": features * classes}]
 
     def estimate_seconds(self, source: ModelSource, config: TrainConfig, train_size: int) -> float:
         macs = sum(row["macs"] for row in self.describe(source)) if not isinstance(source, Path) else 1e7
