@@ -180,8 +180,9 @@ def project(features: np.ndarray, seed: int = 0) -> np.ndarray:
     from sklearn.manifold import TSNE
 
     x = features.astype(np.float32)
-    if x.shape[1] > 30:
-        x = PCA(30, random_state=seed).fit_transform(x)
+    dims = min(30, len(x))  # an own set's test part may hold a few drawings
+    if x.shape[1] > dims:
+        x = PCA(dims, random_state=seed).fit_transform(x)
     perplexity = min(30.0, (len(x) - 1) / 3)
     # sklearn exaggerates the clusters for its first 250 iterations; 100 more spread them out
     return TSNE(2, init="pca", random_state=seed, max_iter=350, perplexity=perplexity).fit_transform(x)

@@ -130,6 +130,15 @@ def test_the_map_is_deterministic_and_kept_per_model_file(mnist, tmp_path):
                                    first.features[17]))[:inside.PLACE_FROM]].mean(axis=0))
 
 
+@pytest.mark.parametrize("images", [3, 6, 29])
+def test_a_small_sets_few_test_drawings_are_mapped_too(mnist, tmp_path, images):
+    """An own set holds out a few drawings: fewer than the 30 dimensions the map first reduces to."""
+    _, predictor, path = saved("dense-128", tmp_path)
+    m = inside.test_map(predictor, file_key(path), mnist.x_test[:images], mnist.y_test[:images])
+    assert m.xy.shape == (images, 2) and np.isfinite(m.xy).all()
+    assert inside.place(m, m.features[0].astype(np.float32)).shape == (2,)
+
+
 def test_a_changed_model_file_gets_a_new_key(tmp_path):
     path = tmp_path / "m.keras"
     path.write_bytes(b"one")

@@ -12,7 +12,7 @@ from nn.data import class_names as class_names_of
 from nn.kinds.kind import NotANetwork
 from nn.storage.cache import file_key
 from ui import charts
-from ui.state import dataset, model_info, predictor_for
+from ui.state import data_version, dataset, model_info, predictor_for
 
 PASSING = {  # layers whose output needs no picture: what they do, in a sentence
     "Dropout": "unchanged when predicting (it switches off random units only while training)",
@@ -90,14 +90,21 @@ def what_it_learned(predictor) -> None:
         st.caption("The first layer is neither a convolution nor a dense layer over the pixels.")
 
 
+def model_and_data_key(info) -> str:
+    """What the kept features of a data set's images depend on: the model file, and for one's own
+    set its drawings as they are now (one deleted and one added keep its size)."""
+    version = data_version(info.dataset)
+    return file_key(info.path) + (f"-{version}" if version else "")
+
+
 def neighbours(predictor, info, image28: np.ndarray, class_names) -> None:
     d = dataset(info.dataset)
     with st.spinner("Finding the nearest training images (the first time for a model, it reads all "
-                    "60,000 of them: a few seconds)…"):
-        found = inside.neighbours(predictor, file_key(info.path), d.x_train, d.y_train, image28)
+                    f"{len(d.x_train):,} of them)…"):
+        found = inside.neighbours(predictor, model_and_data_key(info), d.x_train, d.y_train, image28)
     st.caption("The training images the network finds most like your drawing, measured in its last "
-               "hidden layer (the numbers its answer is read from). When they show another digit than "
-               "yours, that is the digit it mixes yours up with. The number under each is how far it "
+               "hidden layer (the numbers its answer is read from). When they show another class than "
+               "yours, that is the class it mixes yours up with. The number under each is how far it "
                "is from your drawing there: 0 would be the very same numbers, and the further, the "
                "less alike.")
     st.image([charts.pixels(d.x_train[n.index], scale=3) for n in found],
@@ -108,7 +115,7 @@ def test_map(name: str, predictor, info, class_names, image28: np.ndarray | None
     """The map of the test set; with a drawing, its place as a star. A click shows a dot's image."""
     d = dataset(info.dataset)
     with st.spinner("Drawing the map (once per model: a second or two)…"):
-        m = inside.test_map(predictor, file_key(info.path), d.x_test, d.y_test)
+        m = inside.test_map(predictor, model_and_data_key(info), d.x_test, d.y_test)
     star = inside.place(m, predictor.features(image28[np.newaxis])) if image28 is not None else None
     st.caption(f"Each dot is one of {len(m.xy):,} test images, placed so that images the network sees "
                "as alike sit together (a t-SNE map of its last hidden layer). Colours are the true "

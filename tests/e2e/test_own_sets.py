@@ -105,6 +105,13 @@ def test_a_person_draws_three_classes_trains_and_the_draw_page_names_a_new_drawi
         click(page, "draw_add_to_set")
         see(page, "Added a ✓ to Marks (11 now)")
         assert DatasetStore(app.folder / "drawings").get("Marks").counts()["✓"] == PER_CLASS + 1
+        # the nearest drawings in the network's eyes, under the set's names, the new one among them
+        widget(page, "look_inside").get_by_text("Look inside the network").click()
+        wait_idle(page)
+        page.get_by_role("tab", name="Nearest neighbours").click()
+        see(page, "The training images the network finds most like your drawing")
+        captions = page.get_by_test_id("stImageCaption").all_inner_texts()
+        assert sum(c.split(" · ")[0] == "✓" for c in captions) >= 3, captions
         assert_no_exception(page)
     finally:  # the session's app is shared by the other tests: leave its workspace as it was
         ModelStore(app.folder / "models").delete(name)
