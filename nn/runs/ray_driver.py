@@ -81,10 +81,16 @@ def files_to_send(run: Run) -> dict[str, bytes]:
 
 
 def drawings_to_send(run: Run):
-    if not run.spec.with_drawings:
-        return None
+    """What a node cannot read from the server's disk: the person's drawings a run fine-tunes on,
+    or the own set it trains on, split as a local run splits it (nn.runs.worker.training_data)."""
+    from nn import own_data
     from nn.storage.workspaces import Workspace
 
+    if own_data.is_own(run.spec.dataset):
+        own = own_data.own_set(Workspace(run.spec.workspace), run.spec.dataset)
+        return own_data.as_dataset(own, run.spec.config.seed)
+    if not run.spec.with_drawings:
+        return None
     return Workspace(run.spec.workspace).drawings().load(run.spec.dataset)
 
 

@@ -19,7 +19,7 @@ import ray
 import ray.exceptions
 
 import nn
-from nn import data
+from nn import data, own_data
 from nn.runs.cluster import ClusterError
 from nn.runs.mirror import FolderChanges
 from nn.runs.run_folder import STOP_FILE, write_json
@@ -160,7 +160,8 @@ def train_run(spec: dict, files: dict[str, bytes], signals, server_version: str,
         raise ClusterError(f"this cluster node runs Digit Lab {nn.__version__} and the server runs "
                            f"{server_version}: install the same version on every node")
     _use_the_cpus_reserved()
-    yield from _data_on_this_node(spec["dataset"], signals)
+    if not own_data.is_own(spec["dataset"]):  # an own set comes with the task (`drawings`)
+        yield from _data_on_this_node(spec["dataset"], signals)
     top = Path(tempfile.mkdtemp(prefix="digitlab-run-"))
     try:
         folder = top / spec["id"]

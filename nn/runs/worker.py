@@ -188,11 +188,12 @@ class Checkpointer:
 
 def training_data(run: Run, drawings=None) -> data_module.Dataset:
     """The run's data set, with the person's drawings mixed in when it fine-tunes on them (those
-    given, on a cluster node, or else those in their workspace)."""
+    given, on a cluster node, or else those in their workspace). An own set: given split, on a
+    cluster node, or else read from the workspace and split."""
     spec = run.spec
     if own_data.is_own(spec.dataset):  # read afresh each time: people add to their sets
-        images, how = own_data.as_dataset(own_data.own_set(Workspace(spec.workspace), spec.dataset),
-                                          spec.config.seed)
+        images, how = drawings or own_data.as_dataset(
+            own_data.own_set(Workspace(spec.workspace), spec.dataset), spec.config.seed)
         run.write_status(tested_on=f"{words.count(len(images.y_test), 'drawing')}, {how}")
         return images
     images = dataset(spec.dataset)

@@ -22,6 +22,7 @@ from nn.runs.run_folder import BATCHES_FILE, read_lines
 from nn.runs.scheduler import Scheduler
 from nn.runs.store import RunState, RunStore
 from nn.storage.locks import Lock
+from nn.storage.own_datasets import DatasetStore
 from nn.storage.paths import runs_dir
 from nn.storage.workspaces import LOCAL_WORKSPACE
 from nn.training_config import TrainConfig
@@ -169,26 +170,37 @@ def test_a_lost_node_interrupts_the_run_and_it_resumes_on_another(scheduler, on_
 
 def test_a_node_that_cannot_fetch_the_data_gets_the_servers_copy(tmp_path, monkeypatch):
     """A cluster of its own: one node with an empty data cache and no way to fetch (no internet,
-    no npm on its PATH)."""
+    no npm on its PATH), and none of the server's files: an own set comes with the run."""
+    from nn.own_data import name_of
+    from tests.storage.test_own_datasets import filled
+
     cluster = start_cluster(tmp_path / "ray", worker_nodes=0)
     try:
         node_cache = tmp_path / "node-cache"
         no_npm = str(Path(sys.executable).parent)
-        add_node(cluster, env={"DIGITLAB_DATA_DIR": str(node_cache), "PATH": no_npm})
+        add_node(cluster, env={"DIGITLAB_DATA_DIR": str(node_cache), "PATH": no_npm,
+                               "DIGITLAB_DRAWINGS_DIR": str(tmp_path / "node-drawings")})
         for name, value in cluster.env().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("DIGITLAB_RUNS_DIR", str(tmp_path / "runs"))
+        monkeypatch.setenv("DIGITLAB_DRAWINGS_DIR", str(tmp_path / "drawings"))
+        shapes = filled(DatasetStore(tmp_path / "drawings"), {"Ona": 6, "Jonas": 6})
         s = Scheduler(runs_dir(), keep_warm=False, tick=0.2).start()
         try:
             config = TrainConfig(epochs=1, subset=1000)
             run = RunStore(LOCAL_WORKSPACE).submit("sigmoid-10", "mnist", config).run
             status = wait_for(run, ended, timeout=180)
+            own = RunStore(LOCAL_WORKSPACE).submit(
+                "dense-128", name_of(shapes), TrainConfig(epochs=5, batch_size=8, validation_split=0.0)).run
+            own_status = wait_for(own, ended, timeout=180)
         finally:
             s.close()
     finally:
         stop_cluster(cluster)
     assert status["state"] == "finished", status
     assert (node_cache / "mnist.npz").exists()  # kept, checked, for the node's next runs
+    assert own_status["state"] == "finished", own_status
+    assert "Ray node" in own_status["executed_on"] and "people the model never saw" in own_status["tested_on"]
 
 
 def a_node_that_writes_outside_the_run(spec, files, signals, server_version, alongside, drawings=None,
