@@ -29,13 +29,20 @@ def show() -> None:
     dataset = st.segmented_control("Data set", datasets, default=datasets[0], key="board_dataset",
                                    format_func=lambda n: markdown.text(titles[n])) or datasets[0]
     rows = [r for r in board if r["dataset"] == dataset]
+    drawn = dataset not in DATASETS
+    if drawn:
+        st.caption("Each model was scored on the drawings held out when it trained (whole people, "
+                   "never seen in training). The set grows as the class draws, so later models may "
+                   "have been scored on more people: the column says on whom.")
     mine = {i.name for i in model_store().list() if i.shared and i.shared["workspace"] == current().id}
     if places := [r["rank"] for r in rows if r["name"] in mine]:
         st.success(f"Your best shared model is number {min(places)} of {len(rows)}.",
                    icon=":material/emoji_events:")
     table = pd.DataFrame([{"rank": r["rank"], "title": r["title"],
                            "by": r["by"] + (" (you)" if r["name"] in mine else ""),
-                           "test accuracy": r["test_accuracy"], "parameters": r["params"],
+                           "test accuracy": r["test_accuracy"],
+                           **({"tested on": r.get("tested_on") or ""} if drawn else {}),
+                           "parameters": r["params"],
                            "training time": format_duration(r["training_seconds"], missing=""),
                            "model": r["model"]} for r in rows])
     event = st.dataframe(table, hide_index=True, width="stretch", key="leaderboard", on_select="rerun",
@@ -82,6 +89,7 @@ def entry(row: dict) -> None:
         set_active_model(info.name)
         st.rerun()
     if source is not None:
-        tables.layers(kinds.of_source(source).describe(source), key="board_layers")
+        classes = len(meta.get("classes") or ()) or 10  # an own set's, else the digits
+        tables.layers(kinds.of_source(source).describe(source, classes), key="board_layers")
     if meta.get("history"):
         charts.side_by_side(charts.epoch_curves({row["title"]: meta["history"]}), key="board_curves")

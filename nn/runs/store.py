@@ -488,12 +488,14 @@ def model_metadata(run: Run) -> dict:
 
 
 def own_set_metadata(run: Run) -> dict:
-    """For a model of one of the person's own sets: its classes and the set's name, which the
-    model keeps (the set may change or go; the model still names what it answers)."""
+    """For a model of one of the person's own sets: its classes, the set's name and the drawings
+    it was scored on, which the model keeps (the set may change or go; the model still names what
+    it answers)."""
     if not own_data.is_own(run.spec.dataset):
         return {}
     try:
         own = own_data.own_set(Workspace(run.spec.workspace), run.spec.dataset)
     except DigitLabError:
         return {}
-    return {"classes": list(own.classes), "dataset_title": own.name}
+    return {"classes": list(own.classes), "dataset_title": own.name,
+            "tested_on": run.status().get("tested_on")}  # the set grows: later models, other people

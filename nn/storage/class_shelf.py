@@ -241,5 +241,5 @@ class ClassShelf:
                          "title": info.shared["title"],
                          "by": info.shared["by"], "test_accuracy": info.test_accuracy,
                          "params": m.get("params"), "training_seconds": m.get("seconds"),
-                         "model": info.origin, "name": info.name})
+                         "model": info.origin, "name": info.name, "tested_on": m.get("tested_on")})
         return rows

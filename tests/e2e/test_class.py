@@ -218,6 +218,8 @@ def test_a_class_set_takes_both_students_drawings_and_the_teacher_hides_one(brow
         navigate(dan, "Leaderboard")
         widget(dan, "board_dataset").get_by_role("radio", name="Our marks").click()
         wait_idle(dan)
-        assert "Cara's marks" in grid_texts(dan, "leaderboard")
+        texts = grid_texts(dan, "leaderboard")
+        assert "Cara's marks" in texts
+        assert any("people the model never saw" in t for t in texts), texts  # on whom it was scored
         for page in (cara, dan, teacher):
             assert_no_exception(page)
