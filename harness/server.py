@@ -59,6 +59,18 @@ def wait_healthy(app: App, timeout: float = START_TIMEOUT) -> None:
     raise RuntimeError(f"streamlit did not become healthy in {timeout} s:\n{tail(app.log)}")
 
 
+def wait_warm(app: App, timeout: float = 180.0) -> None:
+    """Until the server's warm-up has finished (server.WARM_UP_DONE in its log): while it imports
+    TensorFlow, the server answers pages late, once after each start."""
+    from server import WARM_UP_DONE
+
+    deadline = time.monotonic() + timeout
+    while WARM_UP_DONE not in app.log.read_text():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server's warm-up did not finish in {timeout} s:\n{tail(app.log)}")
+        time.sleep(0.2)
+
+
 def served_args(secrets: Path | None = None) -> list[str]:
     """What the harness adds to run.sh's command: the address, and a test's login secrets."""
     return ["--server.address", LOOPBACK, *(["--secrets.files", str(secrets)] if secrets else [])]
