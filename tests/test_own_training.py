@@ -61,6 +61,8 @@ def test_the_command_line_trains_an_own_set_with_the_small_data_recipe_and_names
     answer = json.loads(nn("predict", "--model", trained["name"], str(circle), "--json"))
     assert len(answer["probabilities"]) == 3 and answer["class"] == "circle", answer
     assert answer["unfamiliar"] is not None  # measured against the set's own drawings
+    listed = next(line for line in nn("models").splitlines() if line.startswith(trained["name"]))
+    assert listed.split()[1] == "shapes", listed  # the set by its name, as on the Models page
 
 
 def test_a_set_starts_from_an_mnist_models_layers_kept_with_a_new_last_layer(tmp_path):

@@ -70,7 +70,7 @@ class ModelInfo:
         m = self.metadata
         return {
             "name": self.name,
-            "dataset": self.dataset,
+            "dataset": m.get("dataset_title") or self.dataset,  # a drawn set by its name, not its id
             "model": origin(m),
             "epochs": m.get("epochs_completed"),
             "test accuracy": m.get("test_accuracy"),
