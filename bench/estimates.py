@@ -87,17 +87,30 @@ def measure_one(scheduler, root: Path, name: str, cap: float, i: int) -> dict:
             "within ±30%": abs(told / real - 1) <= TOLERANCE}
 
 
-def measure(names: list[str], cap: float) -> tuple[list[dict], float | None]:
-    """Each preset's row, and how long the training process's warm-up took (pace.WARM_UP_FILE)."""
+def measure(names: list[str], cap: float) -> tuple[list[dict], dict[str, float]]:
+    """Each preset's row, and how long the training process's warm-up fits took, by kind
+    (pace.WARM_UP_FILE)."""
     with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, {
             "DIGITLAB_MODELS_DIR": f"{tmp}/models", "DIGITLAB_RUNS_DIR": f"{tmp}/runs"}):
         root = Path(tmp)
         scheduler = warm_scheduler(root, 1)
-        warmed = read_json(root / "runs" / pace.WARM_UP_FILE, {}).get("seconds")
+        warmed = read_json(root / "runs" / pace.WARM_UP_FILE, {}).get("kinds") or {}
         try:
             return [measure_one(scheduler, root, name, cap, i) for i, name in enumerate(names)], warmed
         finally:
             scheduler.close()
+
+
+def implied_warm_ups(rows: list[dict], warmed: dict[str, float]) -> dict[str, float]:
+    """What each kind's warm-up fit would take where the kind trains at its MEASURED pace: its
+    time here over the pace its first run showed here (the real time against the table's)."""
+    implied, seen = dict(pace.KIND_WARM_UP_SECONDS), set()
+    for row in rows:
+        kind = PRESETS[row["preset"]].kind
+        if kind != "keras" and kind in warmed and kind not in seen:
+            seen.add(kind)
+            implied[kind] = round(warmed[kind] * row["static table / real"], 3)
+    return implied
 
 
 def main(argv=None) -> int:
@@ -115,7 +128,10 @@ def main(argv=None) -> int:
         was = pace.MEASURED.get(row["preset"], 1.0)
         first.setdefault(row["preset"], round(was / row["static table / real"], 2))
     print("MEASURED =", json.dumps(first))
-    print("WARM_UP_SECONDS =", warmed and round(warmed, 3), f"(was {pace.WARM_UP_SECONDS})")
+    print("warm-up fits here, s:", json.dumps({k: round(v, 3) for k, v in warmed.items()}))
+    print("WARM_UP_SECONDS =", round(warmed.get("keras", 0), 3), f"(was {pace.WARM_UP_SECONDS})")
+    print("KIND_WARM_UP_SECONDS =", json.dumps(implied_warm_ups(rows, warmed)),
+          f"(was {json.dumps(pace.KIND_WARM_UP_SECONDS)})")
     return 0
 
 

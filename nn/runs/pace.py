@@ -45,20 +45,45 @@ MEASURED: dict[str, float] = {
     "random-forest": 0.74,
 }
 WARM_UP_SECONDS = 0.632
+# The warm-up also times a tiny fit of each other kind (nn.runs.worker.WARM_UP_FITS): machines
+# differ by kind (one ran Keras 1.7 and the forest 3.4 times slower than the reference machine).
+# What those fits take where the kind trains at its MEASURED pace: each fit's time on the machine
+# of 2026-12-04 divided by the pace its kind showed there in bench.estimates, the geometric mean
+# of two runs (bench/RESULTS.md).
+KIND_WARM_UP_SECONDS = {"keras": WARM_UP_SECONDS, "forest": 0.327, "numpy": 0.117}
 WARM_UP_FILE = ".warm-up.json"  # in the runs folder: the last warm-up timed on an idle machine
 
 
-def write_warm_up(runs_root: Path, seconds: float) -> None:
+def write_warm_up(runs_root: Path, seconds: float | dict[str, float]) -> None:
+    """The warm-up's fits, timed: Keras' alone (`seconds`), or each kind's."""
+    timed = seconds if isinstance(seconds, dict) else {"keras": seconds}
     Path(runs_root).mkdir(parents=True, exist_ok=True)
-    write_json(Path(runs_root) / WARM_UP_FILE, {"seconds": seconds, "at": time.time()})
+    write_json(Path(runs_root) / WARM_UP_FILE,
+               {"seconds": timed.get("keras"), "kinds": timed, "at": time.time()})
 
 
-def warm_up_pace(runs_root: Path | None) -> float:
-    """How much slower than the reference machine this one trains now, from the last warm-up
-    timed here; 1.0 before any."""
+def warm_up_paces(runs_root: Path | None) -> dict[str, float]:
+    """How much slower than the reference machine this one trains each kind now, from the last
+    warm-up timed here; a kind it did not time goes at Keras' pace; 1.0 before any warm-up."""
     timed = read_json_cached(Path(runs_root) / WARM_UP_FILE, {}) if runs_root else {}  # every look
-    seconds = timed.get("seconds") if isinstance(timed, dict) else None
-    return _clipped([seconds / WARM_UP_SECONDS]) if isinstance(seconds, (int, float)) and seconds > 0 else 1.0
+    timed = timed if isinstance(timed, dict) else {}
+    by_kind = timed.get("kinds")
+    by_kind = by_kind if isinstance(by_kind, dict) else {"keras": timed.get("seconds")}  # an older file
+    paces = {}
+    for kind, reference in KIND_WARM_UP_SECONDS.items():
+        seconds = by_kind.get(kind)
+        if _positive(seconds) and reference > 0:
+            paces[kind] = _clipped([seconds / reference])
+    keras = paces.get("keras", 1.0)
+    return {kind: paces.get(kind, keras) for kind in KIND_WARM_UP_SECONDS}
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def warm_up_pace(runs_root: Path | None, kind: str = "keras") -> float:
+    return warm_up_paces(runs_root).get(kind, 1.0)
 
 
 def estimate(kind: Kind, source: ModelSource, config: TrainConfig, pace: float = 1.0,
@@ -82,10 +107,14 @@ class Pace:
     overall: float = 1.0
     by_source: dict[str, float] = field(default_factory=dict)
     by_kind: dict[str, float] = field(default_factory=dict)
+    warm_up_by_kind: dict[str, float] = field(default_factory=dict)  # before any run of the kind
 
     def of(self, source: ModelSource) -> float:
         own = self.by_source.get(source_key(source))
-        return own if own is not None else self.by_kind.get(kinds.of_source(source).name, self.overall)
+        if own is not None:
+            return own
+        kind = kinds.of_source(source).name
+        return self.by_kind.get(kind, self.warm_up_by_kind.get(kind, self.overall))
 
 
 def _clipped(ratios: list[float]) -> float:
@@ -98,11 +127,13 @@ def _ratio(run: Run, status: dict) -> float:
 
 
 def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict]],
-                before_any: float = 1.0) -> Pace:
+                before_any: float | dict[str, float] = 1.0) -> Pace:
     """This server's pace now, from the last finished runs and those training far enough along to
     tell. Trainings share the cores with one another (two at once each take about twice as long
     on two cores), and under a class's load with the server and the pages too. `before_any` with
-    no history (warm_up_pace)."""
+    no history: one pace, or each kind's (warm_up_paces)."""
+    warm = before_any if isinstance(before_any, dict) else {}
+    overall = warm.get("keras", 1.0) if isinstance(before_any, dict) else before_any
     by_end = sorted(finished, key=lambda rs: rs[1]["ended_at"])
     of_kind: dict[str, list[float]] = {}
     own: dict[str, list[float]] = {}
@@ -118,8 +149,8 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
             taken = time.time() - status["started_at"]
             of_kind.setdefault(run.kind.name, []).append(
                 (taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training))
-    return Pace(before_any, {key: _clipped(r) for key, r in own.items()},
-                {key: _clipped(r) for key, r in of_kind.items()})
+    return Pace(overall, {key: _clipped(r) for key, r in own.items()},
+                {key: _clipped(r) for key, r in of_kind.items()}, warm)
 
 
 def fraction_done(counters: dict) -> float:

@@ -22,7 +22,7 @@ from nn.kinds.kind import Kind
 from nn.limits import GB_PER_TRAINING
 from nn.presets import ModelSource
 from nn.runs import cluster
-from nn.runs.pace import Pace, estimate, estimated_seconds, recent_pace, remaining_seconds, warm_up_pace
+from nn.runs.pace import Pace, estimate, estimated_seconds, recent_pace, remaining_seconds, warm_up_paces
 from nn.runs.store import Run, RunState, RunStore
 from nn.storage.workspaces import every_workspace
 from nn.training_config import TRAIN_IMAGES, TrainConfig
@@ -178,7 +178,7 @@ def scan(runs_root: Path, slots: int) -> QueueView:
             finished.append((run, status))
         last_started[workspace] = max(last_started.get(workspace, 0.0), status.get("started_at") or 0.0)
     waiting = fair_order(queued, Counter(run.spec.workspace for run, _ in training), last_started, appeared)
-    pace = recent_pace(finished, training, warm_up_pace(runs_root))
+    pace = recent_pace(finished, training, warm_up_paces(runs_root))
     alongside = max(1, min(slots, len(training) + len(waiting)))
     starts = start_times([estimated_seconds(run, pace.of(run.spec.source) * alongside) for run in waiting],
                          [remaining_seconds(run, status, pace.of(run.spec.source) * alongside)

@@ -64,11 +64,20 @@ def holds_dataset(name: str) -> bool:
     return name in _datasets
 
 
-def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> float | None:
-    """Import what training needs, load the data and train a tiny network once, before any run
-    arrives: a process's first fit also starts TensorFlow's runtime, and a first epoch is slower
-    cold. Returns the seconds that fit took, which varies little from one process to the next
-    (bench/RESULTS.md: the estimates): how fast this machine trains now."""
+# Each kind's smallest preset, trained briefly at warm-up and timed (a fraction of a second): how
+# fast this machine trains that kind now (nn.runs.pace.KIND_WARM_UP_SECONDS). Settings by name.
+WARM_UP_FITS = {
+    "keras": ("sigmoid-10", {"epochs": 1, "subset": 512, "batch_size": 128, "validation_split": 0.0}),
+    "forest": ("random-forest", {"subset": 5000, "trees": 10, "validation_split": 0.0}),
+    "numpy": ("numpy-mlp", {"epochs": 20, "subset": 500, "validation_split": 0.0}),
+}
+
+
+def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> dict[str, float] | None:
+    """Import what training needs, load the data and train a tiny model of each kind once, before
+    any run arrives: a process's first fit also starts TensorFlow's runtime, and a first epoch is
+    slower cold. Returns the seconds each kind's fit took, which vary little from one process to
+    the next (bench/RESULTS.md: the estimates): how fast this machine trains now."""
     import keras  # noqa: F401 - imports TensorFlow too: the slow part of starting
 
     for name in datasets:
@@ -78,14 +87,18 @@ def warm_up(datasets: tuple[str, ...] = ("mnist",)) -> float | None:
             pass  # not cached yet: the run fetches it, with a message
     if "mnist" not in _datasets:
         return None
+    from nn.presets import preset as preset_of
     from nn.training_config import TrainConfig
 
-    kind = kinds.named("keras")
-    config = TrainConfig(epochs=1, subset=512, batch_size=128, validation_split=0.0)
-    start = time.perf_counter()
-    kind.train(kind.build("sigmoid-10", 0), _datasets["mnist"], config,
-               kind.new_recorder(config, 512, threading.Event()))
-    return time.perf_counter() - start
+    timed = {}
+    for kind_name, (preset, settings) in WARM_UP_FITS.items():
+        kind = kinds.named(kind_name)
+        config = TrainConfig.for_preset(preset_of(preset)).with_settings(settings)
+        start = time.perf_counter()
+        kind.train(kind.build(preset, 0), _datasets["mnist"], config,
+                   kind.new_recorder(config, settings["subset"], threading.Event()))
+        timed[kind_name] = time.perf_counter() - start
+    return timed
 
 
 # --- claiming ------------------------------------------------------------------------------------

@@ -194,6 +194,23 @@ def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_c
     assert view.expected_seconds(keras, "dense-128", config) == pytest.approx(2 * 0.8 * alone)
 
 
+def test_a_kind_without_runs_here_goes_at_the_pace_its_own_warm_up_fit_showed():
+    """One machine ran Keras 1.7 and the forest 3.4 times slower than the reference: each kind's
+    first run is estimated at its own warm-up fit's pace; a kind the warm-up did not time, at
+    Keras'."""
+    config = TrainConfig(epochs=1, seed=0)
+    forest, numpy, keras = kinds.named("forest"), kinds.named("numpy"), kinds.named("keras")
+    pace.write_warm_up(runs_dir(), {"keras": 1.7 * pace.KIND_WARM_UP_SECONDS["keras"],
+                                    "forest": 3.4 * pace.KIND_WARM_UP_SECONDS["forest"]})
+    view = run_queue.scan(runs_dir(), slots=1)
+    for kind, source, ratio in ((keras, "cnn-fast", 1.7), (forest, "random-forest", 3.4),
+                                (numpy, "numpy-mlp", 1.7)):
+        alone = pace.estimate(kind, source, config)
+        assert view.expected_seconds(kind, source, config) == pytest.approx(ratio * alone), source
+    (runs_dir() / pace.WARM_UP_FILE).write_text('{"kinds": {"forest": true, "keras": -1}}')
+    assert pace.warm_up_paces(runs_dir()) == {"keras": 1.0, "forest": 1.0, "numpy": 1.0}
+
+
 def test_reading_a_run_whose_process_died_writes_nothing_and_the_scheduler_writes_it_down():
     run = RunStore(Workspace("ann")).submit("dense-128", "mnist", small()).run
     run.write_status(state=RunState.RUNNING, started_at=time.time())  # no process holds its lock
@@ -239,6 +256,7 @@ def test_a_warm_up_is_timed_only_while_nothing_trains(mnist):
         while not timed.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert 0 < read_json(timed)["seconds"] < 60
+        assert all(0 < read_json(timed)["kinds"][kind] < 60 for kind in pace.KIND_WARM_UP_SECONDS)
         timed.unlink()
         run = RunStore(LOCAL_WORKSPACE).submit("dense-128", "mnist", small()).run
         s.wake()
