@@ -216,7 +216,10 @@ class Scheduler:
             free -= 1
             if not worker.ready:  # its place is 1 with a slot free: say what it does wait for
                 self._tell(run, STARTING)
-        if self.keep_warm and not any(w.spare for w in self.workers):
+        # A spare waits for a run that could start now: with every slot taken, the next run goes to
+        # a worker whose run ends (it trains run after run), and a spare warming up beside a
+        # training would take a share of its cores (TensorFlow's import: seconds of CPU).
+        if self.keep_warm and free > 0 and not any(w.spare for w in self.workers):
             self._spawn()
         if free < self.slots:  # something trains, or was just given a worker
             for worker in self.workers:

@@ -248,9 +248,10 @@ def test_a_new_servers_estimates_are_at_the_pace_its_warm_up_showed():
 
 def test_a_warm_up_is_timed_only_while_nothing_trains(mnist):
     """The scheduler keeps the warm-up's time of a training process that started on an idle
-    machine, and not that of the spare one it starts beside a run (they share the cores)."""
+    machine, and not that of the spare one it starts beside a run (they share the cores): with a
+    second slot free, a run that arrives then would start at once."""
     timed = runs_dir() / pace.WARM_UP_FILE
-    s = Scheduler(runs_dir(), slots=1, keep_warm=True, tick=0.2).start()
+    s = Scheduler(runs_dir(), slots=2, keep_warm=True, tick=0.2).start()
     try:
         deadline = time.monotonic() + 120
         while not timed.exists() and time.monotonic() < deadline:
@@ -267,6 +268,29 @@ def test_a_warm_up_is_timed_only_while_nothing_trains(mnist):
         while not spare_warmed() and time.monotonic() < deadline + 120:
             time.sleep(0.1)
         assert spare_warmed() and not timed.exists()
+    finally:
+        s.close()
+
+
+def test_no_spare_warms_up_beside_a_run_that_takes_the_last_slot(mnist):
+    """With every slot taken the next run goes to the worker whose run ends: a spare would only take
+    the training's cores while it imports TensorFlow."""
+    s = Scheduler(runs_dir(), slots=1, keep_warm=True, tick=0.2).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not (s.workers and s.workers[0].ready) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        store = RunStore(LOCAL_WORKSPACE)
+        first, second = (store.submit("dense-128", "mnist", small()).run for _ in range(2))
+        s.wake()
+        while first.state is RunState.QUEUED and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers_while_training = []
+        while first.state.active and time.monotonic() < deadline:
+            workers_while_training.append(len([w for w in s.workers if w.alive]))
+            time.sleep(0.1)
+        assert wait_for(second, ended)["state"] == "finished"
+        assert max(workers_while_training) == 1, workers_while_training
     finally:
         s.close()
 
