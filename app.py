@@ -25,6 +25,7 @@ pages = [
     st.Page("pages/datasets.py", title="Data sets", icon=":material/category:"),
     st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
 ]
 if class_rules.mode() == class_rules.PER_USER:  # a class: its shared models, and its teacher's page
     pages.append(st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -381,3 +382,79 @@ def class_timeline(rows: list[dict], now: float) -> go.Figure:
                       xaxis=dict(type="date", title=None), yaxis=dict(title=None, autorange="reversed"),
                       legend=LEGEND_ON_TOP)
     return fig
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round numbers that span [low, high], about `count` of them."""
+    span = (high - low) or abs(high) or 1.0
+    raw = span / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step) + 1)]
+
+
+def line_svg(
+    series: list[dict],
+    title: str,
+    x_label: str,
+    y_label: str,
+    x_range=None,
+    y_range=None,
+    width: int = 440,
+    height: int = 240,
+) -> str:
+    """A small line chart as SVG, for pages that must open fast (no chart library to load): each
+    series a dict of x, y, colour and whether its points are marked; points outside the ranges
+    are clipped."""
+    left, right, top, bottom = 56, 12, 26, 40
+    xs = np.concatenate([np.asarray(s["x"], dtype=float) for s in series])
+    ys = np.concatenate([np.asarray(s["y"], dtype=float) for s in series])
+    x0, x1 = x_range or (float(np.nanmin(xs)), float(np.nanmax(xs)))
+    y0, y1 = y_range or (min(0.0, float(np.nanmin(ys))), float(np.nanmax(ys)))
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+    w, h = width - left - right, height - top - bottom
+
+    def px(x):
+        return left + (x - x0) / (x1 - x0) * w
+
+    def py(y):
+        return top + h - (y - y0) / (y1 - y0) * h
+
+    parts = [
+        f"<text x='{left}' y='16' font-size='13' font-weight='600'>{title}</text>",
+        f"<rect x='{left}' y='{top}' width='{w}' height='{h}' fill='none' stroke='#ccc'/>",
+    ]
+    for t in _nice_ticks(x0, x1):
+        parts.append(
+            f"<line x1='{px(t):.1f}' y1='{top + h}' x2='{px(t):.1f}' y2='{top + h + 4}' stroke='#888'/>"
+            f"<text x='{px(t):.1f}' y='{top + h + 16}' font-size='11' text-anchor='middle'>{t:g}</text>"
+        )
+    for t in _nice_ticks(y0, y1, 4):
+        parts.append(
+            f"<line x1='{left}' y1='{py(t):.1f}' x2='{left + w}' y2='{py(t):.1f}' stroke='#eee'/>"
+            f"<text x='{left - 4}' y='{py(t) + 4:.1f}' font-size='11' text-anchor='end'>{t:.3g}</text>"
+        )
+    parts.append(
+        f"<text x='{left + w / 2}' y='{height - 4}' font-size='12' text-anchor='middle'>{x_label}</text>"
+        f"<text x='12' y='{top + h / 2}' font-size='12' text-anchor='middle' "
+        f"transform='rotate(-90 12 {top + h / 2})'>{y_label}</text>"
+        f"<clipPath id='plot'><rect x='{left}' y='{top}' width='{w}' height='{h}'/></clipPath>"
+    )
+    for s in series:
+        points = [(px(x), py(y)) for x, y in zip(s["x"], s["y"]) if np.isfinite(x) and np.isfinite(y)]
+        points = [(max(-1e4, min(1e4, a)), max(-1e4, min(1e4, b))) for a, b in points]  # far off: clipped
+        path = " ".join(f"{a:.1f},{b:.1f}" for a, b in points)
+        parts.append(
+            f"<polyline points='{path}' fill='none' stroke='{s['colour']}' stroke-width='2' "
+            "clip-path='url(#plot)'/>"
+        )
+        if s.get("markers"):
+            parts.extend(
+                f"<circle cx='{a:.1f}' cy='{b:.1f}' r='3' fill='{s['colour']}' clip-path='url(#plot)'/>"
+                for a, b in points
+            )
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}' font-family='sans-serif'>" + "".join(parts) + "</svg>"
+    )

@@ -25,7 +25,7 @@ from nn.storage.workspaces import WorkspaceError
 from ui import charts, datasets_view, inside_views
 from ui.errors import sentence
 from ui.live_canvas import LiveModel, live_canvas
-from ui.state import dataset, drawings, model_info, model_store, predictor_for
+from ui.state import LAST_DRAWING_KEY, dataset, drawings, model_info, model_store, predictor_for
 
 CANVAS = 280
 
@@ -86,6 +86,8 @@ def show(active: str) -> None:
                    "saliency and the look inside.")
         middle, right = st.columns([1.0, 2.3], gap="medium")
     image28 = readable(original)
+    if image28 is not None:
+        st.session_state[LAST_DRAWING_KEY] = image28  # the Learn page's lessons work on it
     if image28 is None:
         with middle:
             st.info("Draw a digit on the black square" if mode != "Upload" else "Upload an image of a digit",

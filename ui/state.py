@@ -13,6 +13,8 @@ ACTIVE_KEY = "active_model"
 PENDING_KEY = "active_model_next"  # set by pages; applied before the sidebar widget exists
 
 
+LAST_DRAWING_KEY = "last_drawing28"  # the Draw page's last drawing as the network saw it (Learn uses it)
+
 def model_store() -> ModelStore:
     """The session's saved models (and the bundled ones)."""
     return current().models()
