@@ -5,8 +5,8 @@ taken from the real app, started as ./run.sh starts it, with a fresh folder of i
 
 Draw shows a 4 drawn with the mouse (on the phone, with a finger) and its answer; Train a
 two-epoch dense-128 run on 6,000 images, its first epoch done; Models and Evaluate
-the bundled models. The images are written over docs/*.png; the README and docs/guide.md
-show them.
+the bundled models; Data sets its first screen; Learn the lecture's gradient descent. The images
+are written over docs/*.png; the README and docs/guide.md show them.
 """
 
 from __future__ import annotations
@@ -56,7 +56,20 @@ def evaluate(page, url: str, phone: bool) -> None:
     wait_idle(page)
 
 
-PAGES = {"draw": draw, "train": train, "models": models, "evaluate": evaluate}
+def datasets(page, url: str, phone: bool) -> None:
+    page.goto(url + "/datasets")
+    wait_idle(page)
+
+
+def learn(page, url: str, phone: bool) -> None:
+    page.goto(url + "/learn?lesson=gradient-descent&weight=0.5&goal=0.8&input=0.5&alpha=1&steps=20")
+    wait_idle(page)
+    page.get_by_test_id("lesson-result").first.wait_for(timeout=60_000)
+    wait_idle(page)
+
+
+PAGES = {"draw": draw, "train": train, "datasets": datasets, "models": models, "evaluate": evaluate,
+         "learn": learn}
 
 
 def take(browser, url: str, names: list[str]) -> list[Path]:
