@@ -6,7 +6,6 @@ per process.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,12 +34,10 @@ class OneLayer:
     accuracy: float  # on the first 2,000 test images
 
 
-@functools.cache
-def one_layer(x_train: bytes, y_train: bytes, x_test: bytes, y_test: bytes) -> OneLayer:
-    """Softmax regression by mini-batch gradient descent on the first ONE_LAYER_IMAGES images
-    (arguments as bytes: cached per data)."""
-    x = _scaled(np.frombuffer(x_train, np.uint8).reshape(-1, 784)[:ONE_LAYER_IMAGES])
-    y = np.frombuffer(y_train, np.uint8)[:ONE_LAYER_IMAGES]
+def one_layer(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> OneLayer:
+    """Softmax regression by mini-batch gradient descent on the first ONE_LAYER_IMAGES images."""
+    x = _scaled(x_train[:ONE_LAYER_IMAGES])
+    y = y_train[:ONE_LAYER_IMAGES]
     rng = np.random.default_rng(0)
     w, b = np.zeros((784, 10), np.float32), np.zeros(10, np.float32)
     onehot = np.eye(10, dtype=np.float32)[y]
@@ -54,15 +51,24 @@ def one_layer(x_train: bytes, y_train: bytes, x_test: bytes, y_test: bytes) -> O
             d = (p - onehot[batch]) / len(batch)  # cross-entropy's gradient at the scores
             w -= ONE_LAYER_RATE * x[batch].T @ d
             b -= ONE_LAYER_RATE * d.sum(axis=0)
-    xt = _scaled(np.frombuffer(x_test, np.uint8).reshape(-1, 784)[:2000])
-    yt = np.frombuffer(y_test, np.uint8)[:2000]
+    xt, yt = _scaled(x_test[:2000]), y_test[:2000]
     return OneLayer(w, b, float(((xt @ w + b).argmax(axis=1) == yt).mean()))
 
 
+_trained: dict[tuple[str, str], object] = {}  # (network, data set) -> trained once a process
+
+
+def _once(network: str, data, train):
+    """`train()` for a built-in data set (they never change), once a process; two sessions at once
+    may both train it (a tenth of a second), and either result is the same."""
+    key = (network, data.name)
+    if key not in _trained:
+        _trained[key] = train()
+    return _trained[key]
+
+
 def one_layer_of(data) -> OneLayer:
-    return one_layer(
-        data.x_train.tobytes(), data.y_train.tobytes(), data.x_test.tobytes(), data.y_test.tobytes()
-    )
+    return _once("one-layer", data, lambda: one_layer(data.x_train, data.y_train, data.x_test, data.y_test))
 
 
 @dataclass(frozen=True)
@@ -84,21 +90,21 @@ def neuron_sums(net: OneLayer, image28: np.ndarray) -> NeuronSums:
 # --- backpropagation through the NumPy network ---------------------------------------------------
 
 
-@functools.cache
-def lecture_network(x_train: bytes, y_train: bytes) -> tuple[np.ndarray, np.ndarray]:
+def lecture_network(x_train: np.ndarray, y_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The lecture's 784 -> 40 ReLU -> 10, trained briefly (MLP_EPOCHS passes over MLP_IMAGES
-    images, with the network's own step): its weights, copied out."""
-    x = _scaled(np.frombuffer(x_train, np.uint8).reshape(-1, 784)[:MLP_IMAGES])
-    y = np.eye(10, dtype=np.float32)[np.frombuffer(y_train, np.uint8)[:MLP_IMAGES]]
+    images, with the network's own step): its weights."""
+    x = _scaled(x_train[:MLP_IMAGES])
+    y = np.eye(10, dtype=np.float32)[y_train[:MLP_IMAGES]]
     net = NumpyMLP.initial(seed=0)
     for _ in range(MLP_EPOCHS):
         for start in range(0, len(x), MLP_BATCH):
             net.step(x[start : start + MLP_BATCH], y[start : start + MLP_BATCH], MLP_RATE)
-    return net.w1.copy(), net.w2.copy()
+    return net.w1, net.w2
 
 
 def lecture_network_of(data) -> NumpyMLP:
-    w1, w2 = lecture_network(data.x_train.tobytes(), data.y_train.tobytes())
+    """A copy of the trained lecture network, free to learn further."""
+    w1, w2 = _once("lecture", data, lambda: lecture_network(data.x_train, data.y_train))
     return NumpyMLP(w1.copy(), w2.copy())
 
 

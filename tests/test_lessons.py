@@ -136,7 +136,7 @@ def test_the_backprop_lessons_arrays_are_the_numpy_networks_own(mnist):
 def test_the_lessons_small_networks_read_digits_and_train_within_a_second(mnist):
     import time
 
-    dl.one_layer.cache_clear()
+    dl._trained.clear()
     start = time.perf_counter()
     net = dl.one_layer_of(mnist)
     assert time.perf_counter() - start < 5  # a second here on a quiet machine; the bound is loose

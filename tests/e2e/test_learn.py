@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from bench.learn import CHANGES
 from harness.browser import assert_no_exception, grid_texts, see, wait_idle, widget
 from nn import lesson_plan
 
@@ -17,13 +18,30 @@ def result(page, key: str):
 
 
 @pytest.mark.parametrize("lesson", [lesson.id for lesson in lesson_plan.LESSONS])
-def test_every_lesson_opens_by_its_address(page, app_url, lesson):
+def test_every_lesson_opens_by_its_address_and_a_changed_value_is_a_link(page, app_url, lesson):
+    """Each lesson by its address; one of its values changed (bench.learn.CHANGES), the result
+    moving and the address with it; that address opened anew shows the same result."""
+    name, new, key = CHANGES[lesson]
     page.goto(f"{app_url}/learn?lesson={lesson}")
     wait_idle(page)
     expect(page.get_by_role("heading", name=lesson_plan.BY_ID[lesson].title)).to_be_visible()
-    expect(page.locator("[data-testid='lesson-result']").first).to_be_visible(timeout=30_000)
+    expect(result(page, key)).to_be_visible(timeout=30_000)
     see(page, "Try this:")
-    assert f"lesson={lesson}" in page.url
+    before = result(page, key).get_attribute("data-value")
+    box = widget(page, f"learn_{lesson.replace('-', '_')}_{name}").locator("input")
+    box.fill(new)
+    box.press("Enter")
+    expect(result(page, key)).not_to_have_attribute("data-value", before)
+    expect(page).to_have_url(re.compile(rf"[?&]{name}={re.escape(new)}(&|$)"))
+    changed = result(page, key).get_attribute("data-value")
+    other = page.context.new_page()
+    try:
+        other.goto(page.url)
+        wait_idle(other)
+        expect(result(other, key)).to_have_attribute("data-value", changed)
+        assert_no_exception(other)
+    finally:
+        other.close()
     assert_no_exception(page)
 
 
