@@ -27,6 +27,12 @@ def params(lesson_id: str) -> dict:
     return {p.name: p for p in BY_ID[lesson_id].params}
 
 
+def controls(lesson_id: str, control, names: list[str], widths=None) -> dict:
+    """The named values' widgets side by side; what they hold."""
+    p = params(lesson_id)
+    return {name: control(p[name], column) for name, column in zip(names, st.columns(widths or len(names)))}
+
+
 def try_this(text: str) -> None:
     st.info(f"**Try this:** {text}", icon=":material/science:")
 
@@ -95,9 +101,7 @@ def one_weight(values: dict, control) -> dict:
         "number of toes per player (8.5), the weight 0.1, and the prediction, 0.85, says how likely "
         "the team is to win."
     )
-    c1, c2 = st.columns(2)
-    p = params("one-weight")
-    values = {"input": control(p["input"], c1), "weight": control(p["weight"], c2)}
+    values = controls("one-weight", control, ["input", "weight"])
     prediction = values["input"] * values["weight"]
     show_network(
         network_svg([[("toes", values["input"])], [("win?", prediction)]], [np.array([[values["weight"]]])])
@@ -116,9 +120,7 @@ def several_inputs(values: dict, control) -> dict:
         "each input times its weight (a *local prediction*), all added up. The lecture's inputs are "
         "a game's toes, share of games won so far and fans (in millions)."
     )
-    p = params("several-inputs")
-    c1, c2 = st.columns([1, 2])
-    values = {"game": control(p["game"], c1), "weights": control(p["weights"], c2)}
+    values = controls("several-inputs", control, ["game", "weights"], [1, 2])
     inputs = lessons.game(values["game"])
     local, prediction = lessons.weighted_sum(inputs, values["weights"])
     st.table(
@@ -150,9 +152,7 @@ def several_outputs(values: dict, control) -> dict:
         "share of games won whether players get hurt, whether the team wins and whether the players "
         "are sad, each a multiplication (elementwise: the input times each weight)."
     )
-    p = params("several-outputs")
-    c1, c2 = st.columns([1, 2])
-    values = {"input": control(p["input"], c1), "weights": control(p["weights"], c2)}
+    values = controls("several-outputs", control, ["input", "weights"], [1, 2])
     predictions = values["input"] * np.array(values["weights"])
     st.table(
         pd.DataFrame(
@@ -202,7 +202,7 @@ def hidden_layer(values: dict, control) -> dict:
         "is *hidden*: nobody gives it a goal, it only passes on what it computed. The lecture's "
         "three inputs go to three hidden values, and those to the three outputs."
     )
-    values = {"game": control(params("hidden-layer")["game"])}
+    values = controls("hidden-layer", control, ["game"])
     inputs = lessons.game(values["game"])
     hidden, predictions = lessons.stacked(inputs, lessons.INPUT_TO_HIDDEN, lessons.HIDDEN_TO_OUTPUT)
     show_network(
@@ -239,12 +239,7 @@ def gradient_descent(values: dict, control) -> dict:
         "(prediction − goal) × input, and each step takes alpha times it off the weight. The lecture "
         "starts at weight 0.5, goal 0.8, input 0.5, and takes 20 steps with alpha 1."
     )
-    p = params("gradient-descent")
-    cols = st.columns(6)
-    values = {
-        name: control(p[name], column)
-        for name, column in zip(("weight", "goal", "input", "alpha", "steps", "step"), cols)
-    }
+    values = controls("gradient-descent", control, ["weight", "goal", "input", "alpha", "steps", "step"])
     rows = lessons.gradient_descent(
         values["weight"], values["goal"], values["input"], values["alpha"], values["steps"]
     )
@@ -332,9 +327,7 @@ def many_weights(values: dict, control) -> dict:
         "input: **weight_delta = delta × input**. An input of 0 leaves its weight alone; a large input "
         "moves its weight a lot, so alpha must be small (the lecture's 0.01)."
     )
-    p = params("many-weights")
-    cols = st.columns(3)
-    values = {name: control(p[name], column) for name, column in zip(("game", "alpha", "steps"), cols)}
+    values = controls("many-weights", control, ["game", "alpha", "steps"])
     inputs = lessons.game(values["game"])
     goal = lessons.WIN[values["game"] - 1]
     st.markdown(f"**Several inputs, one output** (win?, goal {goal}; weights 0.1, 0.2, −0.1):")
