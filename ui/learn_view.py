@@ -9,6 +9,7 @@ import streamlit as st
 from nn import lesson_plan
 from nn.lesson_plan import Lesson, Param
 from ui import lesson_views
+from ui.lesson_views import widget_key
 
 OPENED_KEY = "learn_opened"  # the address this session's widgets were last set from
 
@@ -41,10 +42,6 @@ def choose_lesson(asked: Lesson) -> Lesson:
     chosen = st.selectbox("Lesson", ids, format_func=titles.get, key="learn_lesson")
     st.session_state[OPENED_KEY] = chosen
     return lesson_plan.BY_ID[chosen]
-
-
-def widget_key(lesson: Lesson, param: Param) -> str:
-    return f"learn_{lesson.id.replace('-', '_')}_{param.name}"
 
 
 def set_widgets_from(opened: lesson_plan.Opened) -> None:

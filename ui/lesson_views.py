@@ -23,6 +23,11 @@ def g(value: float) -> str:
     return f"{float(value):.6g}"
 
 
+def widget_key(lesson, param) -> str:
+    """The session key of a lesson's value's widget (ui.learn_view draws it)."""
+    return f"learn_{lesson.id.replace('-', '_')}_{param.name}"
+
+
 def params(lesson_id: str) -> dict:
     return {p.name: p for p in BY_ID[lesson_id].params}
 
@@ -554,8 +559,6 @@ def backprop_lesson(values: dict, control) -> dict:
 
 def one_more_step() -> None:
     """Before the next run draws the steps' widget (its value may change only then)."""
-    from ui.learn_view import widget_key
-
     key = widget_key(BY_ID["backprop"], params("backprop")["steps"])
     st.session_state[key] = min(int(st.session_state.get(key, 0)) + 1, int(params("backprop")["steps"].high))
 
