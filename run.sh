@@ -8,5 +8,6 @@ cd "$(dirname "$0")"
 . scripts/setup.sh
 ensure_venv requirements.txt ${DIGITLAB_RAY_ADDRESS:+requirements-cluster.txt}
 ensure_web_runtime
+ensure_catalogs
 say "starting Digit Lab at http://localhost:${PORT:-8501}"
 exec "$PY" -m streamlit run server.py --server.port "${PORT:-8501}" "$@"

@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 ensure_venv requirements-dev.txt requirements-cluster.txt
 ensure_debian chromium dataset-fashion-mnist
 ensure_web_runtime
+ensure_catalogs
 ensure_data
 say "ruff"
 "$VENV/bin/ruff" check .

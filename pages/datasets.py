@@ -4,11 +4,12 @@ import streamlit as st
 
 from ui import datasets_view
 from ui.errors import shown_as_sentences
+from ui.i18n import _
 from ui.streamlit_patches import run_through_app
 
 run_through_app()
 
-st.title("Data sets")
+st.title(_("Data sets"))
 st.write("Make a data set of your own symbols: name it and its classes, draw a few of each, and "
          "train a network on it on the Train page. The Draw page then reads your symbols.")
 shown_as_sentences(datasets_view.show)()

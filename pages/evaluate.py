@@ -4,12 +4,13 @@ import streamlit as st
 
 from ui import evaluate_views as views
 from ui.errors import shown_as_sentences
+from ui.i18n import _
 from ui.state import active_model_name
 from ui.streamlit_patches import run_through_app
 
 run_through_app()
 
-st.title("Evaluate")
+st.title(_("Evaluate"))
 st.write("Run a model over a whole test set, see which digits it confuses, and look at the "
          "images it gets wrong. Click a cell of the confusion matrix to see its images.")
 

@@ -4,11 +4,12 @@ import streamlit as st
 
 from ui import models_view
 from ui.errors import shown_as_sentences
+from ui.i18n import _
 from ui.streamlit_patches import run_through_app
 
 run_through_app()
 
-st.title("Models")
+st.title(_("Models"))
 st.write("Your saved models, the bundled ones and those your class shared: use one, download it, "
          "share yours with the class or delete it; upload a model trained elsewhere; compare how "
          "models and runs learned.")

@@ -79,3 +79,17 @@ print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()
     echo "$ORT_VERSION" > "$dir/.version"
     rm -rf "$tmp"
 }
+
+# The translations: each locale/<language>/LC_MESSAGES/digitlab.po compiled to its .mo (never
+# committed), again whenever the .po is newer (docs/translating.md).
+ensure_catalogs() {
+    local po mo
+    for po in locale/*/LC_MESSAGES/digitlab.po; do
+        [ -e "$po" ] || continue
+        mo="${po%.po}.mo"
+        [ "$mo" -nt "$po" ] && continue
+        say "compiling the translations in $po"
+        "$VENV/bin/pybabel" compile -i "$po" -o "$mo" --statistics \
+            || { echo "could not compile $po: the app shows English" >&2; return 0; }
+    done
+}

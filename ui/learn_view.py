@@ -9,6 +9,7 @@ import streamlit as st
 from nn import lesson_plan
 from nn.lesson_plan import Lesson, Param
 from ui import lesson_views
+from ui.i18n import address_params
 from ui.lesson_views import widget_key
 
 OPENED_KEY = "learn_opened"  # the address this session's widgets were last set from
@@ -24,10 +25,11 @@ def show() -> None:
     set_widgets_from(opened)
     st.header(lesson.title, anchor=False)
     values = lesson_views.VIEWS[lesson.id](opened.values, lambda p, column=st: control(lesson, p, column))
-    st.query_params.from_dict(lesson_plan.address(lesson, values))
+    st.query_params.from_dict({**lesson_plan.address(lesson, values), **address_params()})
     following = lesson_plan.next_of(lesson)
     if following is not None:
-        query = "&".join(f"{k}={v}" for k, v in lesson_plan.address(following, following.defaults()).items())
+        link = {**lesson_plan.address(following, following.defaults()), **address_params()}
+        query = "&".join(f"{k}={v}" for k, v in link.items())
         st.markdown(
             f"<a data-testid='next-lesson' href='?{query}' target='_self'>Next: {following.title} →</a>",
             unsafe_allow_html=True,

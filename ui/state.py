@@ -7,6 +7,7 @@ from streamlit.errors import StreamlitAPIException
 
 from nn.storage.saved_models import ModelInfo, ModelStore, StoreError
 from ui import markdown
+from ui.i18n import _
 from ui.workspace import current
 
 ACTIVE_KEY = "active_model"
@@ -72,12 +73,12 @@ def _chosen_in_sidebar() -> None:
 def sidebar_model_picker() -> None:
     infos = {info.name: info for info in model_store().list()}
     with st.sidebar:
-        st.markdown("### Active model")
+        st.markdown("### " + _("Active model"))
         if not infos:
-            st.info("No models yet: train one on the Train page.")
+            st.info(_("No models yet: train one on the Train page."))
             return
         active_model_name()
-        st.selectbox("Model used by Draw and Evaluate", list(infos), key=ACTIVE_KEY,
+        st.selectbox(_("Model used by Draw and Evaluate"), list(infos), key=ACTIVE_KEY,
                      format_func=lambda name: model_label(infos[name]), on_change=_chosen_in_sidebar)
 
 

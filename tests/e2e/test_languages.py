@@ -1,0 +1,48 @@
+"""Languages in Chromium: `?lang=lt` in the address, a Lithuanian browser by default, the sidebar's
+choice kept in the address, and two sessions in two languages at once, each its own."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from harness.browser import assert_no_exception, new_page, wait_idle
+
+
+def menu(page):
+    return page.locator('[data-testid="stSidebarNav"]')
+
+
+def test_the_address_and_the_browser_choose_the_language_and_sessions_do_not_mix(browser, app_url):
+    lithuanian = new_page(browser)
+    english = new_page(browser)
+    by_browser = new_page(browser, locale="lt-LT")
+    try:
+        lithuanian.goto(app_url + "/?lang=lt")
+        english.goto(app_url)
+        by_browser.goto(app_url)
+        for page in (lithuanian, english, by_browser):
+            wait_idle(page)
+        expect(menu(lithuanian).get_by_role("link", name="Piešti", exact=True)).to_be_visible()
+        expect(lithuanian.get_by_role("heading", name="Piešti").first).to_be_visible()
+        expect(lithuanian.get_by_text("Aktyvus modelis")).to_be_visible()
+        expect(menu(by_browser).get_by_role("link", name="Mokyti", exact=True)).to_be_visible()  # lt-LT: Lithuanian
+        english.reload()  # after the Lithuanian sessions ran: still English
+        wait_idle(english)
+        expect(menu(english).get_by_role("link", name="Draw", exact=True)).to_be_visible()
+        assert "Piešti" not in menu(english).inner_text() and "Draw" not in menu(lithuanian).inner_text()
+
+        lithuanian.locator(".st-key-language_choice").get_by_role("radio", name="English").click()
+        wait_idle(lithuanian)
+        expect(menu(lithuanian).get_by_role("link", name="Draw", exact=True)).to_be_visible()
+        expect(lithuanian).to_have_url(re.compile(r"[?&]lang=en(&|$)"))
+        by_browser.goto(app_url + "/learn?lesson=one-weight")  # a lesson's address keeps the language
+        wait_idle(by_browser)
+        expect(by_browser).to_have_url(re.compile(r"[?&]lang=lt(&|$)"))
+        assert "lang=lt" in by_browser.get_by_test_id("next-lesson").get_attribute("href")
+        for page in (lithuanian, english, by_browser):
+            assert_no_exception(page)
+    finally:
+        for page in (lithuanian, english, by_browser):
+            page.context.close()
