@@ -27,7 +27,8 @@ def test_the_address_and_the_browser_choose_the_language_and_sessions_do_not_mix
         expect(menu(lithuanian).get_by_role("link", name="Piešti", exact=True)).to_be_visible()
         expect(lithuanian.get_by_role("heading", name="Piešti").first).to_be_visible()
         expect(lithuanian.get_by_text("Aktyvus modelis")).to_be_visible()
-        expect(menu(by_browser).get_by_role("link", name="Mokyti", exact=True)).to_be_visible()  # lt-LT: Lithuanian
+        # lt-LT: Lithuanian
+        expect(menu(by_browser).get_by_role("link", name="Mokyti", exact=True)).to_be_visible()
         english.reload()  # after the Lithuanian sessions ran: still English
         wait_idle(english)
         expect(menu(english).get_by_role("link", name="Draw", exact=True)).to_be_visible()
