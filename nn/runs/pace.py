@@ -1,7 +1,8 @@
 """How long runs take on this server: a run's estimate (nn.kinds, from timings of every preset
 on a 2-core machine) at the pace this server has shown, for that preset's own last runs when it
 has any, for the recent runs of its kind otherwise (a Keras network's pace says nothing of the
-NumPy network's), and before the first of its kind, for how long a training process's warm-up
+NumPy network's; among Keras networks, the convolutional ones and the dense ones each lean
+towards their own), and before the first of its kind, for how long a training process's warm-up
 took here against the reference machine (the same machine ran 2-3 times slower
 on one day than on another: bench/RESULTS.md).
 
@@ -11,14 +12,16 @@ what a person is told before pressing Train and while waiting is one estimate.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nn.kinds import registry as kinds
+from nn.kinds.keras.plans import Conv
 from nn.kinds.kind import Kind
-from nn.presets import ModelSource, display_name
+from nn.presets import ModelSource, display_name, plan_of
 from nn.runs.run_folder import read_json_cached, write_json
 from nn.runs.store import Run
 from nn.training_config import TRAIN_IMAGES, TrainConfig
@@ -33,6 +36,17 @@ PACE_AFTER = 0.2  # a training run tells its pace once this share of its batches
 def source_key(source: ModelSource) -> str:
     """What a pace is kept for: a preset, 'custom dense' or 'custom conv', or 'fine-tuned'."""
     return "fine-tuned" if isinstance(source, Path) else display_name(source)
+
+
+def family_key(source: ModelSource) -> str:
+    """The runs whose pace says most of one without runs of its own: 'keras conv' or 'keras
+    dense' (one machine trained dense networks 1.4 times slower against the table than
+    convolutional ones, bench/RESULTS.md), else the kind's name."""
+    kind = kinds.of_source(source).name
+    if kind != "keras" or isinstance(source, Path):
+        return kind
+    convolutional = any(isinstance(layer, Conv) for layer in plan_of(source))
+    return f"{kind} {'conv' if convolutional else 'dense'}"
 
 
 # What each preset's run took in a training process against nn.kinds' estimate on the reference
@@ -108,13 +122,17 @@ class Pace:
     by_source: dict[str, float] = field(default_factory=dict)
     by_kind: dict[str, float] = field(default_factory=dict)
     warm_up_by_kind: dict[str, float] = field(default_factory=dict)  # before any run of the kind
+    by_family: dict[str, float] = field(default_factory=dict)
 
     def of(self, source: ModelSource) -> float:
         own = self.by_source.get(source_key(source))
         if own is not None:
             return own
         kind = kinds.of_source(source).name
-        return self.by_kind.get(kind, self.warm_up_by_kind.get(kind, self.overall))
+        of_kind = self.by_kind.get(kind, self.warm_up_by_kind.get(kind, self.overall))
+        family = self.by_family.get(family_key(source))
+        # A family's first runs are few, its kind's more: halfway between them (geometrically).
+        return of_kind if family is None else math.sqrt(family * of_kind)
 
 
 def _clipped(ratios: list[float]) -> float:
@@ -136,21 +154,25 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
     overall = warm.get("keras", 1.0) if isinstance(before_any, dict) else before_any
     by_end = sorted(finished, key=lambda rs: rs[1]["ended_at"])
     of_kind: dict[str, list[float]] = {}
+    of_family: dict[str, list[float]] = {}
     own: dict[str, list[float]] = {}
     for run, status in reversed(by_end):  # the newest first
-        recent = of_kind.setdefault(run.kind.name, [])
-        if len(recent) < RECENT_RUNS:
-            recent.append(_ratio(run, status))
-        mine = own.setdefault(source_key(run.spec.source), [])
-        if len(mine) < OWN_RUNS:
-            mine.append(_ratio(run, status))
+        ratio = _ratio(run, status)
+        for ratios, key, most in ((of_kind, run.kind.name, RECENT_RUNS),
+                                  (of_family, family_key(run.spec.source), RECENT_RUNS),
+                                  (own, source_key(run.spec.source), OWN_RUNS)):
+            recent = ratios.setdefault(key, [])
+            if len(recent) < most:
+                recent.append(ratio)
     for run, status in training:
         if fraction_done(run.counters()) >= PACE_AFTER and status.get("started_at"):
             taken = time.time() - status["started_at"]
-            of_kind.setdefault(run.kind.name, []).append(
-                (taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training))
+            ratio = (taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training)
+            of_kind.setdefault(run.kind.name, []).append(ratio)
+            of_family.setdefault(family_key(run.spec.source), []).append(ratio)
     return Pace(overall, {key: _clipped(r) for key, r in own.items()},
-                {key: _clipped(r) for key, r in of_kind.items()}, warm)
+                {key: _clipped(r) for key, r in of_kind.items()}, warm,
+                {key: _clipped(r) for key, r in of_family.items()})
 
 
 def fraction_done(counters: dict) -> float:

@@ -167,8 +167,9 @@ def test_start_estimates_follow_the_pace_of_the_last_runs():
 
 def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_cores():
     """A preset that ran here before is estimated from its own last runs; one that did not, from
-    the recent ones of its kind (a network in NumPy does not train at Keras' pace); and a run that
-    would train alongside another takes twice as long."""
+    the recent ones of its kind (a network in NumPy does not train at Keras' pace), halfway to
+    those of its family (a convolutional network leans towards the convolutional runs); and a
+    run that would train alongside another takes twice as long."""
     store = RunStore(Workspace("ann"))
     slow = store.submit("cnn-fast", "mnist", TrainConfig(epochs=1, subset=64, seed=0)).run
     quick = store.submit("dense-128", "mnist", TrainConfig(epochs=1, subset=64, seed=0)).run
@@ -177,7 +178,9 @@ def test_the_train_pages_estimate_is_each_presets_own_pace_here_and_shares_the_c
                          ended_at=100.0 + ratio * pace.estimated_seconds(run))
     view = run_queue.scan(runs_dir(), slots=2)
     config, keras = TrainConfig(epochs=3, seed=0), kinds.named("keras")
-    for source, ratio in (("cnn-fast", 2.5), ("dense-128", 0.8), ("cnn-best", (2.5 + 0.8) / 2)):
+    of_keras = (2.5 + 0.8) / 2
+    for source, ratio in (("cnn-fast", 2.5), ("dense-128", 0.8), ("cnn-best", (2.5 * of_keras) ** 0.5),
+                          ("dense-128x2", (0.8 * of_keras) ** 0.5)):
         alone = pace.estimate(keras, source, config)
         assert view.expected_seconds(keras, source, config) == pytest.approx(ratio * alone)
     numpy = kinds.named("numpy")
