@@ -1,10 +1,10 @@
 """How long runs take on this server: a run's estimate (nn.kinds, from timings of every preset
-on a 2-core machine) at the pace this server has shown, for that preset's own last runs when it
-has any, for the recent runs of its kind otherwise (a Keras network's pace says nothing of the
-NumPy network's; among Keras networks, the convolutional ones and the dense ones each lean
-towards their own), and before the first of its kind, for how long a training process's warm-up
-took here against the reference machine (the same machine ran 2-3 times slower
-on one day than on another: bench/RESULTS.md).
+on a 2-core machine) at the pace this server has shown: for that preset's own last runs when it
+has any, else for the recent runs of its kind (a Keras network's pace says little of the NumPy
+network's; among Keras networks, the convolutional ones and the dense ones each lean towards
+their own), else for the recent runs of every kind, and before any run at all, for how long a
+training process's warm-up took here against the reference machine (the same machine ran 2-3
+times slower on one day than on another: bench/RESULTS.md).
 
 The Train page's "Training time here" and the queue's promised starts both come from here, so
 what a person is told before pressing Train and while waiting is one estimate.
@@ -121,15 +121,18 @@ class Pace:
     overall: float = 1.0
     by_source: dict[str, float] = field(default_factory=dict)
     by_kind: dict[str, float] = field(default_factory=dict)
-    warm_up_by_kind: dict[str, float] = field(default_factory=dict)  # before any run of the kind
+    warm_up_by_kind: dict[str, float] = field(default_factory=dict)  # before any run here
     by_family: dict[str, float] = field(default_factory=dict)
+    of_any_kind: float | None = None  # the recent runs of every kind, once there are any
 
     def of(self, source: ModelSource) -> float:
         own = self.by_source.get(source_key(source))
         if own is not None:
             return own
         kind = kinds.of_source(source).name
-        of_kind = self.by_kind.get(kind, self.warm_up_by_kind.get(kind, self.overall))
+        of_kind = self.by_kind.get(kind)
+        if of_kind is None:  # real runs of other kinds say more than the warm-up's tiny fit of this one
+            of_kind = self.of_any_kind or self.warm_up_by_kind.get(kind, self.overall)
         family = self.by_family.get(family_key(source))
         # A family's first runs are few, its kind's more: halfway between them (geometrically).
         return of_kind if family is None else math.sqrt(family * of_kind)
@@ -158,7 +161,7 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
     own: dict[str, list[float]] = {}
     for run, status in reversed(by_end):  # the newest first
         ratio = _ratio(run, status)
-        for ratios, key, most in ((of_kind, run.kind.name, RECENT_RUNS),
+        for ratios, key, most in ((of_kind, "", RECENT_RUNS), (of_kind, run.kind.name, RECENT_RUNS),
                                   (of_family, family_key(run.spec.source), RECENT_RUNS),
                                   (own, source_key(run.spec.source), OWN_RUNS)):
             recent = ratios.setdefault(key, [])
@@ -168,11 +171,13 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
         if fraction_done(run.counters()) >= PACE_AFTER and status.get("started_at"):
             taken = time.time() - status["started_at"]
             ratio = (taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training)
-            of_kind.setdefault(run.kind.name, []).append(ratio)
+            for key in ("", run.kind.name):
+                of_kind.setdefault(key, []).append(ratio)
             of_family.setdefault(family_key(run.spec.source), []).append(ratio)
+    of_any = of_kind.pop("", None)  # every kind's, under no kind's name
     return Pace(overall, {key: _clipped(r) for key, r in own.items()},
                 {key: _clipped(r) for key, r in of_kind.items()}, warm,
-                {key: _clipped(r) for key, r in of_family.items()})
+                {key: _clipped(r) for key, r in of_family.items()}, of_any and _clipped(of_any))
 
 
 def fraction_done(counters: dict) -> float:
