@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nn import words
 from nn.errors import DigitLabError
 from nn.storage.files import write_atomic
 from nn.storage.paths import data_dir
@@ -79,7 +80,7 @@ KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 MNIST = DatasetInfo(
     name="mnist",
-    title="MNIST handwritten digits",
+    title=words.term("MNIST handwritten digits"),
     class_names=tuple(str(d) for d in range(10)),
     sha256={
         "x_train": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -93,10 +94,11 @@ MNIST = DatasetInfo(
 
 FASHION_MNIST = DatasetInfo(
     name="fashion-mnist",
-    title="Fashion-MNIST clothing",
-    class_names=(
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    title=words.term("Fashion-MNIST clothing"),
+    class_names=(  # marked one by one: pybabel extracts each for the app's catalogs
+        words.term("T-shirt/top"), words.term("Trouser"), words.term("Pullover"), words.term("Dress"),
+        words.term("Coat"), words.term("Sandal"), words.term("Shirt"), words.term("Sneaker"),
+        words.term("Bag"), words.term("Ankle boot"),
     ),
     sha256={
         "x_train": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",

@@ -13,6 +13,7 @@ if not is_teacher():  # app.py registers this page for teachers only; this holds
     st.stop()
 
 st.title(_("Class"))
-st.write("Everyone's runs as they train and wait, the training slots, and the models people shared. "
-         "You can stop any run (its weights are kept), change the class's limits, and hide a shared model.")
+st.write(_("Everyone's runs as they train and wait, the training slots, and the models people shared. "
+           "You can stop any run (its weights are kept), change the class's limits, and hide a shared "
+           "model."))
 shown_as_sentences(class_view.show)()

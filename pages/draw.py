@@ -13,12 +13,12 @@ run_through_app()
 draw_panel.fit_a_phone()
 st.title(_("Draw"))
 st.container(key="draw_intro").write(
-    "Draw a digit with the mouse (or a finger), or upload a photo of one. The network answers while "
-    "you draw, in your browser; when you lift the pen, the server answers too.")
+    _("Draw a digit with the mouse (or a finger), or upload a photo of one. The network answers while "
+      "you draw, in your browser; when you lift the pen, the server answers too."))
 
 active = active_model_name()
 if active is None:
-    st.warning("There is no model to ask yet: train one on the Train page.")
+    st.warning(_("There is no model to ask yet: train one on the Train page."))
     st.stop()
 
 st.fragment(shown_as_sentences(draw_panel.show))(active)

@@ -11,12 +11,12 @@ from ui.streamlit_patches import run_through_app
 run_through_app()
 
 st.title(_("Evaluate"))
-st.write("Run a model over a whole test set, see which digits it confuses, and look at the "
-         "images it gets wrong. Click a cell of the confusion matrix to see its images.")
+st.write(_("Run a model over a whole test set, see which digits it confuses, and look at the "
+           "images it gets wrong. Click a cell of the confusion matrix to see its images."))
 
 active = active_model_name()
 if active is None:
-    st.warning("There is no model to evaluate yet: train one on the Train page.")
+    st.warning(_("There is no model to evaluate yet: train one on the Train page."))
     st.stop()
 
 shown_as_sentences(views.show)(active)

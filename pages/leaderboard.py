@@ -10,6 +10,6 @@ from ui.streamlit_patches import run_through_app
 run_through_app()
 
 st.title(_("Leaderboard"))
-st.write("The models people shared with the class, best first on the test set (a tie goes to the "
-         "smaller network). Share yours from the Models page.")
+st.write(_("The models people shared with the class, best first on the test set (a tie goes to the "
+           "smaller network). Share yours from the Models page."))
 shown_as_sentences(leaderboard.show)()

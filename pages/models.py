@@ -10,7 +10,7 @@ from ui.streamlit_patches import run_through_app
 run_through_app()
 
 st.title(_("Models"))
-st.write("Your saved models, the bundled ones and those your class shared: use one, download it, "
-         "share yours with the class or delete it; upload a model trained elsewhere; compare how "
-         "models and runs learned.")
+st.write(_("Your saved models, the bundled ones and those your class shared: use one, download it, "
+           "share yours with the class or delete it; upload a model trained elsewhere; compare how "
+           "models and runs learned."))
 shown_as_sentences(models_view.show)()

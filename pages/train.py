@@ -10,8 +10,8 @@ from ui.streamlit_patches import run_through_app
 run_through_app()
 
 st.title(_("Train"))
-st.write("Choose a network and its settings, press Train, and watch the loss fall batch by batch. "
-         "Your runs are kept: reload the page or come back later and they are still here.")
+st.write(_("Choose a network and its settings, press Train, and watch the loss fall batch by batch. "
+           "Your runs are kept: reload the page or come back later and they are still here."))
 if message := st.session_state.pop(train_form.FLASH_KEY, None):
     st.info(message, icon=":material/info:")
 

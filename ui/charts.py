@@ -13,6 +13,8 @@ import streamlit as st
 from PIL import Image
 
 from nn.evaluation import row_normalised
+from ui.i18n import _
+from ui.wording import accuracy, confidence, number, run_state
 
 
 class Titled(NamedTuple):
@@ -31,11 +33,11 @@ def probability_bars(probabilities: np.ndarray, class_names, height: int = 260) 
     colors = [ACCENT if i == top else MUTED for i in range(len(probabilities))]
     fig = go.Figure(go.Bar(
         x=list(class_names), y=probabilities, marker_color=colors,
-        text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities], textposition="outside",
+        text=[confidence(p) if p >= 0.01 else "" for p in probabilities], textposition="outside",
         hovertemplate="%{x}: %{y:.2%}<extra></extra>",
     ))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(range=[0, 1.15], tickformat=".0%", title="probability"),
+                      yaxis=dict(range=[0, 1.15], tickformat=".0%", title=_("probability")),
                       xaxis=dict(type="category", title=None), showlegend=False)
     return fig
 
@@ -54,7 +56,7 @@ def probability_html(probabilities: np.ndarray, class_names) -> str:
             f"<span style='flex:1;background:#f0f2f6;height:.8rem;border-radius:.2rem'>"
             f"<span style='display:block;width:{100 * float(p):.1f}%;height:100%;background:{color};"
             f"border-radius:.2rem'></span></span>"
-            f"<span style='width:2.8rem;font-size:.8rem;color:#555'>{float(p):.0%}</span></div>")
+            f"<span style='width:2.8rem;font-size:.8rem;color:#555'>{confidence(float(p))}</span></div>")
     return f"<div data-testid='probabilities' role='list'>{''.join(rows)}</div>"
 
 
@@ -100,7 +102,12 @@ def _half(height: int, **layout) -> go.Figure:
 
 
 def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch") -> list[Titled]:
-    """Per-batch (or per-`step`) loss and accuracy, raw and smoothed, epochs marked: two charts."""
+    """Per-batch (or per-`step`: "tree step") loss and accuracy, raw and smoothed, epochs marked:
+    two charts."""
+    trees = step == "tree step"
+    said = {"loss": _("loss"), "accuracy": _("accuracy"), "step": _("tree step") if trees else _("batch"),
+            "loss title": _("Loss per tree step") if trees else _("Loss per batch"),
+            "accuracy title": _("Accuracy per tree step") if trees else _("Accuracy per batch")}
     figures = []
     for key, color in (("loss", "#1f77b4"), ("accuracy", "#2ca02c")):
         fig = _half(280, showlegend=False)
@@ -109,9 +116,10 @@ def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch
             every = max(1, len(steps) // MAX_POINTS)
             values = np.array([b[key] for b in batches], dtype=float)
             fig.add_scatter(x=steps[::every], y=values[::every], mode="lines", opacity=0.3,
-                            line=dict(color=color, width=1), name=f"{key} (raw)")
+                            line=dict(color=color, width=1), name=_("{what} (raw)").format(what=said[key]))
             fig.add_scatter(x=steps[::every], y=smoothed(values)[::every], mode="lines",
-                            line=dict(color=color, width=2.5), name=f"{key} (smoothed)")
+                            line=dict(color=color, width=2.5),
+                            name=_("{what} (smoothed)").format(what=said[key]))
             last_epoch = int(steps[-1] // max(batches_per_epoch, 1))
             if last_epoch <= MAX_EPOCH_LINES:  # beyond that they would only grey the chart out
                 # one layout update: add_vline re-validates the figure per call (~25 ms each)
@@ -119,12 +127,12 @@ def batch_curves(batches: list[dict], batches_per_epoch: int, step: str = "batch
                     dict(type="line", x0=e * batches_per_epoch, x1=e * batches_per_epoch, y0=0, y1=1,
                          yref="y domain", line=dict(color="#bbb", dash="dot", width=1))
                     for e in range(1, last_epoch + 1)])
-        fig.update_xaxes(title_text=step)
+        fig.update_xaxes(title_text=said["step"])
         if key == "accuracy":
-            fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=[0, 1.02])
+            fig.update_yaxes(title_text=said[key], tickformat=".0%", range=[0, 1.02])
         else:
-            fig.update_yaxes(title_text="loss")
-        figures.append(Titled(f"{key.capitalize()} per {step}", fig))
+            fig.update_yaxes(title_text=said[key])
+        figures.append(Titled(said[f"{key} title"], fig))
     return figures
 
 
@@ -141,6 +149,10 @@ def side_by_side(charts: list[Titled], key: str) -> None:
 
 SPLITS = (("", "train", "#1f77b4", "solid"), ("val_", "validation", "#ff7f0e", "dash"),
           ("test_", "test", "#2ca02c", "dot"))
+
+
+def split_word(label: str) -> str:
+    return {"train": _("train"), "validation": _("validation"), "test": _("test")}[label]
 
 
 def epoch_curves(histories: dict[str, list[dict]]) -> list[Titled]:
@@ -160,24 +172,25 @@ def epoch_curves(histories: dict[str, list[dict]]) -> list[Titled]:
                     continue
                 colour = split_colour if len(histories) == 1 else palette[i % len(palette)]
                 if longest == 1:  # one epoch: a line would be lone dots
-                    fig.add_bar(x=[f"{prefix}{label}"], y=values, marker_color=colour,
-                                name=f"{prefix}{label}", text=[_value_text(values[0], key)],
+                    fig.add_bar(x=[f"{prefix}{split_word(label)}"], y=values, marker_color=colour,
+                                name=f"{prefix}{split_word(label)}", text=[_value_text(values[0], key)],
                                 textposition="auto")
                 else:
                     mode = "lines+markers" if len(epochs) <= 60 else "lines"
-                    fig.add_scatter(x=epochs, y=values, mode=mode, name=f"{prefix}{label}",
+                    fig.add_scatter(x=epochs, y=values, mode=mode, name=f"{prefix}{split_word(label)}",
                                     line=dict(color=colour, dash=dash))
         if longest == 1:
-            fig.update_xaxes(title_text="after its one epoch")
+            fig.update_xaxes(title_text=_("after its one epoch"))
         else:
-            fig.update_xaxes(title_text="epoch", dtick=1 if longest <= 20 else None)
-        fig.update_yaxes(title_text=key, tickformat=".1%" if key == "accuracy" else None)
-        figures.append(Titled(f"{key.capitalize()} per epoch", fig))
+            fig.update_xaxes(title_text=_("epoch"), dtick=1 if longest <= 20 else None)
+        fig.update_yaxes(title_text=_("accuracy") if key == "accuracy" else _("loss"),
+                         tickformat=".1%" if key == "accuracy" else None)
+        figures.append(Titled(_("Accuracy per epoch") if key == "accuracy" else _("Loss per epoch"), fig))
     return figures
 
 
 def _value_text(value, key: str) -> str:
-    return "" if value is None else f"{value:.2%}" if key == "accuracy" else f"{value:.3f}"
+    return "" if value is None else accuracy(value) if key == "accuracy" else number(round(value, 3))
 
 
 def weight_tiles(weights: np.ndarray, columns: int = 8, scale: int = 4) -> Image.Image:
@@ -248,7 +261,7 @@ def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,
         z = z.copy()
         np.fill_diagonal(z, np.nan)
     names = [str(c) for c in class_names]
-    text = [[(f"{share[t, p]:.0%}" if normalise else f"{counts[t, p]}") if counts[t, p] else ""
+    text = [[(confidence(share[t, p]) if normalise else f"{counts[t, p]}") if counts[t, p] else ""
              for p in range(n)] for t in range(n)]
     if diverging:
         limit = max(1, np.nanmax(np.abs(z)))
@@ -264,12 +277,12 @@ def confusion_heatmap(matrix: np.ndarray, class_names, normalise: bool = False,
     fig.add_scatter(x=[names[i] for i in xs], y=[names[i] for i in ys], mode="markers",
                     marker=dict(size=28, opacity=0.01, symbol="square"),
                     customdata=np.stack([counts.ravel(), share.ravel()], axis=1),
-                    hovertemplate="true %{y}, predicted %{x}<br>%{customdata[0]} images"
-                                  "<br>%{customdata[1]:.1%} of true %{y}<extra></extra>",
+                    hovertemplate=_("true %{y}, predicted %{x}<br>%{customdata[0]} images"
+                                    "<br>%{customdata[1]:.1%} of true %{y}") + "<extra></extra>",
                     showlegend=False, name="cells")
     fig.update_layout(height=520, margin=dict(l=10, r=10, t=10, b=10), clickmode="event+select",
-                      xaxis=dict(title="predicted", type="category", side="bottom"),
-                      yaxis=dict(title="true", type="category", autorange="reversed"))
+                      xaxis=dict(title=_("predicted"), type="category", side="bottom"),
+                      yaxis=dict(title=_("true"), type="category", autorange="reversed"))
     if chosen is not None:  # the clicked cell, outlined (category axes: cell i spans i-0.5..i+0.5)
         t, p = chosen
         fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
@@ -281,8 +294,9 @@ def metric_bars(rows: list[dict], class_names) -> go.Figure:
     """Precision, recall and F1 per class as grouped bars."""
     names = [str(c) for c in class_names]
     fig = go.Figure()
-    for key, color in (("precision", "#1f77b4"), ("recall", "#ff7f0e"), ("f1", "#2ca02c")):
-        fig.add_bar(x=names, y=[r[key] for r in rows], name=key, marker_color=color)
+    for key, name, color in (("precision", _("precision"), "#1f77b4"), ("recall", _("recall"), "#ff7f0e"),
+                             ("f1", "f1", "#2ca02c")):
+        fig.add_bar(x=names, y=[r[key] for r in rows], name=name, marker_color=color)
     fig.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=10, b=10),
                       yaxis=dict(tickformat=".0%", range=[min(0.8, min(r["f1"] for r in rows) - 0.02), 1]),
                       xaxis=dict(type="category"), legend=LEGEND_ON_TOP)
@@ -299,6 +313,7 @@ def network_map(xy: np.ndarray, labels: np.ndarray, answers: np.ndarray, class_n
     ones the model gets wrong as crosses; a drawing as a black star. Each dot carries its index."""
     fig = go.Figure()
     wrong = labels != answers
+    read_as = _("image {i}: {truth}, read as {answer}")
     for c, name in enumerate(class_names):
         for miss in (False, True):
             members = np.flatnonzero((labels == c) & (wrong == miss))
@@ -306,18 +321,18 @@ def network_map(xy: np.ndarray, labels: np.ndarray, answers: np.ndarray, class_n
                 continue
             fig.add_trace(go.Scattergl(
                 x=xy[members, 0], y=xy[members, 1], mode="markers",
-                name=f"{name}" + (" (wrong)" if miss else ""),
+                name=_("{name} (wrong)").format(name=name) if miss else f"{name}",
                 legendgroup=str(c), showlegend=not miss, customdata=members,
                 marker=dict(color=DIGIT_COLOURS[c % 10], size=9 if miss else 5,
                             symbol="x" if miss else "circle", line=dict(width=0)),
-                text=[f"image {i}: {class_names[labels[i]]}, read as {class_names[answers[i]]}"
+                text=[read_as.format(i=i, truth=class_names[labels[i]], answer=class_names[answers[i]])
                       for i in members],
                 hovertemplate="%{text}<extra></extra>"))
     if star is not None:
-        fig.add_trace(go.Scatter(x=[star[0]], y=[star[1]], mode="markers", name="your drawing",
+        fig.add_trace(go.Scatter(x=[star[0]], y=[star[1]], mode="markers", name=_("your drawing"),
                                  marker=dict(symbol="star", size=20, color="black",
                                              line=dict(color="white", width=1)),
-                                 hovertemplate="your drawing<extra></extra>"))
+                                 hovertemplate=_("your drawing") + "<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0),
                       legend=dict(itemsizing="constant"),
                       xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
@@ -333,21 +348,23 @@ def standing(rows: list[dict], mine: set[str]) -> go.Figure:
     for r in rows:
         spots.setdefault((max(r["params"] or 1, 1), r["test_accuracy"]), []).append(r)
     points = list(spots.items())
-    own = [any(r["name"] in mine for r in group) for _, group in points]
+    groups = [group for _spot, group in points]
+    own = [any(r["name"] in mine for r in group) for group in groups]
+    by = _("#{rank} {title} by {person}")
     fig = go.Figure(go.Scatter(
-        x=[x for (x, _), _ in points], y=[y for (_, y), _ in points], mode="markers+text",
-        marker=dict(size=[(14 if o else 9) + 3 * (len(g) - 1) for o, (_, g) in zip(own, points)],
+        x=[x for (x, _y), _g in points], y=[y for (_x, y), _g in points], mode="markers+text",
+        marker=dict(size=[(14 if o else 9) + 3 * (len(g) - 1) for o, g in zip(own, groups)],
                     color=[ACCENT if o else MUTED for o in own]),
-        text=[f"×{len(g)}" if len(g) > 1 else "" for _, g in points], textposition="middle right",
-        customdata=["<br>".join(html.escape(f"#{r['rank']} {r['title']} by {r['by']}") for r in g)
-                    for _, g in points],
-        hovertemplate="%{customdata}<br>%{y:.2%} with %{x:,} parameters<extra></extra>",
+        text=[f"×{len(g)}" if len(g) > 1 else "" for g in groups], textposition="middle right",
+        customdata=["<br>".join(html.escape(by.format(rank=r["rank"], title=r["title"], person=r["by"]))
+                                for r in g) for g in groups],
+        hovertemplate="%{customdata}<br>" + _("%{y:.2%} with %{x:,} parameters") + "<extra></extra>",
         cliponaxis=False,  # a dot at 100% shows whole
     ))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                      xaxis=dict(type="log", title="parameters", dtick=1, tickformat="~s"),
-                      yaxis=dict(tickformat=".1%", title="test accuracy", range=accuracy_range(
-                          [y for (_, y), _ in points])))
+                      xaxis=dict(type="log", title=_("parameters"), dtick=1, tickformat="~s"),
+                      yaxis=dict(tickformat=".1%", title=_("test accuracy"), range=accuracy_range(
+                          [y for (_x, y), _g in points])))
     return fig
 
 
@@ -370,13 +387,13 @@ def class_timeline(rows: list[dict], now: float) -> go.Figure:
     started = [r for r in rows if r.get("started_at")]
     fig = go.Figure()
     for state in dict.fromkeys(r["state"] for r in started):
-        mine = [r for r in started if r["state"] == state]
+        mine, said = [r for r in started if r["state"] == state], run_state(state)
         fig.add_trace(go.Bar(
             y=[html.escape(r["person"]) for r in mine],  # people's text: plotly reads tags in it
             base=[dt.datetime.fromtimestamp(r["started_at"]) for r in mine],
             x=[((r.get("ended_at") or now) - r["started_at"]) * 1000 for r in mine], orientation="h",
-            name=state, marker_color=STATE_COLOURS.get(state, MUTED),
-            text=[r["model"] for r in mine], hovertemplate="%{y}: %{text}<extra>" + state + "</extra>"))
+            name=said, marker_color=STATE_COLOURS.get(state, MUTED),
+            text=[r["model"] for r in mine], hovertemplate="%{y}: %{text}<extra>" + said + "</extra>"))
     people = len({r["person"] for r in started})
     fig.update_layout(height=80 + 28 * people, margin=dict(l=10, r=10, t=10, b=10), barmode="overlay",
                       xaxis=dict(type="date", title=None), yaxis=dict(title=None, autorange="reversed"),

@@ -11,8 +11,10 @@ from nn.kinds import registry as kinds
 from nn.presets import source_from_dict
 from nn.progress import format_duration
 from nn.storage import workspaces
+from nn.storage.saved_models import origin_phrase
 from nn.training_config import TrainConfig
-from ui import charts, markdown, tables
+from ui import charts, markdown, tables, wording
+from ui.i18n import _
 from ui.state import model_store, set_active_model
 from ui.workspace import current
 
@@ -20,42 +22,49 @@ from ui.workspace import current
 def show() -> None:
     board = workspaces.class_shelf(current()).leaderboard()
     if not board:
-        st.info("Nobody has shared a model with the class yet. Save a model, then share it from the "
-                "Models page: it appears here, ranked among the others.", icon=":material/leaderboard:")
+        st.info(_("Nobody has shared a model with the class yet. Save a model, then share it from the "
+                  "Models page: it appears here, ranked among the others."), icon=":material/leaderboard:")
         return
     titles = {r["dataset"]: DATASETS[r["dataset"]].title if r["dataset"] in DATASETS else r["dataset_title"]
               for r in board}  # MNIST first, then the class's own sets
     datasets = [d for d in DATASETS if d in titles] + [d for d in titles if d not in DATASETS]
-    dataset = st.segmented_control("Data set", datasets, default=datasets[0], key="board_dataset",
+    dataset = st.segmented_control(_("Data set"), datasets, default=datasets[0], key="board_dataset",
                                    format_func=lambda n: markdown.text(titles[n])) or datasets[0]
     rows = [r for r in board if r["dataset"] == dataset]
     drawn = dataset not in DATASETS
     if drawn:
-        st.caption("Each model was scored on the drawings held out when it trained (whole people, "
-                   "never seen in training). The set grows as the class draws, so later models may "
-                   "have been scored on more people: the column says on whom.")
-    mine = {i.name for i in model_store().list() if i.shared and i.shared["workspace"] == current().id}
+        st.caption(_("Each model was scored on the drawings held out when it trained (whole people, "
+                     "never seen in training). The set grows as the class draws, so later models may "
+                     "have been scored on more people: the column says on whom."))
+    infos = {i.name: i for i in model_store().list()}
+    mine = {name for name, i in infos.items() if i.shared and i.shared["workspace"] == current().id}
     if places := [r["rank"] for r in rows if r["name"] in mine]:
-        st.success(f"Your best shared model is number {min(places)} of {len(rows)}.",
-                   icon=":material/emoji_events:")
-    table = pd.DataFrame([{"rank": r["rank"], "title": r["title"],
-                           "by": r["by"] + (" (you)" if r["name"] in mine else ""),
-                           "test accuracy": r["test_accuracy"],
-                           **({"tested on": r.get("tested_on") or ""} if drawn else {}),
-                           "parameters": r["params"],
-                           "training time": format_duration(r["training_seconds"], missing=""),
-                           "model": r["model"]} for r in rows])
+        st.success(_("Your best shared model is number {place} of {count}.").format(
+            place=min(places), count=len(rows)), icon=":material/emoji_events:")
+    accuracy, parameters = _("test accuracy"), _("parameters")
+    table = pd.DataFrame([{_("rank"): r["rank"], _("title"): r["title"],
+                           _("by"): r["by"] + (_(" (you)") if r["name"] in mine else ""),
+                           accuracy: r["test_accuracy"],
+                           **({_("tested on"): r.get("tested_on") or ""} if drawn else {}),
+                           parameters: r["params"],
+                           _("training time"): format_duration(r["training_seconds"], missing=""),
+                           _("model"): origin_of(infos.get(r["name"]), r["model"])} for r in rows])
     event = st.dataframe(table, hide_index=True, width="stretch", key="leaderboard", on_select="rerun",
                          selection_mode="single-row",
-                         column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
-                                        "parameters": st.column_config.NumberColumn(format="localized")})
+                         column_config={accuracy: st.column_config.NumberColumn(format="percent"),
+                                        parameters: st.column_config.NumberColumn(format="localized")})
     if len(rows) > 1:
         st.plotly_chart(charts.standing(rows, mine), key="board_standing", config={"displayModeBar": False})
     chosen = event.selection.rows if event and event.selection else []
     if not chosen:
-        st.caption("Select a row to see what made that model good, and to use it.")
+        st.caption(_("Select a row to see what made that model good, and to use it."))
         return
     entry(rows[chosen[0]])
+
+
+def origin_of(info, written: str) -> str:
+    """Where a model came from, in the session's language (`written`, nn's English, if it is gone)."""
+    return written if info is None else wording.say(origin_phrase(info.metadata))
 
 
 def source_of(metadata: dict):
@@ -74,18 +83,19 @@ def entry(row: dict) -> None:
     """One published model, opened: its layers, its settings and its learning curves."""
     info = next((i for i in model_store().list() if i.name == row["name"]), None)
     if info is None:
-        st.warning("That model was just unpublished.")
+        st.warning(_("That model was just unpublished."))
         return
-    st.subheader(f"{markdown.text(row['title'])} by {markdown.text(row['by'])}", anchor=False)
+    title, person = markdown.text(row["title"]), markdown.text(row["by"])
+    st.subheader(_("{title} by {person}").format(title=title, person=person), anchor=False)
     meta = info.metadata
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     source = source_of(meta)
+    said = [f"**{wording.say(origin_phrase(meta))}**"]
     if meta.get("config") and source is not None:
-        kind = kinds.of_source(source)
-        c1.write(f"**{info.origin}** · {kind.settings_line(TrainConfig.from_dict(meta['config']))}")
-    else:
-        c1.write(f"**{info.origin}**")
-    if c2.button("Use this model", key="board_use", icon=":material/check_circle:"):
+        config = TrainConfig.from_dict(meta["config"])
+        said += map(wording.say, kinds.of_source(source).settings_words(config))
+    c1.write(" · ".join(said))
+    if c2.button(_("Use this model"), key="board_use", icon=":material/check_circle:"):
         set_active_model(info.name)
         st.rerun()
     if source is not None:

@@ -20,6 +20,7 @@ import streamlit as st
 
 from nn.preprocess import ImageError, open_image
 from ui import model_files, runtime_files
+from ui.i18n import _, language
 
 ASSETS = Path(__file__).resolve().parent / "live"
 MAX_DRAWING_CHARS = 1_000_000  # a 280x280 PNG as a data URL is at most about 420,000 characters
@@ -61,9 +62,17 @@ class LiveResult:
     runtime_failed: str | None  # why the browser's runtime could not start, if it could not
 
 
+def words() -> dict[str, str]:
+    """The canvas's own words, in the session's language."""
+    return {"here": _("Draw a digit here"), "stroke": _("Stroke"), "undo": _("Undo"), "clear": _("Clear"),
+            "draw": _("Draw a digit"), "dot": _("That is a dot: draw the whole digit, larger."),
+            "sure": _("{percent} sure")}
+
+
 def payload(models: list[LiveModel]) -> dict:
     base_url_path = st.get_option("server.baseUrlPath")
     return {"ortBase": runtime_files.base_path(base_url_path), "warmModel": _one_node_model(),
+            "lang": language(), "words": words(),
             "models": [{"name": m.name, "classes": list(m.classes), "why": m.why,
                         "url": model_files.address_of(m.onnx, base_url_path) if m.onnx else "",
                         "digest": m.onnx.stem if m.onnx else ""} for m in models]}

@@ -11,10 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from nn import words
 from nn.progress import format_duration
 from nn.runs.store import Run, RunState
+from ui import wording
 from ui.errors import shown_as_sentences
+from ui.i18n import _, n_
 from ui.runs import NEW, OPEN_KEY, open_run, states, watch_states
 
 WATCH_EVERY = 5.0  # seconds between looks at the states of the person's runs, while any is active
@@ -24,18 +25,20 @@ def row(run: Run) -> dict:
     status = run.status()
     state = RunState(status["state"])
     if state is RunState.QUEUED:
-        progress = "waiting for a training slot"
+        progress = _("waiting for a training slot")
     elif state.training:
-        progress = words.count(run.spec.config.epochs, "epoch")
+        epochs = run.spec.config.epochs
+        progress = n_("{n} epoch", "{n} epochs", epochs).format(n=wording.number(epochs))
     elif status.get("test_accuracy") is not None:
-        progress = f"test accuracy {words.accuracy(status['test_accuracy'])}"
+        progress = _("test accuracy {accuracy}").format(accuracy=wording.accuracy(status["test_accuracy"]))
     else:
         progress = ""
     started, ended = status.get("started_at"), status.get("ended_at")
     took = format_duration(ended - started, missing="") if started and ended else ""
     # What a person looks for first comes first: on a phone the later columns are a scroll away.
-    return {"model": run.spec.title, "state": str(state), "progress or result": progress,
-            "time": took, "saved as": ", ".join(run.saved_as()), "submitted": words.moment(run.spec.created)}
+    return {_("model"): run.spec.title, _("state"): wording.run_state(state),
+            _("progress or result"): progress, _("time"): took, _("saved as"): ", ".join(run.saved_as()),
+            _("submitted"): wording.moment(run.spec.created)}
 
 
 def show(runs: list[Run], shown: Run | None) -> tuple:
@@ -51,8 +54,8 @@ def show(runs: list[Run], shown: Run | None) -> tuple:
 
 def _table(runs: list[Run], shown: Run | None) -> None:
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    c1.markdown(f"**Your runs** ({len(runs)})")
-    if shown is not None and c2.button("New training", key="train_new", icon=":material/add:"):
+    c1.markdown(_("**Your runs** ({n})").format(n=len(runs)))
+    if shown is not None and c2.button(_("New training"), key="train_new", icon=":material/add:"):
         open_run(NEW)
         st.rerun(scope="app")
     table = pd.DataFrame([row(run) for run in runs])

@@ -12,14 +12,14 @@ import socket
 
 import streamlit as st
 
-from nn import words
 from nn.errors import DigitLabError
 from nn.progress import Progress, format_duration
 from nn.runs.store import Run, RunError, RunState
 from nn.storage.saved_models import MAX_NAME
 from nn.training_config import TEST_IMAGES
-from ui import charts, markdown
+from ui import charts, markdown, wording
 from ui.errors import shown_as_sentences
+from ui.i18n import _, n_
 from ui.runs import NEW, open_run, progress_of, queue_view, run_store, scheduler, watch_states
 from ui.state import model_store, set_active_model
 
@@ -35,7 +35,7 @@ def show(run: Run, drawn: tuple) -> None:
         status = run.status()
         spec = run.spec
     except RunError:
-        st.info("That run is gone (cancelled or deleted).")
+        st.info(_("That run is gone (cancelled or deleted)."))
         return
     state = RunState(status["state"])
     st.subheader(spec.title, anchor=False)
@@ -56,11 +56,13 @@ def show(run: Run, drawn: tuple) -> None:
 
 def details(run: Run, status: dict) -> str:
     c = run.spec.config
-    when = words.moment(run.spec.created)
-    settings = run.kind.settings_line(c)
-    images = f"{c.subset:,} images" if c.subset else "all images"
+    when = wording.moment(run.spec.created)
+    settings = " · ".join(map(wording.say, run.kind.settings_words(c)))
+    images = n_("{n} image", "{n} images", c.subset).format(n=wording.number(c.subset)) if c.subset \
+        else _("all images")
     where = f" · {trained_where(status['executed_on'])}" if status.get("executed_on") else ""
-    return f"Run {run.id} · submitted {when} · {settings} · {images} · seed {c.seed}{where}"
+    return _("Run {id} · submitted {when} · {settings} · {images} · seed {seed}").format(
+        id=run.id, when=when, settings=settings, images=images, seed=c.seed) + where
 
 
 def trained_where(executed_on: str) -> str:
@@ -68,20 +70,24 @@ def trained_where(executed_on: str) -> str:
     (nn.runs.worker.where and nn.runs.remote write 'host (process N)' and 'host, Ray node ID')."""
     host = executed_on.split(" (")[0].split(",")[0].strip()
     if "Ray node" in executed_on:
-        return f"trained on {host}, a machine of the class's cluster"
-    return "trained on this server" if host == socket.gethostname() else f"trained on the machine {host}"
+        return _("trained on {host}, a machine of the class's cluster").format(host=host)
+    if host == socket.gethostname():
+        return _("trained on this server")
+    return _("trained on the machine {host}").format(host=host)
 
 
 def progress_line(p: Progress, done: bool) -> str:
     """Where the training is; once its last batch is done, what it does meanwhile (the test set)."""
     if done:
-        last = "done"
+        last = _("done")
     elif p.fraction >= 1:
-        last = f"testing on {TEST_IMAGES:,} images…"
+        last = _("testing on {n} images…").format(n=wording.number(TEST_IMAGES))
     else:
-        last = f"ETA {format_duration(p.eta)}"
-    return (f"epoch {p.current_epoch}/{p.epochs} · batch {p.batch}/{p.batches_per_epoch} · "
-            f"{p.samples_per_second:,.0f} images/s · elapsed {format_duration(p.elapsed)} · {last}")
+        last = _("ETA {time}").format(time=format_duration(p.eta))
+    return _("epoch {epoch}/{epochs} · batch {batch}/{batches} · {speed} images/s · elapsed {elapsed} · "
+             "{last}").format(epoch=p.current_epoch, epochs=p.epochs, batch=p.batch,
+                              batches=p.batches_per_epoch, speed=wording.number(round(p.samples_per_second)),
+                              elapsed=format_duration(p.elapsed), last=last)
 
 
 def _live(run: Run, shown: RunState, drawn: tuple) -> None:
@@ -106,14 +112,15 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
         st.progress(0.0, text=f"{status.get('message', 'preparing').capitalize()}…")
     else:
         st.progress(p.fraction, text=progress_line(p, not state.active))
-    if state.training and st.button("Stop", key="train_stop", icon=":material/stop_circle:", type="primary"):
+    if state.training and st.button(_("Stop"), key="train_stop", icon=":material/stop_circle:",
+                                    type="primary"):
         run_store().stop(run.id)
-        st.toast("Stopping at the next batch…")
+        st.toast(_("Stopping at the next batch…"))
 
 
 def _waiting(run: Run, message: str) -> None:
     st.progress(0.0, text=queue_view(run).waits_for(run, message, scheduler().slots))
-    if st.button("Cancel", key="train_cancel", icon=":material/cancel:"):
+    if st.button(_("Cancel"), key="train_cancel", icon=":material/cancel:"):
         if run_store().stop(run.id) == "cancelled":
             open_run(NEW)
             st.rerun(scope="app")
@@ -129,7 +136,7 @@ def _charts(run: Run) -> None:
         charts.side_by_side(charts.epoch_curves({"": p.history}), key="epoch_chart")
     if p.hidden_weights is not None:
         st.image(charts.weight_tiles(p.hidden_weights),
-                 caption="The hidden units' weights, live (red excites, blue inhibits)")
+                 caption=_("The hidden units' weights, live (red excites, blue inhibits)"))
 
 
 # The result sits above the charts that were being watched, out of view on a phone's screen.
@@ -148,16 +155,17 @@ def _result(run: Run, status: dict, into_view: bool = False) -> None:
 def _outcome(run: Run, status: dict) -> None:
     state = RunState(status["state"])
     if state is RunState.FAILED:
-        st.error(f"Training failed: {status.get('message')}")
+        st.error(_("Training failed: {why}").format(why=status.get("message")))
     elif state is RunState.INTERRUPTED:
-        st.warning(f"This run was {status.get('message')}.", icon=":material/pause_circle:")
-        if st.button("Resume", key="train_resume", type="primary", icon=":material/play_arrow:"):
+        st.warning(_("This run was {what}.").format(what=status.get("message")),
+                   icon=":material/pause_circle:")
+        if st.button(_("Resume"), key="train_resume", type="primary", icon=":material/play_arrow:"):
             run_store().resume(run.id)
             scheduler().wake()
             st.rerun()
     else:
         _save_form(run, status)
-    if st.button("Delete this run", key="delete_run", icon=":material/delete:"):
+    if st.button(_("Delete this run"), key="delete_run", icon=":material/delete:"):
         run_store().delete(run.id)
         open_run(None)
         st.rerun()
@@ -167,22 +175,29 @@ def _save_form(run: Run, status: dict) -> None:
     counters = run.counters()
     if status["state"] == RunState.FINISHED:
         epochs = counters.get("epoch", 0)
-        done = f"Finished {words.count(epochs, 'epoch')}"
+        done = n_("Finished {n} epoch", "Finished {n} epochs", epochs).format(n=wording.number(epochs))
     else:
         p = Progress(**{k: counters.get(k, 0) for k in ("epochs", "batches_per_epoch", "epoch", "batch")})
         who = run.stopped_by()
-        done = f"Stopped{f' by {who}' if who else ''} at epoch {p.current_epoch}, batch {p.batch}"
-    tested_on = f" on {markdown.text(status['tested_on'])}" if status.get("tested_on") else ""
-    st.success(f"{done} in {format_duration(status.get('seconds'))}: test accuracy "
-               f"**{status['test_accuracy']:.2%}**{tested_on}.")
+        at = {"epoch": p.current_epoch, "batch": p.batch}
+        if who:
+            done = _("Stopped by {who} at epoch {epoch}, batch {batch}").format(
+                who=wording.stopper(who), **at)
+        else:
+            done = _("Stopped at epoch {epoch}, batch {batch}").format(**at)
+    tested = status.get("tested_on")
+    tested_on = _(" on {what}").format(what=markdown.text(tested)) if tested else ""
+    st.success(_("{done} in {time}: test accuracy **{accuracy}**{tested_on}.").format(
+        done=done, time=format_duration(status.get("seconds")),
+        accuracy=wording.accuracy(status["test_accuracy"]), tested_on=tested_on))
     saved = run.saved_as()
     if saved:
-        st.info(f"Saved as **{saved[-1]}** and made the active model.")
+        st.info(_("Saved as **{name}** and made the active model.").format(name=saved[-1]))
         return
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Name", run_store().default_model_name(run, model_store()), key="save_name",
+    name = c1.text_input(_("Name"), run_store().default_model_name(run, model_store()), key="save_name",
                          max_chars=MAX_NAME)
-    if c2.button("Save model", key="save_model", type="primary", icon=":material/save:"):
+    if c2.button(_("Save model"), key="save_model", type="primary", icon=":material/save:"):
         try:
             info = run_store().save_as_model(run.id, name.strip(), model_store())
         except DigitLabError as e:

@@ -8,6 +8,7 @@ from streamlit.errors import StreamlitAPIException
 from nn.storage.saved_models import ModelInfo, ModelStore, StoreError
 from ui import markdown
 from ui.i18n import _
+from ui.wording import accuracy
 from ui.workspace import current
 
 ACTIVE_KEY = "active_model"
@@ -27,9 +28,10 @@ def drawings():
 
 
 def model_label(info: ModelInfo) -> str:
-    acc = f" · {info.test_accuracy:.2%}" if info.test_accuracy is not None else ""
+    acc = f" · {accuracy(info.test_accuracy)}" if info.test_accuracy is not None else ""
     if info.shared:  # the picker's "Class" group: after the bundled and the person's own
-        return f"Class · {info.shared['title']} by {info.shared['by']} ({info.dataset}{acc})"
+        return _("Class · {title} by {person} ({dataset}{accuracy})").format(
+            title=info.shared["title"], person=info.shared["by"], dataset=info.dataset, accuracy=acc)
     return f"{info.name} ({info.dataset}{acc})"
 
 
@@ -62,7 +64,7 @@ def _keep_active(store: ModelStore, name: str | None) -> None:
         store.make_active(name)
     except StoreError:
         return  # gone meanwhile: the store's own choice stands
-    st.toast(f"**{markdown.text(name)}** is the active model: Draw and Evaluate use it",
+    st.toast(_("**{name}** is the active model: Draw and Evaluate use it").format(name=markdown.text(name)),
              icon=":material/check_circle:")
 
 
@@ -89,7 +91,7 @@ def predictor_for(name: str):
     path = model_store().get(name).path
     if inference.is_loaded(path):
         return inference.predictor_for_file(path)
-    with st.spinner("Loading the model…"):
+    with st.spinner(_("Loading the model…")):
         return inference.predictor_for_file(path)
 
 
@@ -108,7 +110,8 @@ def dataset(name: str):
     if own_data.is_own(name):
         own = own_data.own_set(current(), name)  # DatasetError when the person no longer has it
         return _own_dataset(str(own.folder), data_version(name))
-    return _builtin_dataset(name)
+    with st.spinner(_("Loading the data set…")):  # shown only if it takes a while: once per server
+        return _builtin_dataset(name)
 
 
 def data_version(name: str) -> int:
@@ -124,7 +127,7 @@ def data_version(name: str) -> int:
         return 0
 
 
-@st.cache_resource(show_spinner="Loading the data set…")
+@st.cache_resource(show_spinner=False)
 def _builtin_dataset(name: str):
     from nn import data
 
@@ -154,7 +157,7 @@ def split_arrays(split: str, dataset_name: str):
     return d.x_test, d.y_test
 
 
-@st.cache_data(show_spinner="Running the model over the whole split…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _predictions(name: str, path: str, mtime: float, split: str, dataset_name: str, workspace: str,
                  drawings_count: int, data_version: int):
     """Predictions of a model on a split, computed once per model file, split and workspace."""
@@ -167,6 +170,7 @@ def _predictions(name: str, path: str, mtime: float, split: str, dataset_name: s
 def predictions_for(name: str, split: str):
     info = model_store().get(name)
     mine = split == MY_DRAWINGS
-    return _predictions(name, str(info.path), info.path.stat().st_mtime, split, info.dataset,
-                        current().id if mine else "", drawings().count(info.dataset) if mine else 0,
-                        data_version(info.dataset))
+    with st.spinner(_("Running the model over the whole split…")):  # shown only if it is not kept yet
+        return _predictions(name, str(info.path), info.path.stat().st_mtime, split, info.dataset,
+                            current().id if mine else "", drawings().count(info.dataset) if mine else 0,
+                            data_version(info.dataset))

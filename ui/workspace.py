@@ -10,6 +10,7 @@ from nn import words
 from nn.storage import class_rules, teachers, tokens, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
 from ui import markdown
+from ui.i18n import _
 
 TOKEN_PARAM = "workspace"
 TOKEN_KEY = "workspace_token"
@@ -83,7 +84,7 @@ def _token_workspace() -> Workspace:
             token = tokens.issue_token()
         except WorkspaceError as e:
             st.title("Digit Lab")
-            st.warning(f"No new workspace now: {e}.", icon=":material/hourglass_top:")
+            st.warning(_("No new workspace now: {why}.").format(why=e), icon=":material/hourglass_top:")
             st.stop()
     st.session_state[TOKEN_KEY] = token
     if st.query_params.get(TOKEN_PARAM) != token:  # page links drop it: put it back
@@ -93,8 +94,8 @@ def _token_workspace() -> Workspace:
 
 def _ask_to_log_in() -> None:
     st.title("Digit Lab")
-    st.write("Log in to train, draw and keep your models: your work is kept in your own workspace.")
-    st.button("Log in", key="login", type="primary", icon=":material/login:", on_click=st.login)
+    st.write(_("Log in to train, draw and keep your models: your work is kept in your own workspace."))
+    st.button(_("Log in"), key="login", type="primary", icon=":material/login:", on_click=st.login)
     st.stop()
 
 
@@ -105,17 +106,17 @@ def sidebar_note() -> None:
     with st.sidebar:
         if logged_in():
             name = st.user.get("name") or st.user.get("email") or st.user.get("sub")
-            st.caption(f"Signed in as **{markdown.text(name)}**; your models, drawings and runs are yours "
-                       "alone.")
-            st.button("Log out", key="logout", icon=":material/logout:", on_click=st.logout)
+            st.caption(_("Signed in as **{name}**; your models, drawings and runs are yours alone.").format(
+                name=markdown.text(name)))
+            st.button(_("Log out"), key="logout", icon=":material/logout:", on_click=st.logout)
         elif login_configured():  # a guest: training needs a login (DIGITLAB_TRAIN_NEEDS_LOGIN)
-            st.caption("You can draw and look around as a guest; log in to train and keep your own "
-                       "models.")
-            st.button("Log in", key="login", icon=":material/login:", on_click=st.login)
+            st.caption(_("You can draw and look around as a guest; log in to train and keep your own "
+                         "models."))
+            st.button(_("Log in"), key="login", icon=":material/login:", on_click=st.login)
         else:
-            st.caption("Your models, drawings and runs are kept in a private workspace. "
-                       "**Bookmark this page** (its address ends in ?workspace=…) to come back "
-                       "to them; anyone with that address can open them.")
+            st.caption(_("Your models, drawings and runs are kept in a private workspace. "
+                         "**Bookmark this page** (its address ends in ?workspace=…) to come back "
+                         "to them; anyone with that address can open them."))
         if not login_configured():  # with a login, the class knows people by their login's name
             _class_name()
 
@@ -125,14 +126,15 @@ def _class_name() -> None:
     workspace = current()
     if workspace.has_name():
         person = workspace.person
-        st.caption(f"The class knows you as **{markdown.text(person)}**{words.full_stop(person)}")
+        st.caption(_("The class knows you as **{name}**{stop}").format(name=markdown.text(person),
+                                                                        stop=words.full_stop(person)))
         return
     with st.form("class_name", border=False):
-        name = st.text_input("Your name in the class", key="person_name",
-                             max_chars=workspaces.MAX_PERSON_NAME,
-                             placeholder=workspace.person, help="Shown with the models you share and "
-                             "to your teacher. You choose it once.")
-        if st.form_submit_button("Keep this name") and name.strip():
+        name = st.text_input(_("Your name in the class"), key="person_name",
+                             max_chars=workspaces.MAX_PERSON_NAME, placeholder=workspace.person,
+                             help=_("Shown with the models you share and to your teacher. You choose it "
+                                    "once."))
+        if st.form_submit_button(_("Keep this name")) and name.strip():
             try:
                 workspace.set_person(name)
             except WorkspaceError as e:

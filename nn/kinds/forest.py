@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nn import words
 from nn.errors import ModelLoadError
 from nn.kinds.kind import Kind, Predicting, Setting, ten_classes_only, unit_scaled
 from nn.limits import FOREST_FILE_BYTES, FOREST_UNPACKED_BYTES, MAX_TREES
@@ -30,7 +31,8 @@ MAX_TREE_NODES = 200_000  # a full-depth tree on 60,000 images has about 40,000
 MAX_TREE_DEPTH = 100  # the preset's full-depth trees are about 40 levels deep
 ENTRIES_PER_TREE = 5  # arrays a tree keeps in a .skops archive
 SCHEMA_BYTES_PER_TREE = 40_000  # its part of the archive's schema.json (15-30 KB seen)
-TREES = Setting("trees", "Trees", int, 1, MAX_TREES, 10, help="how many trees it grows", default=100)
+TREES = Setting("trees", words.term("Trees"), int, 1, MAX_TREES, 10,
+                help=words.term("how many trees it grows"), default=100)
 TREES_PER_STEP = 4  # trees grown between two progress reports (both cores busy)
 TRAIN_SAMPLE = 5_000  # training images scored after each step, for the training-accuracy curve
 EPSILON = 1e-7  # as Keras clips probabilities in its cross-entropy
@@ -106,8 +108,8 @@ def train(model, data, config: TrainConfig, recorder: LiveMetrics, initial_epoch
 
 
 class ForestPredictor(Predicting):
-    inside_refusal = ("a random forest is not a network: it has no layers, filters or hidden "
-                      "features to look inside")
+    inside_refusal = words.term("a random forest is not a network: it has no layers, filters or hidden "
+                                "features to look inside")
 
     def __init__(self, model):
         self.model = model
@@ -212,8 +214,8 @@ def _objects(schema):
 class ForestKind(Kind):
     name = "forest"
     suffix = SUFFIX
-    file_title = "a Digit Lab random forest (.skops)"
-    title = "a random forest"
+    file_title = words.term("a Digit Lab random forest (.skops)")
+    title = words.term("a random forest")
     settings = (TREES,)
     chance_loss = math.inf  # a forest's loss falls as it grows; there is nothing to diverge
 
@@ -239,8 +241,8 @@ class ForestKind(Kind):
             problems.append("the random forest trains without augmentation")
         return problems
 
-    def settings_line(self, config: TrainConfig) -> str:
-        return f"{TREES.value_in(config)} trees"
+    def settings_words(self, config: TrainConfig) -> list[words.Phrase]:
+        return [words.counted("{n} tree", "{n} trees", TREES.value_in(config))]
 
     def new_recorder(self, config: TrainConfig, train_images: int, end_early) -> LiveMetrics:
         steps = math.ceil(TREES.value_in(config) / TREES_PER_STEP)

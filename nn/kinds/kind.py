@@ -68,14 +68,17 @@ class Setting:
         return f"{setting} must be {what} from {self.low:g} to {self.high:g}, got {value!r}"
 
 
-EPOCHS = Setting("epochs", "Epochs", int, 1, MAX_EPOCHS, 1, help="passes over the training images")
-BATCH_SIZE = Setting("batch_size", "Batch size", int, 1, MAX_BATCH_SIZE, 1, help="images per step")
-OPTIMIZER = Setting("optimizer", "Optimizer", str, choices=OPTIMIZERS, help="how the weights move")
-LEARNING_RATE = Setting("learning_rate", "Learning rate", float, 0.0, MAX_LEARNING_RATE, 0.0001,
-                        help="how far each step moves the weights")
-AUGMENT = Setting("augment", "Augmentation", bool,
-                  help="Random changes of the images while training (shift, rotation, zoom and stroke "
-                       "thickness for digits; mirroring, shift and erasing for clothing)")
+EPOCHS = Setting("epochs", words.term("Epochs"), int, 1, MAX_EPOCHS, 1,
+                 help=words.term("passes over the training images"))
+BATCH_SIZE = Setting("batch_size", words.term("Batch size"), int, 1, MAX_BATCH_SIZE, 1,
+                     help=words.term("images per step"))
+OPTIMIZER = Setting("optimizer", words.term("Optimizer"), str, choices=OPTIMIZERS,
+                    help=words.term("how the weights move"))
+LEARNING_RATE = Setting("learning_rate", words.term("Learning rate"), float, 0.0, MAX_LEARNING_RATE, 0.0001,
+                        help=words.term("how far each step moves the weights"))
+AUGMENT = Setting("augment", words.term("Augmentation"), bool,
+                  help=words.term("Random changes of the images while training (shift, rotation, zoom and "
+                                  "stroke thickness for digits; mirroring, shift and erasing for clothing)"))
 # The settings more than one kind has; TrainConfig.problems checks them for every kind.
 SHARED = (EPOCHS, BATCH_SIZE, OPTIMIZER, LEARNING_RATE, AUGMENT)
 
@@ -127,10 +130,15 @@ class Kind:
                     for name in others]
         return problems + [p for s in own if (p := s.problem(s.value_in(config))) is not None]
 
+    def settings_words(self, config: TrainConfig) -> list[words.Phrase]:
+        """Its training settings in a few words each, for a run's details."""
+        return [words.counted("{n} epoch", "{n} epochs", config.epochs),
+                words.said("batch {size}", size=config.batch_size),
+                words.Phrase("{optimizer} {rate}",  # names and a number: nothing to translate
+                             {"optimizer": config.optimizer, "rate": config.learning_rate})]
+
     def settings_line(self, config: TrainConfig) -> str:
-        """Its training settings in a few words, for a run's details."""
-        return (f"{words.count(config.epochs, 'epoch')} · batch {config.batch_size} · {config.optimizer} "
-                f"{config.learning_rate:g}")
+        return " · ".join(map(str, self.settings_words(config)))
 
     # --- training ------------------------------------------------------------------------------
     def new_recorder(self, config: TrainConfig, train_images: int, end_early):
@@ -202,7 +210,7 @@ class Predicting:
     layer, the one the answer is read from) and `first_weights` (what the first layer learned).
     """
 
-    inside_refusal = "this model is not a network: it has no layers to look inside"
+    inside_refusal = words.term("this model is not a network: it has no layers to look inside")
 
     def layer_outputs(self, image28: np.ndarray) -> list[LayerOutput]:
         """Every layer's output for one (28, 28) image, from the first layer to the answer."""

@@ -44,9 +44,9 @@ from nn.storage.files import ArchiveError, zip_entries
 from nn.training_config import ConfigError, TrainConfig
 
 SUFFIX = ".npmlp"
-PER_SAMPLE = Setting("per_sample", "Update after every image", bool,
-                     help="The tutorial's own loop: exact, about 5x slower than updating once per "
-                          "batch with the batch's summed gradients", default=False)
+PER_SAMPLE = Setting("per_sample", words.term("Update after every image"), bool,
+                     help=words.term("The tutorial's own loop: exact, about 5x slower than updating once "
+                                     "per batch with the batch's summed gradients"), default=False)
 FORMAT = "digitlab-numpy-mlp"
 FORMAT_VERSION = 1
 INPUTS, OUTPUTS = 28 * 28, 10
@@ -341,8 +341,8 @@ class NumpyPredictor(Predicting):
 class NumpyKind(Kind):
     name = "numpy"
     suffix = SUFFIX
-    file_title = "a Digit Lab NumPy network (.npmlp)"
-    title = "the NumPy network"
+    file_title = words.term("a Digit Lab NumPy network (.npmlp)")
+    title = words.term("the NumPy network")
     settings = (EPOCHS, BATCH_SIZE, LEARNING_RATE, PER_SAMPLE)
     chance_loss = SQUARED_ERROR_OF_ZEROS
 

@@ -83,13 +83,18 @@ class ModelInfo:
 
 def origin(metadata: dict) -> str:
     """Where a model came from: 'cnn-best', 'custom dense', 'fine-tuned mnist-cnn-best', 'uploaded'."""
+    return str(origin_phrase(metadata))
+
+
+def origin_phrase(metadata: dict) -> words.Phrase:
     if metadata.get("fine_tuned_from"):
-        return f"fine-tuned {metadata['fine_tuned_from']}"
+        return words.said("fine-tuned {model}", model=metadata["fine_tuned_from"])
     if metadata.get("preset"):
-        return metadata["preset"]
+        return words.Phrase("{preset}", {"preset": metadata["preset"]})  # a name: no words to translate
     if metadata.get("spec"):
-        return f"custom {metadata['spec'].get('kind', '')}".strip()
-    return "uploaded" if metadata.get("uploaded") else "unknown"
+        custom = {"dense": words.said("custom dense"), "conv": words.said("custom conv")}
+        return custom.get(metadata["spec"].get("kind"), words.said("custom"))
+    return words.said("uploaded") if metadata.get("uploaded") else words.said("unknown")
 
 
 MAX_NAME = 64

@@ -111,6 +111,14 @@ def test_a_shared_model_is_everyones_and_the_teacher_sees_and_stops_the_class(br
 
         # A student at the Class page's address: no such page, no class data.
         token = parse_qs(urlparse(bob.url).query)["workspace"][0]
+        # The leaderboard in Lithuanian: its own words, none of its English ones.
+        bob.goto(f"{url}/leaderboard?workspace={token}&lang=lt")
+        wait_idle(bob)
+        see(bob, "Pasirinkite eilutę")
+        shown = bob.locator("main").inner_text()
+        assert "Lyderių lentelė" in shown and "Ann's net" in grid_texts(bob, "leaderboard"), shown
+        assert not [w for w in ("The models people shared", "Select a row", "Data set", "Leaderboard")
+                    if w in shown], shown
         bob.goto(f"{url}/class?workspace={token}")
         wait_idle(bob)
         assert widget(bob, "class_runs").count() == 0 and "Bob" not in bob.locator("main").inner_text()

@@ -117,6 +117,7 @@ class LiveCanvas {
   update(header) {
     this.header = header;
     this.ort = null;
+    this.words(header.words);
     const panels = this.root.querySelector(".answers");
     panels.replaceChildren(...header.models.map((m) => this.panel(m)));
     const live = header.models.filter((m) => m.url);
@@ -134,6 +135,14 @@ class LiveCanvas {
         .catch((e) => this.fail(e));
     }
     this.changed(performance.now());
+  }
+
+  words(said) {  // the component's own words, in the session's language (ui.live_canvas)
+    this.canvas.setAttribute("aria-label", said.here);
+    this.root.querySelector(".stroke-word").textContent = said.stroke;
+    this.root.querySelector("button.undo").textContent = said.undo;
+    this.root.querySelector("button.clear").textContent = said.clear;
+    this.percent = new Intl.NumberFormat(this.header.lang, {style: "percent", maximumFractionDigits: 0});
   }
 
   fail(error) {
@@ -186,7 +195,7 @@ class LiveCanvas {
     const div = model.element, answer = div.querySelector(".answer"), sure = div.querySelector(".sure");
     if (!seen.image) {
       answer.textContent = "";
-      sure.textContent = seen.dot ? "That is a dot: draw the whole digit, larger." : "Draw a digit";
+      sure.textContent = seen.dot ? this.header.words.dot : this.header.words.draw;
       this.picture(div, null);
       this.bars(div, null);
       return;
@@ -199,7 +208,7 @@ class LiveCanvas {
     p.forEach((v, i) => { if (v > p[top]) top = i; });
     answer.textContent = model.classes[top];
     answer.dataset.probabilities = JSON.stringify(Array.from(p));
-    sure.textContent = `${Math.round(p[top] * 100)}% sure`;
+    sure.textContent = this.header.words.sure.replace("{percent}", this.percent.format(p[top]));
     this.bars(div, p, top);
     if (!this.started.answered) {  // the first frame that shows an answer, from the page's opening
       requestAnimationFrame(() => { this.started.answered = this.started.answered || performance.now(); });

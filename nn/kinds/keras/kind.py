@@ -217,8 +217,8 @@ class FilePredictor(Predicting):
 
 # Transfer: a model of an MNIST network trained on one's own classes keeps what its layers learned
 # and gets a new last layer; with this, only that layer trains (else all of them, gently).
-KEEP_FEATURES = Setting("keep_features", "Keep the learned layers", bool, default=False,
-                        help="when starting from a trained model: train only its new last layer")
+KEEP_FEATURES = Setting("keep_features", words.term("Keep the learned layers"), bool, default=False,
+                        help=words.term("when starting from a trained model: train only its new last layer"))
 
 
 def with_new_head(model, classes: int, seed: int):
@@ -237,8 +237,8 @@ def with_new_head(model, classes: int, seed: int):
 class KerasKind(Kind):
     name = "keras"
     suffix = ".keras"
-    file_title = "a Keras 3 .keras file (28x28 input, 10 outputs)"
-    title = "a Keras network"
+    file_title = words.term("a Keras 3 .keras file (28x28 input, 10 outputs)")
+    title = words.term("a Keras network")
     fine_tunable = True
     any_classes = True
     chance_loss = CHANCE_LOSS
