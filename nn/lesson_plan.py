@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from nn.words import term
+
 
 @dataclass(frozen=True)
 class Param:
@@ -78,21 +80,21 @@ class Lesson:
 IMAGE = Param("image", 0, 0, 9999)  # an MNIST test image, when the learner has not drawn
 KERNELS = ("vertical-edge", "horizontal-edge", "blur", "sharpen")  # nn.digit_lessons.HAND_KERNELS
 LESSONS = (
-    Lesson("one-weight", "One weight", (Param("input", 8.5, -100, 100), Param("weight", 0.1, -10, 10))),
+    Lesson("one-weight", term("One weight"), (Param("input", 8.5, -100, 100), Param("weight", 0.1, -10, 10))),
     Lesson(
         "several-inputs",
-        "A weighted sum",
+        term("A weighted sum"),
         (Param("game", 1, 1, 4), Param("weights", (0.1, 0.2, 0.0), -10, 10, count=(3, 3))),
     ),
     Lesson(
         "several-outputs",
-        "Several outputs",
+        term("Several outputs"),
         (Param("input", 0.65, -100, 100), Param("weights", (0.3, 0.2, 0.9), -10, 10, count=(3, 3))),
     ),
-    Lesson("hidden-layer", "A hidden layer", (Param("game", 1, 1, 4),)),
+    Lesson("hidden-layer", term("A hidden layer"), (Param("game", 1, 1, 4),)),
     Lesson(
         "gradient-descent",
-        "Gradient descent: one weight learns",
+        term("Gradient descent: one weight learns"),
         (
             Param("weight", 0.5, -10, 10),
             Param("goal", 0.8, -10, 10),
@@ -104,18 +106,18 @@ LESSONS = (
     ),
     Lesson(
         "many-weights",
-        "Gradient descent with many weights",
+        term("Gradient descent with many weights"),
         (Param("game", 1, 1, 4), Param("alpha", 0.01, 0, 1), Param("steps", 3, 1, 50)),
     ),
-    Lesson("pixels", "A neuron on 784 pixels", (IMAGE, Param("digit", -1, -1, 9))),
+    Lesson("pixels", term("A neuron on 784 pixels"), (IMAGE, Param("digit", -1, -1, 9))),
     Lesson(
         "backprop",
-        "Backpropagation on your drawing",
+        term("Backpropagation on your drawing"),
         (IMAGE, Param("label", -1, -1, 9), Param("alpha", 0.005, 0, 1), Param("steps", 1, 0, 50)),
     ),
     Lesson(
         "convolution",
-        "Convolution and pooling",
+        term("Convolution and pooling"),
         (
             IMAGE,
             Param("kernel", KERNELS[0], choices=KERNELS),
@@ -126,7 +128,7 @@ LESSONS = (
     ),
     Lesson(
         "softmax",
-        "Softmax and cross-entropy",
+        term("Softmax and cross-entropy"),
         (Param("scores", (2.0, 1.0, 0.1), -50, 50, count=(2, 10)), Param("true", 0, 0, 9)),
     ),
 )

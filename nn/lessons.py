@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nn.words import term
+
 # The lecture's data: the first four games of a season, and its weights.
 TOES = (8.5, 9.5, 9.9, 9.0)  # average number of toes per player
 WLREC = (0.65, 0.8, 0.8, 0.9)  # share of games won so far
@@ -20,8 +22,8 @@ NFANS = (1.2, 1.3, 0.5, 1.0)  # fans, in millions
 WIN = (1, 1, 0, 1)
 HURT = (0.1, 0.0, 0.0, 0.1)
 SAD = (0.1, 0.0, 0.1, 0.2)
-INPUT_NAMES = ("toes", "win %", "fans")
-OUTPUT_NAMES = ("hurt?", "win?", "sad?")
+INPUT_NAMES = (term("toes"), term("win %"), term("fans"))  # words the app translates
+OUTPUT_NAMES = (term("hurt?"), term("win?"), term("sad?"))
 WEIGHTS_ONE_INPUT_THREE_OUTPUTS = (0.3, 0.2, 0.9)
 WEIGHTS_THREE_BY_THREE = (
     (0.1, 0.1, -0.3),  # hurt?  (rows: outputs; columns: toes, win %, fans)

@@ -11,7 +11,7 @@ from ui.streamlit_patches import run_through_app
 run_through_app()
 
 st.title(_("Learn"))
-st.write("How a network reads, step by step, with the numbers of the lecture it grew from: change a "
-         "value and watch it move. The address in your browser keeps every value: send it to someone "
-         "and they see what you see.")
+st.write(_("How a network reads, step by step, with the numbers of the lecture it grew from: change a "
+           "value and watch it move. The address in your browser keeps every value: send it to someone "
+           "and they see what you see."))
 shown_as_sentences(learn_view.show)()

@@ -103,13 +103,18 @@ TRANSLATED = ["pages/leaderboard.py", "ui/leaderboard.py", "pages/class.py", "ui
               "pages/models.py", "ui/models_view.py", "ui/files.py", "pages/draw.py", "ui/draw_panel.py",
               "ui/live_canvas.py", "ui/inside_views.py", "pages/evaluate.py", "ui/evaluate_views.py",
               "ui/state.py", "ui/charts.py", "ui/tables.py", "ui/workspace.py",
-              "ui/run_view.py", "ui/run_list.py", "pages/train.py", "ui/train_form.py"]
+              "ui/run_view.py", "ui/run_list.py", "pages/train.py", "ui/train_form.py",
+              "pages/datasets.py", "ui/datasets_view.py", "pages/learn.py", "ui/learn_view.py",
+              "ui/lesson_views.py"]
 SHOWN = {"title", "header", "subheader", "write", "markdown", "caption", "info", "success", "warning",
          "error", "toast", "button", "download_button", "link_button", "page_link", "checkbox", "toggle",
          "radio", "selectbox", "multiselect", "segmented_control", "pills", "slider", "select_slider",
          "text_input", "number_input", "text_area", "file_uploader", "expander", "popover", "tabs",
          "metric", "spinner", "form_submit_button", "status"}
 SHOWN_KEYWORDS = {"label", "help", "placeholder", "caption", "body", "title"}
+
+
+NOT_WORDS = {"Digit Lab", "ą, č, ę, š, ž"}  # the app's name; example letters, the same in every language
 
 
 def _bare_words(node: ast.expr) -> bool:
@@ -122,7 +127,7 @@ def _bare_words(node: ast.expr) -> bool:
     else:
         return False
     letters = re.search(r"[^\W\d_]", re.sub(r"<[^>]*>", "", text))  # \w without digits and _
-    return not text.startswith(":material/") and text != "Digit Lab" and letters is not None  # a name
+    return not text.startswith(":material/") and text not in NOT_WORDS and letters is not None
 
 
 def untranslated_words(source: str) -> list[int]:

@@ -14,13 +14,19 @@ import streamlit as st
 from nn import digit_lessons as dl
 from nn import lessons
 from nn.lesson_plan import BY_ID
-from ui import charts
+from ui import charts, wording
+from ui.i18n import _, n_
 from ui.state import LAST_DRAWING_KEY
 
 
 def g(value: float) -> str:
     """A number with six significant digits, as the lecture prints them (0.85, 0.555, -0.119)."""
     return f"{float(value):.6g}"
+
+
+def named(names) -> list[str]:
+    """The lecture's names of inputs and outputs (nn.lessons), in the session's language."""
+    return [_(name) for name in names]
 
 
 def widget_key(lesson, param) -> str:
@@ -39,7 +45,7 @@ def controls(lesson_id: str, control, names: list[str], widths=None) -> dict:
 
 
 def try_this(text: str) -> None:
-    st.info(f"**Try this:** {text}", icon=":material/science:")
+    st.info(_("**Try this:** {text}").format(text=text), icon=":material/science:")
 
 
 def network_svg(columns: list[list[tuple[str, float]]], weights: list[np.ndarray]) -> str:
@@ -101,29 +107,30 @@ def figure(value: float, label: str, key: str) -> None:
 
 def one_weight(values: dict, control) -> dict:
     st.write(
-        "The smallest network there is: one input, one weight, one output. It predicts by "
-        "multiplying: **prediction = input × weight**. In the lecture the input is a team's average "
-        "number of toes per player (8.5), the weight 0.1, and the prediction, 0.85, says how likely "
-        "the team is to win."
+        _("The smallest network there is: one input, one weight, one output. It predicts by "
+          "multiplying: **prediction = input × weight**. In the lecture the input is a team's average "
+          "number of toes per player (8.5), the weight 0.1, and the prediction, 0.85, says how likely "
+          "the team is to win.")
     )
     values = controls("one-weight", control, ["input", "weight"])
     prediction = values["input"] * values["weight"]
     show_network(
-        network_svg([[("toes", values["input"])], [("win?", prediction)]], [np.array([[values["weight"]]])])
+        network_svg([[(_("toes"), values["input"])], [(_("win?"), prediction)]],
+                    [np.array([[values["weight"]]])])
     )
     figure(prediction, f"{g(values['input'])} × {g(values['weight'])}", "prediction")
     try_this(
-        "a weight of 0 predicts 0 whatever comes in; a negative weight turns a large input into a "
-        "small prediction. The weight is the network's whole knowledge."
+        _("a weight of 0 predicts 0 whatever comes in; a negative weight turns a large input into a "
+          "small prediction. The weight is the network's whole knowledge.")
     )
     return values
 
 
 def several_inputs(values: dict, control) -> dict:
     st.write(
-        "With several inputs, each has its own weight and the prediction is their **weighted sum**: "
-        "each input times its weight (a *local prediction*), all added up. The lecture's inputs are "
-        "a game's toes, share of games won so far and fans (in millions)."
+        _("With several inputs, each has its own weight and the prediction is their **weighted sum**: "
+          "each input times its weight (a *local prediction*), all added up. The lecture's inputs are "
+          "a game's toes, share of games won so far and fans (in millions).")
     )
     values = controls("several-inputs", control, ["game", "weights"], [1, 2])
     inputs = lessons.game(values["game"])
@@ -131,54 +138,55 @@ def several_inputs(values: dict, control) -> dict:
     st.table(
         pd.DataFrame(
             {
-                "input": lessons.INPUT_NAMES,
-                "value": [g(v) for v in inputs],
-                "weight": [g(w) for w in values["weights"]],
-                "local prediction": [g(v) for v in local],
+                _("input"): named(lessons.INPUT_NAMES),
+                _("value"): [g(v) for v in inputs],
+                _("weight"): [g(w) for w in values["weights"]],
+                _("local prediction"): [g(v) for v in local],
             }
         )
     )
     show_network(
         network_svg(
-            [list(zip(lessons.INPUT_NAMES, inputs)), [("win?", prediction)]], [np.array([values["weights"]])]
+            [list(zip(named(lessons.INPUT_NAMES), inputs)), [(_("win?"), prediction)]],
+            [np.array([values["weights"]])],
         )
     )
     figure(prediction, " + ".join(g(v) for v in local), "prediction")
     try_this(
-        "game 3 had only 0.5 million fans: how much does the prediction drop? Then give fans a "
-        "weight of 1 and see one input take over."
+        _("game 3 had only 0.5 million fans: how much does the prediction drop? Then give fans a "
+          "weight of 1 and see one input take over.")
     )
     return values
 
 
 def several_outputs(values: dict, control) -> dict:
     st.write(
-        "One input can feed several outputs, each with its own weight: the lecture predicts from the "
-        "share of games won whether players get hurt, whether the team wins and whether the players "
-        "are sad, each a multiplication (elementwise: the input times each weight)."
+        _("One input can feed several outputs, each with its own weight: the lecture predicts from the "
+          "share of games won whether players get hurt, whether the team wins and whether the players "
+          "are sad, each a multiplication (elementwise: the input times each weight).")
     )
     values = controls("several-outputs", control, ["input", "weights"], [1, 2])
     predictions = values["input"] * np.array(values["weights"])
     st.table(
         pd.DataFrame(
             {
-                "output": lessons.OUTPUT_NAMES,
-                "input × weight": [f"{g(values['input'])} × {g(w)}" for w in values["weights"]],
-                "prediction": [g(v) for v in predictions],
+                _("output"): named(lessons.OUTPUT_NAMES),
+                _("input × weight"): [f"{g(values['input'])} × {g(w)}" for w in values["weights"]],
+                _("prediction"): [g(v) for v in predictions],
             }
         )
     )
     show_network(
         network_svg(
-            [[("win %", values["input"])], list(zip(lessons.OUTPUT_NAMES, predictions))],
+            [[(_("win %"), values["input"])], list(zip(named(lessons.OUTPUT_NAMES), predictions))],
             [np.array(values["weights"]).reshape(3, 1)],
         )
     )
     for name, value in zip(lessons.OUTPUT_NAMES, predictions):
-        figure(value, name, name.rstrip("?"))
+        figure(value, _(name), name.rstrip("?"))
     st.write(
-        "**Several inputs and several outputs** together: each output is a weighted sum of all the "
-        "inputs, one row of weights per output (the lecture's 3×3 weights, game 1):"
+        _("**Several inputs and several outputs** together: each output is a weighted sum of all the "
+          "inputs, one row of weights per output (the lecture's 3×3 weights, game 1):")
     )
     inputs = lessons.game(1)
     matrix = np.array(lessons.WEIGHTS_THREE_BY_THREE)
@@ -186,26 +194,26 @@ def several_outputs(values: dict, control) -> dict:
     st.table(
         pd.DataFrame(
             {
-                "output": lessons.OUTPUT_NAMES,
-                "weighted sum": [
+                _("output"): named(lessons.OUTPUT_NAMES),
+                _("weighted sum"): [
                     " + ".join(f"({g(x)} × {g(w)})" for x, w in zip(inputs, row)) for row in matrix
                 ],
-                "prediction": [g(v) for v in both],
+                _("prediction"): [g(v) for v in both],
             }
         )
     )
     try_this(
-        "an input of 0 silences every output at once: one input cannot tell the outputs apart "
-        "except by their weights."
+        _("an input of 0 silences every output at once: one input cannot tell the outputs apart "
+          "except by their weights.")
     )
     return values
 
 
 def hidden_layer(values: dict, control) -> dict:
     st.write(
-        "Networks stack: the predictions of one layer are the inputs of the next. The middle layer "
-        "is *hidden*: nobody gives it a goal, it only passes on what it computed. The lecture's "
-        "three inputs go to three hidden values, and those to the three outputs."
+        _("Networks stack: the predictions of one layer are the inputs of the next. The middle layer "
+          "is *hidden*: nobody gives it a goal, it only passes on what it computed. The lecture's "
+          "three inputs go to three hidden values, and those to the three outputs.")
     )
     values = controls("hidden-layer", control, ["game"])
     inputs = lessons.game(values["game"])
@@ -213,22 +221,23 @@ def hidden_layer(values: dict, control) -> dict:
     show_network(
         network_svg(
             [
-                list(zip(lessons.INPUT_NAMES, inputs)),
+                list(zip(named(lessons.INPUT_NAMES), inputs)),
                 [(f"hid[{i}]", v) for i, v in enumerate(hidden)],
-                list(zip(lessons.OUTPUT_NAMES, predictions)),
+                list(zip(named(lessons.OUTPUT_NAMES), predictions)),
             ],
             [np.array(lessons.INPUT_TO_HIDDEN), np.array(lessons.HIDDEN_TO_OUTPUT)],
         )
     )
     c1, c2 = st.columns(2)
-    c1.table(pd.DataFrame({"hidden": [f"hid[{i}]" for i in range(3)], "value": [g(v) for v in hidden]}))
-    c2.table(pd.DataFrame({"output": lessons.OUTPUT_NAMES, "prediction": [g(v) for v in predictions]}))
+    c1.table(pd.DataFrame({_("hidden"): [f"hid[{i}]" for i in range(3)], _("value"): [g(v) for v in hidden]}))
+    c2.table(pd.DataFrame({_("output"): named(lessons.OUTPUT_NAMES),
+                           _("prediction"): [g(v) for v in predictions]}))
     for name, value in zip(lessons.OUTPUT_NAMES, predictions):
-        figure(value, name, name.rstrip("?"))
+        figure(value, _(name), name.rstrip("?"))
     try_this(
-        "without an activation between them, two layers are still one weighted sum: multiply the "
-        "two weight matrices and you get one 3×3 matrix that predicts the same. The ReLU of the "
-        "NumPy network (lesson 7) is what makes depth worth it."
+        _("without an activation between them, two layers are still one weighted sum: multiply the "
+          "two weight matrices and you get one 3×3 matrix that predicts the same. The ReLU of the "
+          "NumPy network (lesson 7) is what makes depth worth it.")
     )
     return values
 
@@ -238,11 +247,11 @@ def hidden_layer(values: dict, control) -> dict:
 
 def gradient_descent(values: dict, control) -> dict:
     st.write(
-        "Learning is three steps, again and again: **predict**, **compare** (the error, (prediction "
-        "− goal)², is never negative and is 0 only when the prediction is right) and **learn**: move "
-        "the weight against the error's slope. With one weight the slope is "
-        "(prediction − goal) × input, and each step takes alpha times it off the weight. The lecture "
-        "starts at weight 0.5, goal 0.8, input 0.5, and takes 20 steps with alpha 1."
+        _("Learning is three steps, again and again: **predict**, **compare** (the error, (prediction "
+          "− goal)², is never negative and is 0 only when the prediction is right) and **learn**: move "
+          "the weight against the error's slope. With one weight the slope is "
+          "(prediction − goal) × input, and each step takes alpha times it off the weight. The lecture "
+          "starts at weight 0.5, goal 0.8, input 0.5, and takes 20 steps with alpha 1.")
     )
     values = controls("gradient-descent", control, ["weight", "goal", "input", "alpha", "steps", "step"])
     rows = lessons.gradient_descent(
@@ -250,43 +259,44 @@ def gradient_descent(values: dict, control) -> dict:
     )
     if lessons.diverges(values["input"], values["alpha"]):
         st.error(
-            f"**It diverges.** Each step multiplies the distance to the best weight by 1 − alpha × "
-            f"input² = {g(1 - values['alpha'] * values['input'] ** 2)}: beyond −1 every step "
-            "overshoots further than the last, and the error grows. Take a smaller alpha.",
+            _("**It diverges.** Each step multiplies the distance to the best weight by 1 − alpha × "
+              "input² = {factor}: beyond −1 every step overshoots further than the last, and the error "
+              "grows. Take a smaller alpha.").format(factor=g(1 - values["alpha"] * values["input"] ** 2)),
             icon=":material/trending_up:",
         )
     left, right = st.columns([3, 2])
     with left:
         st.markdown(
-            "**Every step**, as the lecture prints it (the error and prediction before the step, "
-            "the weight after it):"
+            _("**Every step**, as the lecture prints it (the error and prediction before the step, "
+              "the weight after it):")
         )
         table = pd.DataFrame(
             {
-                "step": range(1, len(rows) + 1),
-                "error": [f"{r.error:10.3e}".strip() for r in rows],
-                "prediction": [f"{r.prediction:.6f}" for r in rows],
-                "weight": [f"{r.weight:.6f}" for r in rows],
+                _("step"): range(1, len(rows) + 1),
+                _("error"): [f"{r.error:10.3e}".strip() for r in rows],
+                _("prediction"): [f"{r.prediction:.6f}" for r in rows],
+                _("weight"): [f"{r.weight:.6f}" for r in rows],
             }
         )
         st.container(key="gd_table").dataframe(table, hide_index=True, height=min(36 * len(rows) + 38, 420))
     with right:
-        figure(rows[-1].weight, "weight after the last step", "weight")
+        figure(rows[-1].weight, _("weight after the last step"), "weight")
         st.image(error_curve(rows))
         st.image(parabola(values, rows))
     cold = lessons.hot_and_cold(
         values["weight"], values["goal"], values["input"], values["step"], values["steps"]
     )
     st.markdown(
-        f"**Hot and cold learning, for comparison**: try the weight {g(values['step'])} up and down, "
-        f"keep whichever predicts better. After {len(cold)} steps its weight is "
-        f"**{g(cold[-1].weight)}** (error {cold[-1].error:.3e}), against gradient descent's "
-        f"**{g(rows[-1].weight)}** (error {rows[-1].error:.3e}). It needs two extra predictions "
-        "per step, and its steps never shrink as it nears the goal."
+        _("**Hot and cold learning, for comparison**: try the weight {step} up and down, keep whichever "
+          "predicts better. After {steps} steps its weight is **{cold}** (error {cold_error}), against "
+          "gradient descent's **{weight}** (error {error}). It needs two extra predictions per step, and "
+          "its steps never shrink as it nears the goal.").format(
+            step=g(values["step"]), steps=len(cold), cold=g(cold[-1].weight),
+            cold_error=f"{cold[-1].error:.3e}", weight=g(rows[-1].weight), error=f"{rows[-1].error:.3e}")
     )
     try_this(
-        "alpha 4 with input 0.5 still converges (1 − 4 × 0.25 = 0: one step lands on the goal); "
-        "alpha 9 diverges. Input 2 needs a smaller alpha than input 0.5: the input scales the slope."
+        _("alpha 4 with input 0.5 still converges (1 − 4 × 0.25 = 0: one step lands on the goal); "
+          "alpha 9 diverges. Input 2 needs a smaller alpha than input 0.5: the input scales the slope.")
     )
     return values
 
@@ -297,9 +307,9 @@ def error_curve(rows) -> str:
     top = max(errors[0] * 1.05, 1e-12) if not all(np.isfinite(errors)) or errors[-1] > errors[0] else None
     return charts.line_svg(
         [{"x": steps, "y": errors, "colour": "#1565c0", "markers": True}],
-        "error per step",
-        "step",
-        "error",
+        _("error per step"),
+        _("step"),
+        _("error"),
         y_range=(0, top) if top else None,
     )
 
@@ -318,9 +328,9 @@ def parabola(values: dict, rows) -> str:
             {"x": grid, "y": curve, "colour": "#999"},
             {"x": weights, "y": [(x * w - goal) ** 2 for w in weights], "colour": "#1565c0", "markers": True},
         ],
-        "error against the weight",
-        "weight",
-        "error",
+        _("error against the weight"),
+        _("weight"),
+        _("error"),
         x_range=(best - span, best + span),
         y_range=(0, float(curve.max()) * 1.05 or 1.0),
     )
@@ -328,14 +338,15 @@ def parabola(values: dict, rows) -> str:
 
 def many_weights(values: dict, control) -> dict:
     st.write(
-        "With several weights, each learns from the same delta (prediction − goal), scaled by its own "
-        "input: **weight_delta = delta × input**. An input of 0 leaves its weight alone; a large input "
-        "moves its weight a lot, so alpha must be small (the lecture's 0.01)."
+        _("With several weights, each learns from the same delta (prediction − goal), scaled by its own "
+          "input: **weight_delta = delta × input**. An input of 0 leaves its weight alone; a large input "
+          "moves its weight a lot, so alpha must be small (the lecture's 0.01).")
     )
     values = controls("many-weights", control, ["game", "alpha", "steps"])
     inputs = lessons.game(values["game"])
     goal = lessons.WIN[values["game"] - 1]
-    st.markdown(f"**Several inputs, one output** (win?, goal {goal}; weights 0.1, 0.2, −0.1):")
+    st.markdown(_("**Several inputs, one output** (win?, goal {goal}; weights 0.1, 0.2, −0.1):").format(
+        goal=goal))
     rows = lessons.many_inputs((0.1, 0.2, -0.1), inputs, goal, values["alpha"], values["steps"])
     st.table(
         pd.DataFrame(
@@ -352,11 +363,11 @@ def many_weights(values: dict, control) -> dict:
             ]
         )
     )
-    figure(rows[0].weights[0], "toes' weight after the first step", "first_weight")
+    figure(rows[0].weights[0], _("toes' weight after the first step"), "first_weight")
     st.markdown(
-        "**Several inputs, several outputs** (hurt?, win?, sad?; the lecture's 3×3 weights): "
-        "the weight deltas are the **outer product** of the inputs and the deltas, one for every "
-        "weight. The weight from input *i* to output *j* moves by alpha × input[i] × delta[j]."
+        _("**Several inputs, several outputs** (hurt?, win?, sad?; the lecture's 3×3 weights): "
+          "the weight deltas are the **outer product** of the inputs and the deltas, one for every "
+          "weight. The weight from input *i* to output *j* moves by alpha × input[i] × delta[j].")
     )
     goals = (
         lessons.HURT[values["game"] - 1],
@@ -368,38 +379,39 @@ def many_weights(values: dict, control) -> dict:
     )
     first = both[0]
     c1, c2, c3 = st.columns(3)
-    c1.markdown("prediction, goal, delta")
+    c1.markdown(_("prediction, goal, delta"))
     c1.table(
         pd.DataFrame(
             {
-                "output": lessons.OUTPUT_NAMES,
-                "prediction": [g(v) for v in first.prediction],
-                "goal": [g(v) for v in goals],
-                "delta": [g(v) for v in first.delta],
+                _("output"): named(lessons.OUTPUT_NAMES),
+                _("prediction"): [g(v) for v in first.prediction],
+                _("goal"): [g(v) for v in goals],
+                _("delta"): [g(v) for v in first.delta],
             }
         )
     )
-    c2.markdown("weight deltas (rows: inputs)")
+    c2.markdown(_("weight deltas (rows: inputs)"))
     c2.table(
         pd.DataFrame(
             [[g(v) for v in row] for row in first.weight_deltas],
-            index=lessons.INPUT_NAMES,
-            columns=lessons.OUTPUT_NAMES,
+            index=named(lessons.INPUT_NAMES),
+            columns=named(lessons.OUTPUT_NAMES),
         )
     )
-    c3.markdown(f"weights after {len(both)} step{'s' * (len(both) != 1)} (rows: outputs)")
+    c3.markdown(n_("weights after {n} step (rows: outputs)", "weights after {n} steps (rows: outputs)",
+                   len(both)).format(n=len(both)))
     c3.table(
         pd.DataFrame(
             [[g(v) for v in row] for row in both[-1].weights],
-            index=lessons.OUTPUT_NAMES,
-            columns=lessons.INPUT_NAMES,
+            index=named(lessons.OUTPUT_NAMES),
+            columns=named(lessons.INPUT_NAMES),
         )
     )
     st.caption(
-        "The lecture's code subtracts weight_deltas[i][j] from weights[i][j], pairing input i's row "
-        "with output i's; here each weight gets the delta of its own input and output."
+        _("The lecture's code subtracts weight_deltas[i][j] from weights[i][j], pairing input i's row "
+          "with output i's; here each weight gets the delta of its own input and output.")
     )
-    try_this("raise alpha to 0.1: toes (8.5) overshoots at once, while the fans' weight hardly moves.")
+    try_this(_("raise alpha to 0.1: toes (8.5) overshoots at once, while the fans' weight hardly moves."))
     return values
 
 
@@ -417,14 +429,15 @@ def drawing(image_param, control, data) -> tuple[np.ndarray, int | None, int]:
     mine = st.session_state.get(LAST_DRAWING_KEY)
     c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
     source = c1.segmented_control(
-        "Drawing",
+        _("Drawing"),
         ["Test image", "Mine"],
         default="Mine" if mine is not None else "Test image",
         key="learn_source",
+        format_func=lambda s: _("Test image") if s == "Test image" else _("Mine"),
     )
     index = control(image_param, c2)
     if source == "Mine":
-        with c3.expander("Draw here", expanded=mine is None):
+        with c3.expander(_("Draw here"), expanded=mine is None):
             drawn = st_canvas(
                 stroke_width=20,
                 stroke_color="#FFFFFF",
@@ -441,10 +454,10 @@ def drawing(image_param, control, data) -> tuple[np.ndarray, int | None, int]:
                 except EmptyImageError:
                     pass
                 except ImageError as e:
-                    st.warning(f"{str(e).capitalize()}.")
+                    st.warning(_("That image can't be read: {why}.").format(why=e))
         if mine is not None:
             return np.asarray(mine, dtype=np.float32), None, index
-        st.caption("Nothing drawn yet: the test image stands in.")
+        st.caption(_("Nothing drawn yet: the test image stands in."))
     return data.x_test[index].astype(np.float32) / 255, int(data.y_test[index]), index
 
 
@@ -456,43 +469,44 @@ def mnist():
 
 def pixels_lesson(values: dict, control) -> dict:
     st.write(
-        "A neuron on a picture is the same weighted sum, over 784 inputs: one per pixel. A network "
-        "with one layer has ten such neurons, one per digit, each with a weight for every pixel and a "
-        "bias. Here is one, trained in this page on 5,000 MNIST images (softmax regression): its ten "
-        "weight pictures (red: ink here adds to the digit's sum; blue: it takes away), your drawing "
-        "times each, the ten sums, and softmax."
+        _("A neuron on a picture is the same weighted sum, over 784 inputs: one per pixel. A network "
+          "with one layer has ten such neurons, one per digit, each with a weight for every pixel and a "
+          "bias. Here is one, trained in this page on 5,000 MNIST images (softmax regression): its ten "
+          "weight pictures (red: ink here adds to the digit's sum; blue: it takes away), your drawing "
+          "times each, the ten sums, and softmax.")
     )
     p = params("pixels")
     data = mnist()
-    image, _, index = drawing(p["image"], control, data)
+    image, _truth, index = drawing(p["image"], control, data)
     digit = control(p["digit"])
     net = dl.one_layer_of(data)
     sums = dl.neuron_sums(net, image)
     shown = int(np.argmax(sums.probabilities)) if digit < 0 else digit
     st.image(
         charts.tiles(net.weights.T.reshape(10, 28, 28), columns=10, scale=3, labels=True),
-        caption=f"the ten digits' weights (it reads {net.accuracy:.0%} of 2,000 test images right)",
+        caption=_("the ten digits' weights (it reads {percent} of 2,000 test images right)").format(
+            percent=wording.confidence(net.accuracy)),
     )
     c1, c2, c3 = st.columns([1, 1, 2])
-    c1.image(charts.pixels(image, 4), caption="the drawing")
+    c1.image(charts.pixels(image, 4), caption=_("the drawing"))
     c2.image(
         charts.tiles(sums.products[shown : shown + 1], columns=1, scale=4),
-        caption=f"drawing × the weights of {shown}",
+        caption=_("drawing × the weights of {digit}").format(digit=shown),
     )
     c3.table(
         pd.DataFrame(
             {
-                "digit": range(10),
-                "sum": [g(v) for v in sums.sums],
-                "bias": [g(v) for v in net.bias],
-                "score": [g(v) for v in sums.scores],
-                "probability": [f"{v:.4f}" for v in sums.probabilities],
+                _("digit"): range(10),
+                _("sum"): [g(v) for v in sums.sums],
+                _("bias"): [g(v) for v in net.bias],
+                _("score"): [g(v) for v in sums.scores],
+                _("probability"): [f"{v:.4f}" for v in sums.probabilities],
             }
         )
     )
-    figure(sums.scores[shown], f"the score of {shown}", "score")
+    figure(sums.scores[shown], _("the score of {digit}").format(digit=shown), "score")
     st.html(charts.probability_html(sums.probabilities, [str(d) for d in range(10)]))
-    try_this("draw a 1 and look at the weights of 0: its blue centre is where a 1 has its ink.")
+    try_this(_("draw a 1 and look at the weights of 0: its blue centre is where a 1 has its ink."))
     return {"image": index, "digit": digit}
 
 
@@ -500,12 +514,12 @@ def backprop_lesson(values: dict, control) -> dict:
     from nn.kinds.numpy_net import NumpyMLP
 
     st.write(
-        "Backpropagation is gradient descent through a hidden layer. The lecture's NumPy network, "
-        "784 pixels → 40 ReLU units → 10 outputs, here trained briefly on 1,000 images: "
-        "**forward** (layer_1 = relu(layer_0 · W1), layer_2 = layer_1 · W2), **compare** "
-        "(delta_2 = layer_2 − goal), **back** (delta_1 = delta_2 · W2ᵀ, where a unit was off, 0), "
-        "**learn** (W2 −= alpha · layer_1ᵀ · delta_2, W1 −= alpha · layer_0ᵀ · delta_1). These are "
-        "the arrays the network's own code computes."
+        _("Backpropagation is gradient descent through a hidden layer. The lecture's NumPy network, "
+          "784 pixels → 40 ReLU units → 10 outputs, here trained briefly on 1,000 images: "
+          "**forward** (layer_1 = relu(layer_0 · W1), layer_2 = layer_1 · W2), **compare** "
+          "(delta_2 = layer_2 − goal), **back** (delta_1 = delta_2 · W2ᵀ, where a unit was off, 0), "
+          "**learn** (W2 −= alpha · layer_1ᵀ · delta_2, W1 −= alpha · layer_0ᵀ · delta_1). These are "
+          "the arrays the network's own code computes.")
     )
     p = params("backprop")
     data = mnist()
@@ -517,42 +531,45 @@ def backprop_lesson(values: dict, control) -> dict:
     net: NumpyMLP = dl.lecture_network_of(data)
     before = net.outputs(image[None])[0]
     goal = label if label >= 0 else (truth if truth is not None else int(np.argmax(before)))
-    done = [dl.backprop_step(net, image, goal, alpha) for _ in range(steps)]
-    st.button("One more step", key="learn_backprop_step", icon=":material/skip_next:", on_click=one_more_step)
+    done = [dl.backprop_step(net, image, goal, alpha) for _step in range(steps)]
+    st.button(_("One more step"), key="learn_backprop_step", icon=":material/skip_next:",
+              on_click=one_more_step)
     st.markdown(
-        f"The goal is a **{goal}**. Before any step it reads **{int(np.argmax(before))}**; after "
-        f"{steps} step{'s' * (steps != 1)} **{int(np.argmax(net.outputs(image[None])[0]))}**."
+        n_("The goal is a **{goal}**. Before any step it reads **{before}**; after {n} step **{after}**.",
+           "The goal is a **{goal}**. Before any step it reads **{before}**; after {n} steps **{after}**.",
+           steps).format(goal=goal, before=int(np.argmax(before)), n=steps,
+                         after=int(np.argmax(net.outputs(image[None])[0])))
     )
     if not done:
-        st.caption("0 steps: take one to see its arrays.")
+        st.caption(_("0 steps: take one to see its arrays."))
         return {"image": index, "label": label, "alpha": alpha, "steps": steps}
     last = done[-1]
-    figure(last.error, f"error before step {steps}", "error")
+    figure(last.error, _("error before step {n}").format(n=steps), "error")
     a, b = st.columns(2)
     with a:
-        st.markdown("**Forward**: layer_1 (40 units) and layer_2 (10 outputs)")
+        st.markdown(_("**Forward**: layer_1 (40 units) and layer_2 (10 outputs)"))
         st.image(charts.tiles(last.layer_1.reshape(1, 1, -1), scale=12, diverging=False))
         st.table(
             pd.DataFrame(
                 {
-                    "digit": range(10),
-                    "layer_2": [g(v) for v in last.layer_2],
-                    "goal": [int(v) for v in last.goal],
-                    "delta_2": [g(v) for v in last.delta_2],
-                    "after the step": [g(v) for v in last.after],
+                    _("digit"): range(10),
+                    _("layer_2"): [g(v) for v in last.layer_2],
+                    _("goal"): [int(v) for v in last.goal],
+                    _("delta_2"): [g(v) for v in last.delta_2],
+                    _("after the step"): [g(v) for v in last.after],
                 }
             )
         )
     with b:
-        st.markdown("**Back**: delta_1 (40 units: red pushes a unit down, blue up)")
+        st.markdown(_("**Back**: delta_1 (40 units: red pushes a unit down, blue up)"))
         st.image(charts.tiles(last.delta_1.reshape(1, 1, -1), scale=12))
-        st.markdown("**Learn**: the change of W1 for each hidden unit (its 784 pixels' weights)")
+        st.markdown(_("**Learn**: the change of W1 for each hidden unit (its 784 pixels' weights)"))
         st.image(charts.weight_tiles(-alpha * last.weight_deltas_1, columns=10, scale=2))
-        st.markdown("and of W2 (rows: hidden units, columns: digits)")
+        st.markdown(_("and of W2 (rows: hidden units, columns: digits)"))
         st.image(charts.tiles((-alpha * last.weight_deltas_2)[None], scale=6))
     try_this(
-        "set the right digit to a wrong one (say 3 for a 7) and step until it believes you: a "
-        "few steps on one drawing undo what 1,000 images taught."
+        _("set the right digit to a wrong one (say 3 for a 7) and step until it believes you: a "
+          "few steps on one drawing undo what 1,000 images taught.")
     )
     return {"image": index, "label": label, "alpha": alpha, "steps": steps}
 
@@ -581,14 +598,14 @@ def convolution_lesson(values: dict, control) -> dict:
     from nn.storage.paths import bundled_models_dir
 
     st.write(
-        "A convolution slides a small grid of weights (a *kernel*) over the picture; at each place the "
-        "output is the sum of the pixels under it times the kernel's weights. One kernel gives a whole "
-        "picture, a *feature map*: bright where its pattern is. Pooling then keeps the largest value "
-        "of each 2×2 block: a map half as wide that still says where the pattern was."
+        _("A convolution slides a small grid of weights (a *kernel*) over the picture; at each place the "
+          "output is the sum of the pixels under it times the kernel's weights. One kernel gives a whole "
+          "picture, a *feature map*: bright where its pattern is. Pooling then keeps the largest value "
+          "of each 2×2 block: a map half as wide that still says where the pattern was.")
     )
     p = params("convolution")
     data = mnist()
-    image, _, index = drawing(p["image"], control, data)
+    image, _truth, index = drawing(p["image"], control, data)
     c1, c2, c3, c4 = st.columns(4)
     kernel_name = control(p["kernel"], c1)
     learned = control(p["learned"], c2)
@@ -598,46 +615,47 @@ def convolution_lesson(values: dict, control) -> dict:
     row, col = dl.output_pixel(feature_map, asked_row, asked_col)
     patch, value = dl.one_output(image, kernel, row, col)
     a, b, c = st.columns(3)
-    a.image(boxed(charts.pixels(image, 6), row, col, 3, 6), caption="the drawing (28×28), the patch boxed")
+    a.image(boxed(charts.pixels(image, 6), row, col, 3, 6), caption=_("the drawing (28×28), the patch boxed"))
     b.image(
         boxed(charts.tiles(feature_map[None], columns=1, scale=6), row, col, 1, 6, offset=1),
-        caption=f"{kernel_name}: the feature map (26×26), the output boxed",
+        caption=_("{kernel}: the feature map (26×26), the output boxed").format(kernel=kernel_name),
     )
     c.image(
         charts.tiles(dl.max_pool(feature_map)[None], columns=1, scale=12),
-        caption="after 2×2 max pooling (13×13)",
+        caption=_("after 2×2 max pooling (13×13)"),
     )
     st.markdown(
-        f"**Output pixel ({row}, {col})**: the 3×3 patch under the kernel, times the kernel, added up:"
+        _("**Output pixel ({row}, {col})**: the 3×3 patch under the kernel, times the kernel, added "
+          "up:").format(row=row, col=col)
     )
     terms = " + ".join(f"{g(x)}×{g(k)}" for x, k in zip(patch.ravel(), kernel.ravel()))
     st.code(f"{terms}\n= {g(value)}", language=None, wrap_lines=True)
-    figure(value, f"output ({row}, {col})", "output")
-    _, filters = predictor_for_file(bundled_models_dir() / "mnist-cnn-best.keras").first_weights()
+    figure(value, _("output ({row}, {col})").format(row=row, col=col), "output")
+    _kind, filters = predictor_for_file(bundled_models_dir() / "mnist-cnn-best.keras").first_weights()
     chosen = filters[learned - 1]
     d, e = st.columns(2)
     d.image(
         charts.tiles(filters, columns=16, scale=8, labels=True),
-        caption="the 32 kernels (5×5) mnist-cnn-best learned in its first layer",
+        caption=_("the 32 kernels (5×5) mnist-cnn-best learned in its first layer"),
     )
     e.image(
         charts.tiles(dl.convolve(image, chosen)[None], columns=1, scale=6),
-        caption=f"learned kernel {learned} on the drawing",
+        caption=_("learned kernel {n} on the drawing").format(n=learned),
     )
     try_this(
-        "a vertical-edge kernel lights up the sides of a 1 and not its top; compare it with the "
-        "learned kernels: several of them found edges by themselves."
+        _("a vertical-edge kernel lights up the sides of a 1 and not its top; compare it with the "
+          "learned kernels: several of them found edges by themselves.")
     )
     return {"image": index, "kernel": kernel_name, "learned": learned, "row": asked_row, "col": asked_col}
 
 
 def softmax_lesson(values: dict, control) -> dict:
     st.write(
-        "A network's last layer gives one score per class, any number. **Softmax** turns them into "
-        "probabilities: e to the power of each score, divided by their sum, so that they are positive "
-        "and add up to 1, and the largest score gets the largest share. **Cross-entropy**, the loss "
-        "every classifier here trains on, is −log of the probability given to the right class: 0 "
-        "when it is sure and right, large when it is sure and wrong."
+        _("A network's last layer gives one score per class, any number. **Softmax** turns them into "
+          "probabilities: e to the power of each score, divided by their sum, so that they are positive "
+          "and add up to 1, and the largest score gets the largest share. **Cross-entropy**, the loss "
+          "every classifier here trains on, is −log of the probability given to the right class: 0 "
+          "when it is sure and right, large when it is sure and wrong.")
     )
     p = params("softmax")
     c1, c2 = st.columns([2, 1])
@@ -649,26 +667,26 @@ def softmax_lesson(values: dict, control) -> dict:
     st.table(
         pd.DataFrame(
             {
-                "class": range(len(scores)),
-                "score": [g(s) for s in scores],
-                "e^(score − max)": [g(v) for v in exps],
-                "probability": [g(v) for v in probabilities],
+                _("class"): range(len(scores)),
+                _("score"): [g(s) for s in scores],
+                _("e^(score − max)"): [g(v) for v in exps],
+                _("probability"): [g(v) for v in probabilities],
             }
         )
     )
     loss = lessons.cross_entropy(probabilities, true)
-    figure(loss, f"cross-entropy if the right class is {true}", "loss")
+    figure(loss, _("cross-entropy if the right class is {n}").format(n=true), "loss")
     st.html(charts.probability_html(probabilities, [str(i) for i in range(len(scores))]))
     st.warning(
-        "Every model here ends in softmax, so its loss is told it gets probabilities. One tutorial "
-        "compiles such a model with `from_logits=True`: the loss then applies softmax a second "
-        "time, to numbers that are already probabilities, squashing them together, and learning "
-        "slows down. Give `from_logits=True` only to a model whose last layer has no softmax.",
+        _("Every model here ends in softmax, so its loss is told it gets probabilities. One tutorial "
+          "compiles such a model with `from_logits=True`: the loss then applies softmax a second "
+          "time, to numbers that are already probabilities, squashing them together, and learning "
+          "slows down. Give `from_logits=True` only to a model whose last layer has no softmax."),
         icon=":material/warning:",
     )
     try_this(
-        "add 10 to every score: the probabilities do not change. Multiply them by 10: the largest "
-        "takes nearly everything."
+        _("add 10 to every score: the probabilities do not change. Multiply them by 10: the largest "
+          "takes nearly everything.")
     )
     return {"scores": scores, "true": true}
 

@@ -60,6 +60,10 @@ TRANSLATED_PAGES = {
     "evaluate": ("Painiavos matrica", ["Run a model over", "Confusion matrix", "Misclassified images",
                                        "Most confused", "Mute the diagonal", "True label", "Per class",
                                        "Accuracy", "predicted"]),
+    "datasets": ("Naujas duomenų rinkinys", ["Make a data set", "New data set", "Import a data set",
+                                             "Classes, separated by commas"]),
+    "learn": ("Išbandykite", ["How a network reads", "Lesson", "One weight", "Try this",
+                              "The smallest network", "Input", "Weight", "Next:"]),
     "models": ("Įkelti modelį", ["Your saved models", "Select a row", "Upload a model", "at most",
                                  "Compare learning curves", "Models and runs", "Keras network"]),
 }
