@@ -4,8 +4,17 @@ files, shared by the store and every kind of model, and of workspaces, shared by
 nn.storage that keep people's work apart."""
 
 
+from nn.phrases import Phrase
+
+
 class DigitLabError(Exception):
-    """An error of Digit Lab's own; its message says what went wrong and what to do."""
+    """An error of Digit Lab's own; its message says what went wrong and what to do. Raised with a
+    phrase (nn.phrases.said), its message is the phrase's English and `phrase` keeps it for the app
+    to translate (ui.errors.sentence)."""
+
+    def __init__(self, message="", *args):
+        self.phrase = message if isinstance(message, Phrase) else None
+        super().__init__(str(message) if self.phrase else message, *args)
 
 
 class StoreError(DigitLabError):

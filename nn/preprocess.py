@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nn.errors import DigitLabError
 from nn.limits import IMAGE_FILE_BYTES, IMAGE_PIXELS
+from nn.phrases import said
 
 BOX = 20  # MNIST fits each digit in a 20x20 box ...
 SIZE = 28  # ... inside a 28x28 image
@@ -52,25 +53,26 @@ def open_image(source: str | Path | bytes) -> Image.Image:
     """Open an image file or bytes safely: size limits, first frame, EXIF rotation applied."""
     data = Path(source).read_bytes() if not isinstance(source, bytes) else source
     if len(data) == 0:
-        raise ImageError("the file is empty")
+        raise ImageError(said("the file is empty"))
     if len(data) > IMAGE_FILE_BYTES:
-        raise ImageError(f"the file is {len(data) / 2**20:.1f} MB; "
-                         f"the limit is {IMAGE_FILE_BYTES // 2**20} MB")
+        raise ImageError(said("the file is {size} MB; the limit is {most} MB",
+                              size=f"{len(data) / 2**20:.1f}", most=IMAGE_FILE_BYTES // 2**20))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
             if image.width * image.height > IMAGE_PIXELS:
-                raise ImageError(
-                    f"the image is {image.width}x{image.height} pixels; the limit is "
-                    f"{IMAGE_PIXELS // 1_000_000} million pixels")
+                raise ImageError(said("the image is {width}x{height} pixels; the limit is {most} million "
+                                      "pixels", width=str(image.width), height=str(image.height),
+                                      most=IMAGE_PIXELS // 1_000_000))
             image.seek(0)  # animated images: the first frame
             image.load()
     except ImageError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         if isinstance(e, UnidentifiedImageError):
-            raise ImageError("the file is not an image (PNG, JPEG, GIF, BMP or WebP expected)") from None
+            raise ImageError(said("the file is not an image (PNG, JPEG, GIF, BMP or WebP "
+                                  "expected)")) from None
         raise ImageError(f"the image is too large to decode safely: {e}") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"the image is truncated or corrupt: {e}") from None
@@ -126,7 +128,7 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     ink = np.clip(ink, 0.0, None)
     top = float(ink.max(initial=0.0))
     if top < MIN_CONTRAST:
-        raise EmptyImageError("there is no digit in the image: it is blank or has no contrast")
+        raise EmptyImageError(said("there is no digit in the image: it is blank or has no contrast"))
     # Paper texture and JPEG noise go to 0; a ramp, not a cut, keeps anti-aliased edges smooth.
     return np.clip((ink / top - INK_THRESHOLD) / (1.0 - INK_THRESHOLD), 0.0, 1.0)
 
@@ -142,7 +144,7 @@ def check_not_a_dot(ink: np.ndarray) -> None:
     fill = float((ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] > 0.5).mean())
     small = max(h, w) < DOT_SIZE * max(ink.shape)
     if small and max(h, w) / min(h, w) < 1.6 and fill > 0.6:
-        raise DotError("that is a dot, not a digit: draw the whole digit, larger")
+        raise DotError(said("that is a dot, not a digit: draw the whole digit, larger"))
 
 
 def _shrink(gray: np.ndarray) -> np.ndarray:

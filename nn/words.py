@@ -1,54 +1,17 @@
 """How counts, shares, times and moments read: one way across the pages and the CLI's text
-(its --json output keeps plain numbers); and phrases, words for people with their values apart,
-which the command line prints in English and the app translates (ui.wording)."""
+(its --json output keeps plain numbers); and phrases (nn.phrases), words for people with their
+values apart, which the command line prints in English and the app translates (ui.wording)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import NamedTuple
 
+from nn.phrases import Phrase, counted, said, term
 from nn.progress import format_duration as duration
 
 __all__ = ["Phrase", "accuracy", "confidence", "count", "counted", "duration", "full_stop", "local_time",
            "moment", "said", "shape", "slug", "term"]
-
-
-class Phrase(NamedTuple):
-    """Words for people whose values stay apart: `text` (with `plural`, for a count of `n`) is the
-    id the app's catalogs translate (pybabel extracts the calls of `said` and `counted`); str()
-    is the English, numbers written as the CLI writes them."""
-
-    text: str
-    values: dict
-    plural: str | None = None
-    n: int | None = None
-
-    def __str__(self) -> str:
-        template = self.text if self.plural is None or self.n == 1 else self.plural
-        return template.format(**{k: _english(v) for k, v in self.values.items()})
-
-
-def _english(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
-
-
-def term(text: str) -> str:
-    """`text` as it is, marked as words the app translates where it shows them (a kind's title,
-    a data set's class names): pybabel extracts it for the catalogs."""
-    return text
-
-
-def said(text: str, **values) -> Phrase:
-    """A phrase: said("fine-tuned {model}", model=name)."""
-    return Phrase(text, values)
-
-
-def counted(singular: str, plural: str, n: int, **values) -> Phrase:
-    """A phrase about a count `n` (the value `n`): counted("{n} tree", "{n} trees", 30)."""
-    return Phrase(singular, {"n": n, **values}, plural, n)
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

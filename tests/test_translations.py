@@ -185,3 +185,21 @@ def test_every_catalog_compiles_without_an_error(path, tmp_path):
     done = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-i", str(path), "-o",
                            str(tmp_path / "digitlab.mo")], capture_output=True, text=True)
     assert done.returncode == 0 and "error" not in done.stderr, done.stderr
+
+
+def test_an_error_raised_with_a_phrase_reads_in_english_and_in_the_sessions_language():
+    """nn stays free of Streamlit: its refusals carry a phrase, which the command line prints in
+    English and the app translates (ui.errors.reason)."""
+    from nn.phrases import said
+    from nn.runs.store import RunError
+    from nn.storage.quota import WorkspaceError
+    from ui.errors import reason, sentence
+
+    error = RunError(said("the run is training: stop it before deleting it"))  # as nn.runs.store does
+    assert str(error) == "the run is training: stop it before deleting it"
+    assert sentence(error) == "The run is training: stop it before deleting it."  # English
+    if (LOCALE / "lt" / "LC_MESSAGES" / "digitlab.mo").exists():  # compiled by ./test.sh
+        from ui import wording
+
+        assert wording.say(error.phrase, "lt") == "mokymas vyksta: prieš ištrindami jį sustabdykite"
+    assert reason(WorkspaceError("written as it is")) == "written as it is"

@@ -22,7 +22,7 @@ from nn.preprocess import IMAGE_EXTENSIONS, DotError, EmptyImageError, ImageErro
 from nn.storage.drawings import DrawingsError
 from nn.storage.workspaces import WorkspaceError
 from ui import charts, datasets_view, inside_views, wording
-from ui.errors import sentence
+from ui.errors import reason, sentence
 from ui.i18n import _
 from ui.live_canvas import LiveModel, live_canvas
 from ui.state import LAST_DRAWING_KEY, dataset, drawings, model_info, model_store, predictor_for
@@ -163,7 +163,7 @@ def uploaded():
     try:
         original = np.asarray(open_image(upload.getvalue()).convert("RGB"))
     except ImageError as e:
-        st.error(_("That file can't be used: {why}.").format(why=e))
+        st.error(_("That file can't be used: {why}.").format(why=reason(e)))
         return None
     st.image(original, caption=upload.name, width=CANVAS)
     return original
@@ -180,7 +180,7 @@ def readable(original):
     except EmptyImageError:
         pass
     except ImageError as e:
-        st.error(_("That image can't be read: {why}.").format(why=e))
+        st.error(_("That image can't be read: {why}.").format(why=reason(e)))
     return None
 
 
@@ -228,7 +228,7 @@ def answer(name: str, image28: np.ndarray, saliency: bool):
     try:
         predictor = predictor_for(name)
     except Exception as e:  # noqa: BLE001 - a broken file must not take the page down
-        st.error(_("{name} could not be loaded: {why}").format(name=name, why=e))
+        st.error(_("{name} could not be loaded: {why}").format(name=name, why=reason(e)))
         return None
     p = predictor.predict_one(image28)
     label = class_names[p.label]
@@ -260,4 +260,4 @@ def teach(original, image28: np.ndarray, active: str, prediction) -> None:
                 st.success(_("Saved as a {digit}. The Evaluate page can score models on your "
                              "drawings.").format(digit=right_label))
             except (DrawingsError, WorkspaceError) as e:
-                st.error(str(e))
+                st.error(reason(e))

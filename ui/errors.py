@@ -10,7 +10,7 @@ import functools
 import streamlit as st
 
 from nn.errors import DigitLabError
-from ui import markdown
+from ui import markdown, wording
 
 
 def shown_as_sentences(draw):
@@ -24,8 +24,15 @@ def shown_as_sentences(draw):
     return drawing
 
 
+def reason(error: Exception) -> str:
+    """What `error` says, in the session's language when it was raised with a phrase
+    (nn.errors.DigitLabError); else as it was written."""
+    phrase = getattr(error, "phrase", None)
+    return wording.say(phrase) if phrase is not None else str(error)
+
+
 def sentence(error: Exception) -> str:
     """'you already have 3 runs...' -> 'You already have 3 runs....' as a message box says it."""
-    text = str(error).strip() or type(error).__name__
+    text = reason(error).strip() or type(error).__name__
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."

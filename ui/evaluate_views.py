@@ -9,6 +9,7 @@ import streamlit as st
 
 from nn.evaluation import compare, confusion_matrix, misclassified, most_confused_pairs, per_class_metrics
 from ui import charts, wording
+from ui.errors import reason
 from ui.i18n import _, n_
 from ui.state import (
     MY_DRAWINGS,
@@ -216,7 +217,7 @@ def show(active: str) -> None:
     try:
         pred = predictions_for(name, split)
     except Exception as e:  # noqa: BLE001 - a broken model file gets a sentence, not a traceback
-        st.error(_("{name} could not be evaluated: {why}").format(name=name, why=e))
+        st.error(_("{name} could not be evaluated: {why}").format(name=name, why=reason(e)))
         return
     images, _labels = split_arrays(split, info.dataset)
     matrix = confusion_matrix(pred.y_true, pred.y_pred, len(class_names))

@@ -15,6 +15,7 @@ from nn.limits import FOREST_FILE_BYTES, KERAS_FILE_BYTES
 from nn.storage.saved_models import MAX_NAME
 from nn.storage.trial import try_model_file
 from ui import markdown
+from ui.errors import reason
 from ui.i18n import _
 from ui.state import model_store
 
@@ -32,7 +33,7 @@ def upload_problem(upload) -> str | None:
     try:
         model_store().check_room()  # before the trial's seconds
     except DigitLabError as e:
-        return _("{file} can't be added: {why}").format(file=uploaded_name(upload.name), why=e)
+        return _("{file} can't be added: {why}").format(file=uploaded_name(upload.name), why=reason(e))
     verdicts = st.session_state.setdefault("upload_verdicts", {})
     if upload.file_id not in verdicts:
         with tempfile.TemporaryDirectory() as tmp, st.spinner(
@@ -43,7 +44,8 @@ def upload_problem(upload) -> str | None:
                 try_model_file(path)
                 verdicts[upload.file_id] = None
             except DigitLabError as e:
-                verdicts[upload.file_id] = _("{file} can't be added: {why}").format(file=path.name, why=e)
+                verdicts[upload.file_id] = _("{file} can't be added: {why}").format(file=path.name,
+                                                                                     why=reason(e))
     return verdicts[upload.file_id]
 
 
@@ -74,6 +76,6 @@ def upload_form() -> None:
                 with st.spinner(_("Trying the file in a separate process before keeping it…")):
                     info = model_store().import_file(path, name.strip(), {"dataset": dataset})
             except DigitLabError as e:
-                st.error(markdown.text(_("Not added: {why}").format(why=e)))
+                st.error(markdown.text(_("Not added: {why}").format(why=reason(e))))
                 return
         st.success(_("Added {name}.").format(name=info.name))

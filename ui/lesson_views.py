@@ -15,6 +15,7 @@ from nn import digit_lessons as dl
 from nn import lessons
 from nn.lesson_plan import BY_ID
 from ui import charts, wording
+from ui.errors import reason
 from ui.i18n import _, n_
 from ui.state import LAST_DRAWING_KEY
 
@@ -454,7 +455,7 @@ def drawing(image_param, control, data) -> tuple[np.ndarray, int | None, int]:
                 except EmptyImageError:
                     pass
                 except ImageError as e:
-                    st.warning(_("That image can't be read: {why}.").format(why=e))
+                    st.warning(_("That image can't be read: {why}.").format(why=reason(e)))
         if mine is not None:
             return np.asarray(mine, dtype=np.float32), None, index
         st.caption(_("Nothing drawn yet: the test image stands in."))

@@ -18,7 +18,7 @@ from nn.runs.store import Run, RunError, RunState
 from nn.storage.saved_models import MAX_NAME
 from nn.training_config import TEST_IMAGES
 from ui import charts, markdown, wording
-from ui.errors import shown_as_sentences
+from ui.errors import reason, shown_as_sentences
 from ui.i18n import _, n_
 from ui.runs import NEW, open_run, progress_of, queue_view, run_store, scheduler, watch_states
 from ui.state import model_store, set_active_model
@@ -201,7 +201,7 @@ def _save_form(run: Run, status: dict) -> None:
         try:
             info = run_store().save_as_model(run.id, name.strip(), model_store())
         except DigitLabError as e:
-            st.error(str(e))
+            st.error(reason(e))
         else:
             set_active_model(info.name)
             st.rerun()

@@ -25,6 +25,7 @@ from nn.storage.workspaces import class_datasets
 from nn.training_config import TRAIN_IMAGES, TrainConfig
 from nn.words import term
 from ui import markdown, tables, wording
+from ui.errors import reason
 from ui.i18n import _, n_
 from ui.runs import open_run, queue_view, run_store, scheduler
 from ui.state import drawings, model_store
@@ -189,7 +190,7 @@ def model_choice():
     try:
         spec = custom_dense() if choice == CUSTOM_DENSE else custom_cnn()
     except ValueError as e:
-        st.error(str(e))
+        st.error(reason(e))
         return None
     problems = validate_spec(spec)
     for problem in problems:

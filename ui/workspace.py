@@ -10,6 +10,7 @@ from nn import words
 from nn.storage import class_rules, teachers, tokens, workspaces
 from nn.storage.workspaces import Workspace, WorkspaceError
 from ui import markdown
+from ui.errors import reason
 from ui.i18n import _
 
 TOKEN_PARAM = "workspace"
@@ -84,7 +85,8 @@ def _token_workspace() -> Workspace:
             token = tokens.issue_token()
         except WorkspaceError as e:
             st.title("Digit Lab")
-            st.warning(_("No new workspace now: {why}.").format(why=e), icon=":material/hourglass_top:")
+            st.warning(_("No new workspace now: {why}.").format(why=reason(e)),
+                       icon=":material/hourglass_top:")
             st.stop()
     st.session_state[TOKEN_KEY] = token
     if st.query_params.get(TOKEN_PARAM) != token:  # page links drop it: put it back
@@ -138,6 +140,6 @@ def _class_name() -> None:
             try:
                 workspace.set_person(name)
             except WorkspaceError as e:
-                st.error(str(e))
+                st.error(reason(e))
                 return
             st.rerun()

@@ -22,6 +22,7 @@ from nn.errors import DigitLabError
 from nn.kinds import registry as kinds
 from nn.kinds.kind import ten_classes_only
 from nn.limits import MAX_RUNS_PER_WORKSPACE
+from nn.phrases import counted, said
 from nn.presets import ModelSource, display_name, source_from_dict, source_to_dict
 from nn.runs.run_folder import (
     CHECKPOINT_FILE,
@@ -147,7 +148,7 @@ class Run:
         if spec is None:
             raw = read_json(self.folder / RUN_FILE)
             if raw is None:
-                raise RunError(f"run {self.id} is gone")
+                raise RunError(said("run {id} is gone", id=self.id))
             spec = _specs[self.folder] = RunSpec.from_dict(raw)
         return spec
 
@@ -292,7 +293,7 @@ class RunStore:
         run_id = str(run_id or "")
         plausible = run_id and "/" not in run_id and not run_id.startswith(".")
         if not plausible or not (self.root / run_id / RUN_FILE).exists():
-            raise RunError(f"there is no run {run_id!r} in this workspace")
+            raise RunError(said("there is no run {run} in this workspace", run=repr(run_id)))
         return Run(self.root / run_id)
 
     # --- submitting ---------------------------------------------------------------------------------
@@ -318,8 +319,8 @@ class RunStore:
         """On a server where training needs a login (DIGITLAB_TRAIN_NEEDS_LOGIN), a token's
         workspace trains nothing."""
         if class_rules.train_needs_login() and not self.workspace.is_logged_in:
-            raise RunError("training on this server needs a login: log in (in the sidebar) and press "
-                           "Train again")
+            raise RunError(said("training on this server needs a login: log in (in the sidebar) and press "
+                                "Train again"))
 
     def check(self, source: ModelSource, dataset: str, config: TrainConfig,
               with_drawings: bool) -> int | None:
@@ -346,11 +347,12 @@ class RunStore:
         self.check_size(kind, source)
         if isinstance(source, Path):
             if not kind.fine_tunable:
-                raise RunError(f"{source.stem} cannot be fine-tuned: only Keras networks can")
+                raise RunError(said("{model} cannot be fine-tuned: only Keras networks can",
+                                    model=source.stem))
             if not source.exists():
-                raise RunError(f"the model {source.stem} to start from is gone")
+                raise RunError(said("the model {model} to start from is gone", model=source.stem))
         if with_drawings and not self.workspace.drawings().count(dataset):
-            raise RunError("there are no saved drawings to fine-tune on")
+            raise RunError(said("there are no saved drawings to fine-tune on"))
         return images
 
     @staticmethod
@@ -362,13 +364,14 @@ class RunStore:
         if isinstance(source, Path):  # fine-tuning trains all of a stored model: its size counts too
             params = file_params(kind, source)
             if params > bound:
-                raise RunError(f"{source.stem} has {params:,} parameters; the most a run may train on this "
-                               f"server is {bound:,}: fine-tune a smaller model")
+                raise RunError(said("{model} has {params} parameters; the most a run may train on this "
+                                    "server is {bound}: fine-tune a smaller model", model=source.stem,
+                                    params=params, bound=bound))
             return
         params = sum(row.get("params") or 0 for row in kind.describe(source))
         if params > bound:
-            raise RunError(f"this network has {params:,} parameters; the most a run may train on this "
-                           f"server is {bound:,}: use fewer or smaller layers")
+            raise RunError(said("this network has {params} parameters; the most a run may train on this "
+                                "server is {bound}: use fewer or smaller layers", params=params, bound=bound))
 
     def check_room_in_the_queue(self) -> None:
         """Raise RunError when this person already has as many runs waiting or training as one
@@ -378,10 +381,12 @@ class RunStore:
             return
         active = sum(run.state.active for run in self.list())
         if active >= bound:
-            runs = "run" if bound == 1 else "runs"
-            raise RunError(f"you already have {active} {runs} waiting or training, the most one person "
-                           f"may have at once on this server ({bound}): wait until one ends, or stop "
-                           "one you need less")
+            raise RunError(counted("you already have {active} run waiting or training, the most one person "
+                                   "may have at once on this server ({n}): wait until one ends, or stop one "
+                                   "you need less",
+                                   "you already have {active} runs waiting or training, the most one person "
+                                   "may have at once on this server ({n}): wait until one ends, or stop one "
+                                   "you need less", bound, active=active))
 
     def _make_room(self) -> list[str]:
         """Remove old runs beyond the bound: those saved as models first (nothing is lost), then
@@ -424,7 +429,8 @@ class RunStore:
             status = run.status(holding_lock=True) if got else run.status()
             state = RunState(status["state"]) if status else RunState.FAILED
             if state is not RunState.INTERRUPTED:
-                raise RunError(f"only an interrupted run can be resumed; this one is {state}")
+                raise RunError(said("only an interrupted run can be resumed; this one is {state}",
+                                    state=str(state)))
             (run.folder / STOP_FILE).unlink(missing_ok=True)
             epoch = run.checkpoint_epoch()
             message = f"waiting to resume from epoch {epoch}" if epoch else "waiting to start again"
@@ -436,7 +442,7 @@ class RunStore:
         run = self.get(run_id)
         with locked(run.lock_path) as got:
             if not got:
-                raise RunError("the run is training: stop it before deleting it")
+                raise RunError(said("the run is training: stop it before deleting it"))
             shutil.rmtree(run.folder, ignore_errors=True)
 
     # --- keeping the result ----------------------------------------------------------------------
@@ -457,7 +463,7 @@ class RunStore:
         """Store the run's model under `name` in `models` (nn.storage.saved_models.ModelStore)."""
         run = self.get(run_id)
         if not run.state.has_model or not run.model_path.exists():
-            raise RunError(f"this run has no model to save (it is {run.state})")
+            raise RunError(said("this run has no model to save (it is {state})", state=str(run.state)))
         info = models.save_file(run.model_path, name, model_metadata(run))
         write_json(run.folder / SAVED_FILE, [*run.saved_as(), info.name])
         return info

@@ -22,6 +22,7 @@ from pathlib import Path
 from nn import words
 from nn.errors import StoreError
 from nn.limits import PLAIN_PUNCTUATION, is_plain
+from nn.phrases import said
 from nn.storage.files import temp_beside, write_atomic
 from nn.storage.locks import waiting_for
 from nn.storage.saved_models import ModelInfo, ModelStore
@@ -70,10 +71,10 @@ def check_title(title: str) -> str:
     title = str(title)
     title = " ".join(title.split()) if len(title) <= 4 * MAX_TITLE else ""  # a form can send megabytes
     if not title or len(title) > MAX_TITLE:
-        raise StoreError(f"a title needs 1 to {MAX_TITLE} characters")
+        raise StoreError(said("a title needs 1 to {most} characters", most=MAX_TITLE))
     if not is_plain(title):
-        raise StoreError(f"a title starts with a letter or digit and holds letters, digits, spaces and "
-                         f"{PLAIN_PUNCTUATION.strip()} only")
+        raise StoreError(said("a title starts with a letter or digit and holds letters, digits, spaces and "
+                              "{punctuation} only", punctuation=PLAIN_PUNCTUATION.strip()))
     return title
 
 
@@ -137,24 +138,26 @@ class ClassShelf:
     def get(self, name: str) -> Published:
         record = next((r for r in self.records() if r.name == name), None)
         if record is None:
-            raise StoreError(f"no model named {name!r} is published to the class")
+            raise StoreError(said("no model named {name} is published to the class", name=repr(name)))
         return record
 
     # --- writing -------------------------------------------------------------------------------
     def publish(self, workspace: str, model: str, title: str | None = None) -> Published:
         """Publish one of `workspace`'s own models under `title` (default: its name)."""
         if not self.shares(workspace):
-            raise StoreError("guests do not share models: log in (in the sidebar) to share with the class")
+            raise StoreError(said("guests do not share models: log in (in the sidebar) to share with the "
+                                  "class"))
         info = self.models_of(workspace).own_model(model)
         if info is None:
-            raise StoreError(f"you have no saved model named {model!r} to publish")
+            raise StoreError(said("you have no saved model named {name} to publish", name=repr(model)))
         if (already := self.of_model(workspace, model)) is not None:
-            raise StoreError(f"{model!r} is already published to the class as {already.title!r}")
+            raise StoreError(said("{name} is already published to the class as {title}", name=repr(model),
+                                  title=repr(already.title)))
         title = check_title(title or model)
         content = content_of(info.path)
         decided = self._moderation().get(content)
         if decided == UNPUBLISHED:
-            raise StoreError("your teacher took this model off the class: it cannot be shared again")
+            raise StoreError(said("your teacher took this model off the class: it cannot be shared again"))
         record = Published(slug_of(title), title, workspace, model, identity_of(info), time.time(),
                            hidden=decided == HIDDEN, content=content)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -187,8 +190,9 @@ class ClassShelf:
         record = (self.get(name) if name.startswith(PREFIX)
                   else self.of_model(workspace, name) or self.get(PREFIX + name))
         if record.workspace != workspace and not teacher:
-            raise StoreError(f"{record.title!r} was published by {self.person_of(record.workspace)}: "
-                             "only they (or a teacher) can unpublish it")
+            raise StoreError(said("{title} was published by {person}: only they (or a teacher) can "
+                                  "unpublish it", title=repr(record.title),
+                                  person=self.person_of(record.workspace)))
         if teacher:  # for good: sharing the same file again is refused
             self._decide(record, UNPUBLISHED)
         (self.root / f"{record.slug}.json").unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from PIL import Image
 
 from nn.errors import DigitLabError
 from nn.limits import FINE_TUNE_REPEAT, FINE_TUNE_REPLAY, ORIGINAL_SIDE
+from nn.phrases import said
 from nn.storage.files import write_atomic
 from nn.storage.paths import drawings_dir
 
@@ -59,7 +60,7 @@ class DrawingStore:
             predicted: int | None = None, model: str | None = None) -> str:
         """Save one labelled drawing; returns its id."""
         if not 0 <= int(label) <= 9:
-            raise DrawingsError(f"label must be 0-9, got {label}")
+            raise DrawingsError(said("label must be 0-9, got {label}", label=str(label)))
         drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
         small = np.clip(np.round(np.asarray(image28) * 255), 0, 255).astype(np.uint8)
         record = {"id": drawing_id, "label": int(label), "dataset": dataset,
@@ -125,7 +126,7 @@ def with_drawings(base, drawings: LabelledDrawings, repeat: int = FINE_TUNE_REPE
     from dataclasses import replace
 
     if len(drawings.y) == 0:
-        raise DrawingsError("there are no saved drawings to fine-tune on")
+        raise DrawingsError(said("there are no saved drawings to fine-tune on"))
     x = np.concatenate([np.repeat(drawings.x, repeat, axis=0), base.x_train[:replay]])
     y = np.concatenate([np.repeat(drawings.y.astype(np.uint8), repeat), base.y_train[:replay]])
     return replace(base, x_train=x, y_train=y)

@@ -10,6 +10,7 @@ import os
 from contextlib import contextmanager
 
 from nn.errors import WorkspaceError
+from nn.phrases import said
 from nn.storage.class_rules import class_limit
 from nn.storage.locks import waiting_for
 
@@ -45,14 +46,18 @@ def check_room(workspace, adding_bytes: int = 0) -> None:
     """Raise WorkspaceError when this person would keep more than one may on a class's server
     (DIGITLAB_MAX_WORKSPACE_MB); nothing on one's own."""
     if workspace.is_guest:
-        raise WorkspaceError("guests draw and look around; log in (in the sidebar) to keep models, "
-                             "drawings and runs of your own")
+        raise WorkspaceError(said("guests draw and look around; log in (in the sidebar) to keep models, "
+                                  "drawings and runs of your own"))
     bound = class_limit("DIGITLAB_MAX_WORKSPACE_MB")
     if workspace.is_local or bound is None:
         return
     used, adding = disk_mb(workspace), adding_bytes / 2**20
     if used >= bound or used + adding > bound:
-        this = f" and this would add {adding:,.1f} MB" if used < bound else ""
-        raise WorkspaceError(f"your models, runs and drawings take {used:,.1f} MB{this}; the most one "
-                             f"person may keep on this server is {bound:,} MB: delete models or runs "
-                             "you no longer need")
+        values = {"used": f"{used:,.1f}", "adding": f"{adding:,.1f}", "bound": bound}
+        if used < bound:
+            raise WorkspaceError(said("your models, runs and drawings take {used} MB and this would add "
+                                      "{adding} MB; the most one person may keep on this server is {bound} "
+                                      "MB: delete models or runs you no longer need", **values))
+        raise WorkspaceError(said("your models, runs and drawings take {used} MB; the most one person may "
+                                  "keep on this server is {bound} MB: delete models or runs you no longer "
+                                  "need", **values))

@@ -21,6 +21,7 @@ from pathlib import Path
 from nn import words
 from nn.errors import ModelLoadError, StoreError
 from nn.kinds import registry as kinds
+from nn.phrases import said
 from nn.storage.files import temp_beside, write_atomic
 from nn.storage.paths import bundled_models_dir, models_dir
 from nn.storage.trial import try_model_file
@@ -103,10 +104,9 @@ MAX_NAME = 64
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
         shown = repr(name) if isinstance(name, str) and len(name) <= MAX_NAME else "that name"
-        raise StoreError(
-            f"invalid model name {shown}: use 1-{MAX_NAME} letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit (no paths, no '..')"
-        )
+        raise StoreError(said(
+            "invalid model name {name}: use 1-{most} letters, digits, '-', '_' or '.', starting with a "
+            "letter or digit (no paths, no '..')", name=shown, most=MAX_NAME))
     return name
 
 
@@ -179,7 +179,7 @@ class ModelStore:
             if info.name == name:
                 return info
         known = ", ".join(info.name for info in self.list()) or "none"
-        raise StoreError(f"no model named {name!r}; saved models: {known}")
+        raise StoreError(said("no model named {name}; saved models: {known}", name=repr(name), known=known))
 
     # --- the active model ---------------------------------------------------------------------
     def active_name(self) -> str | None:
@@ -207,7 +207,7 @@ class ModelStore:
         if not name_or_path:
             name = self.active_name()
             if name is None:
-                raise StoreError("there are no models yet: train one (nn train) or import one")
+                raise StoreError(said("there are no models yet: train one (nn train) or import one"))
             return self.get(name)
         candidate = Path(name_or_path)
         if candidate.suffix in kinds.model_suffixes() and candidate.exists():
@@ -249,7 +249,8 @@ class ModelStore:
         check_name(name)
         if self.bundled_root and self._taken(self.bundled_root, name) and \
                 self.bundled_root.resolve() != self.root.resolve():
-            raise StoreError(f"{name!r} is the name of a bundled model; choose another name")
+            raise StoreError(said("{name} is the name of a bundled model; choose another name",
+                                  name=repr(name)))
         with self._room(0):  # refused before anything is written, when it is full already
             pass
         try:
@@ -315,7 +316,7 @@ class ModelStore:
 
     def _shelf(self):
         if self.shelf is None or self.owner is None:
-            raise StoreError("these models belong to no class")
+            raise StoreError(said("these models belong to no class"))
         return self.shelf
 
     def import_file(self, source: Path, name: str, metadata: dict | None = None) -> ModelInfo:
@@ -325,12 +326,14 @@ class ModelStore:
         self.check_room()  # a full workspace (or a guest's) is told so before the trial's seconds
         tried = try_model_file(Path(source))  # in a process of its own first: a crash there is a refusal
         if self.max_params is not None and tried["params"] > self.max_params:
-            raise ModelLoadError(f"{Path(source).name} has {tried['params']:,} parameters; this server "
-                                 f"takes models of up to {self.max_params:,}")
+            raise ModelLoadError(said("{file} has {params} parameters; this server takes models of up to "
+                                      "{most}", file=Path(source).name, params=tried["params"],
+                                      most=self.max_params))
         if tried.get("classes", 10) != 10:  # nothing says what its classes are called
-            raise ModelLoadError(f"{Path(source).name} answers with {tried['classes']} classes; a model "
-                                 "uploaded here must read MNIST's ten digits or Fashion-MNIST's ten "
-                                 "garments (one of your own data sets is trained here, on the Train page)")
+            raise ModelLoadError(said("{file} answers with {classes} classes; a model uploaded here must "
+                                      "read MNIST's ten digits or Fashion-MNIST's ten garments (one of your "
+                                      "own data sets is trained here, on the Train page)",
+                                      file=Path(source).name, classes=tried["classes"]))
         # Stored as it came: loading it here would cost this process what the trial just spent.
         return self.save_file(Path(source), name, {"dataset": "mnist", "uploaded": True,
                                                    "params": tried["params"], **(metadata or {})})
@@ -339,9 +342,9 @@ class ModelStore:
         """Delete one of the user's models (and so take it off the class's shelf)."""
         info = self.get(name)
         if info.bundled:
-            raise StoreError(f"{name!r} is a bundled model and cannot be deleted")
+            raise StoreError(said("{name} is a bundled model and cannot be deleted", name=repr(name)))
         if info.shared:
-            raise StoreError(f"{name!r} is {info.shared['by']}'s model, published to the class: only they "
-                             "can delete it")
+            raise StoreError(said("{name} is {person}'s model, published to the class: only they can "
+                                  "delete it", name=repr(name), person=info.shared["by"]))
         info.path.with_suffix(".json").unlink(missing_ok=True)
         info.path.unlink(missing_ok=True)

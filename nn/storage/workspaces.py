@@ -19,6 +19,7 @@ from pathlib import Path
 
 from nn.errors import WorkspaceError
 from nn.limits import PLAIN_PUNCTUATION, is_plain
+from nn.phrases import said
 from nn.storage import paths, quota
 from nn.storage.class_rules import model_params_limit, train_needs_login
 from nn.storage.files import write_atomic
@@ -105,13 +106,14 @@ class Workspace:
         text = str(name)
         name = " ".join(text.split()) if len(text) <= 4 * MAX_PERSON_NAME else ""  # a form can send MB
         if not 1 <= len(name) <= MAX_PERSON_NAME or not is_plain(name):
-            raise WorkspaceError(f"a name needs 1 to {MAX_PERSON_NAME} characters: letters, digits, spaces "
-                                 f"and {PLAIN_PUNCTUATION.strip()}, starting with a letter or digit")
+            raise WorkspaceError(said("a name needs 1 to {most} characters: letters, digits, spaces and "
+                                      "{punctuation}, starting with a letter or digit", most=MAX_PERSON_NAME,
+                                      punctuation=PLAIN_PUNCTUATION.strip()))
         if self.is_guest:
-            raise WorkspaceError("guests do not name themselves: log in, and the class knows you by your "
-                                 "login's name")
+            raise WorkspaceError(said("guests do not name themselves: log in, and the class knows you by "
+                                      "your login's name"))
         if not self.is_logged_in and name.casefold() in login_names():
-            raise WorkspaceError("someone in this class logs in with that name: choose another")
+            raise WorkspaceError(said("someone in this class logs in with that name: choose another"))
         self.models_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.models_dir / PERSON_FILE, lambda tmp: tmp.write_text(json.dumps({"name": name})))
         return name
