@@ -24,6 +24,8 @@ class Phrase(NamedTuple):
 
 
 def _english(value):
+    if isinstance(value, Phrase):  # a phrase within a phrase: said("{what} is empty", what=said(...))
+        return str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"

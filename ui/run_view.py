@@ -109,7 +109,7 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
     if state is RunState.QUEUED:
         _waiting(run, status.get("message") or "")
     elif state is RunState.PREPARING or not p.batches_per_epoch:
-        st.progress(0.0, text=f"{status.get('message', 'preparing').capitalize()}…")
+        st.progress(0.0, text=f"{wording.run_message(status.get('message', 'preparing')).capitalize()}…")
     else:
         st.progress(p.fraction, text=progress_line(p, not state.active))
     if state.training and st.button(_("Stop"), key="train_stop", icon=":material/stop_circle:",
@@ -119,7 +119,7 @@ def _live(run: Run, shown: RunState, drawn: tuple) -> None:
 
 
 def _waiting(run: Run, message: str) -> None:
-    st.progress(0.0, text=queue_view(run).waits_for(run, message, scheduler().slots))
+    st.progress(0.0, text=wording.say(queue_view(run).waits_for(run, message, scheduler().slots)))
     if st.button(_("Cancel"), key="train_cancel", icon=":material/cancel:"):
         if run_store().stop(run.id) == "cancelled":
             open_run(NEW)

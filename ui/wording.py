@@ -62,6 +62,8 @@ def say(phrase: Phrase, lang: str | None = None) -> str:
 
 
 def _value(value, lang: str | None):
+    if isinstance(value, Phrase):
+        return say(value, lang)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     return number(value, lang)
@@ -85,3 +87,10 @@ def class_names(dataset: str, metadata: dict | None = None) -> tuple[str, ...]:
 def stopper(who: str) -> str:
     """Who stopped a run, as nn.runs.store.RunStore.stop was told ("your teacher")."""
     return _("your teacher") if who == "your teacher" else who
+
+
+def run_message(message: str) -> str:
+    """What a preparing run's status says (nn.runs.worker writes it), in the session's language."""
+    if message.startswith("loading "):
+        return _("loading {data}").format(data=message.removeprefix("loading "))
+    return {"preparing": _("preparing"), "training": _("training")}.get(message, _(message))

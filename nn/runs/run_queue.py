@@ -138,23 +138,36 @@ class QueueView:
             return None
         return max(0.0, self.starts_in[run.id] - (time.time() - self.taken))
 
-    def waits_for(self, run: Run, message: str, slots: int) -> str:
+    def waits_for(self, run: Run, message: str, slots: int) -> words.Phrase:
         """What a queued run waits for, truthfully, for people: its training process starting, a
         problem the scheduler met (its `message`), or a slot (its place, when it should start)."""
         position, seconds = self.position(run), self.seconds_until_start(run)
         free = slots - len(self.training)
         # The scheduler's "starting" holds only while the run is among the next to start: a
         # process that declined it (the run's lock was busy) leaves the message behind.
-        if message.startswith("waiting:") or (message == STARTING and position and position <= free):
-            return message[0].upper() + message[1:] + "…"
+        if message == STARTING and position and position <= free:
+            return words.said("Starting: a training process is getting ready for it (TensorFlow and the data "
+                              "load once)…")
+        if message.startswith("waiting:"):  # the scheduler's own words, as it wrote them
+            return words.Phrase("{message}", {"message": message[0].upper() + message[1:] + "…"})
         if position is None:
-            return "Starting…"
-        in_use = f"{len(self.training)} of {words.count(slots, 'training slot')} in use"
-        if len(self.training) < slots and position == 1:
-            return f"Next: it starts in a moment ({in_use})"
-        when = f"in about {words.duration(seconds)}" if seconds and seconds >= 1 else "as soon as one is free"
-        return (f"Waiting for a free training slot ({in_use}): number {position} in the queue · "
-                f"it starts {when}")
+            return words.said("Starting…")
+        busy = len(self.training)
+        if busy < slots and position == 1:
+            return words.counted("Next: it starts in a moment ({busy} of {n} training slot in use)",
+                                 "Next: it starts in a moment ({busy} of {n} training slots in use)", slots,
+                                 busy=busy)
+        if seconds and seconds >= 1:
+            return words.counted("Waiting for a free training slot ({busy} of {n} training slot in use): "
+                                 "number {position} in the queue · it starts in about {time}",
+                                 "Waiting for a free training slot ({busy} of {n} training slots in use): "
+                                 "number {position} in the queue · it starts in about {time}", slots,
+                                 busy=busy, position=position, time=words.duration(seconds))
+        return words.counted("Waiting for a free training slot ({busy} of {n} training slot in use): number "
+                             "{position} in the queue · it starts as soon as one is free",
+                             "Waiting for a free training slot ({busy} of {n} training slots in use): number "
+                             "{position} in the queue · it starts as soon as one is free", slots,
+                             busy=busy, position=position)
 
 
 def scan(runs_root: Path, slots: int) -> QueueView:

@@ -246,7 +246,7 @@ def execute(run: Run, executed_on: str | None = None, alongside: int = 1, drawin
         kind = kinds.of_source(spec.source)
         images = training_data(run, drawings)
         spec.config.check(train_size=len(images.x_train))
-        run.write_status(message="building the model")
+        run.write_status(message=words.term("building the model"))  # the app translates it
         end_early = threading.Event()
         recorder = kind.new_recorder(spec.config, spec.config.training_images(len(images.x_train)),
                                      end_early)

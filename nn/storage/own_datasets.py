@@ -30,6 +30,7 @@ from PIL import Image
 
 from nn.errors import DigitLabError
 from nn.limits import ORIGINAL_SIDE
+from nn.phrases import Phrase, said
 from nn.storage.drawings import png_bytes
 from nn.storage.files import ArchiveError, write_atomic, zip_entries
 
@@ -50,17 +51,21 @@ class DatasetError(DigitLabError, ValueError):
     """A data set, a class or a drawing that cannot be used; the message says why."""
 
 
-def checked_name(text, what: str = "a data set's name") -> str:
-    """`text` as a set's or a class's name (spaces made single), or DatasetError saying why not."""
+def checked_name(text, what: Phrase | None = None) -> str:
+    """`text` as a set's or a class's name (spaces made single), or DatasetError saying why not;
+    `what` it names (a phrase: the app translates it), a data set's name unless told."""
+    what = what or said("a data set's name")
     if not isinstance(text, str):
-        raise DatasetError(f"{what} must be text, got {text!r}")
+        raise DatasetError(said("{what} must be text, got {text}", what=what, text=repr(text)))
     name = " ".join(unicodedata.normalize("NFC", text).split())
     if not 1 <= len(name) <= MAX_NAME:
-        raise DatasetError(f"{what} needs 1 to {MAX_NAME} characters, got {len(name)}")
+        raise DatasetError(said("{what} needs 1 to {most} characters, got {n}", what=what, most=MAX_NAME,
+                                n=str(len(name))))
     bad = sorted({c for c in name if c in NOT_IN_NAMES or not c.isprintable()})
     if bad:
         shown = " ".join(repr(c) for c in bad)
-        raise DatasetError(f"{what} {name!r} may not hold {shown}: letters, digits, symbols and spaces")
+        raise DatasetError(said("{what} {name} may not hold {shown}: letters, digits, symbols and spaces",
+                                what=what, name=repr(name), shown=shown))
     return name
 
 
@@ -68,15 +73,16 @@ def checked_classes(classes) -> tuple[str, ...]:
     """2 to 20 different class names, each checked; DatasetError listing what is wrong."""
     if isinstance(classes, str):
         classes = classes.split(",")
-    names = tuple(checked_name(c, "a class's name") for c in classes)
+    names = tuple(checked_name(c, said("a class's name")) for c in classes)
     if not MIN_CLASSES <= len(names) <= MAX_CLASSES:
-        raise DatasetError(f"a data set has {MIN_CLASSES} to {MAX_CLASSES} classes, got {len(names)}")
+        raise DatasetError(said("a data set has {least} to {most} classes, got {n}", least=MIN_CLASSES,
+                                most=MAX_CLASSES, n=len(names)))
     spellings: dict[str, list[str]] = {}
     for n in names:
         spellings.setdefault(n.casefold(), []).append(n)
     twice = [" and ".join(same) for same in spellings.values() if len(same) > 1]
     if twice:
-        raise DatasetError(f"each class once: {'; '.join(twice)} name the same class")
+        raise DatasetError(said("each class once: {twice} name the same class", twice="; ".join(twice)))
     return names
 
 
@@ -118,7 +124,8 @@ class OwnDataset:
         for i, name in enumerate(self.classes):
             if name == label or name.casefold() == str(label).casefold():
                 return i
-        raise DatasetError(f"{self.name!r} has no class {label!r}; its classes: {', '.join(self.classes)}")
+        raise DatasetError(said("{set} has no class {label}; its classes: {classes}", set=repr(self.name),
+                                label=repr(label), classes=", ".join(self.classes)))
 
     # --- drawings --------------------------------------------------------------------------
     def add(self, image, label: str, by: str = "", owner: str = "") -> str:
@@ -143,17 +150,19 @@ class OwnDataset:
         if images.ndim == 2 and images.shape[1] == 28 * 28:
             images = images.reshape(-1, 28, 28)
         if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise DatasetError(f"images of 28x28 pixels are needed (an (n, 28, 28) or (n, 784) array), "
-                               f"got an array of shape {images.shape}")
+            raise DatasetError(said("images of 28x28 pixels are needed (an (n, 28, 28) or (n, 784) array), "
+                                    "got an array of shape {shape}", shape=str(images.shape)))
         if images.dtype != np.uint8:
             if not np.issubdtype(images.dtype, np.floating) or not np.isfinite(images).all() \
                     or images.min() < 0 or images.max() > 1:
-                raise DatasetError(f"pixels must be bytes (0-255) or numbers from 0 to 1, got {images.dtype}")
+                raise DatasetError(said("pixels must be bytes (0-255) or numbers from 0 to 1, got {type}",
+                                        type=str(images.dtype)))
             images = _small(images)
         empty = [i for i, image in enumerate(images) if image.max() < 32]
         if empty:
-            raise DatasetError(f"{len(empty)} of the {len(images)} images have no ink (the first: number "
-                               f"{empty[0] + 1}); nothing was added")
+            raise DatasetError(said("{empty} of the {n} images have no ink (the first: number {first}); "
+                                    "nothing was added", empty=str(len(empty)), n=str(len(images)),
+                                    first=str(empty[0] + 1)))
         self._check_share(owner, len(images))
         return [self._write(image, index, by, image, owner) for image in images]
 
@@ -171,11 +180,12 @@ class OwnDataset:
         """In a class set, one person adds at most MAX_CLASS_DRAWINGS."""
         if self.of_class:
             if not owner:
-                raise DatasetError("a drawing for a class's data set must say whose it is")
+                raise DatasetError(said("a drawing for a class's data set must say whose it is"))
             theirs = sum(r.get("owner") == owner for r in self.records(hidden_too=True))
             if theirs + more > MAX_CLASS_DRAWINGS:
-                raise DatasetError(f"you have added {theirs} drawings to {self.name!r}, and one person adds "
-                                   f"at most {MAX_CLASS_DRAWINGS} to a class's data set")
+                raise DatasetError(said("you have added {n} drawings to {set}, and one person adds at most "
+                                        "{most} to a class's data set", n=theirs, set=repr(self.name),
+                                        most=MAX_CLASS_DRAWINGS))
 
     def _write(self, small: np.ndarray, index: int, by: str, original: np.ndarray, owner: str = "") -> str:
         drawing_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f-") + uuid.uuid4().hex[:6]  # sorts as made
@@ -243,7 +253,8 @@ class OwnDataset:
     def _record(self, drawing_id: str) -> dict:
         path = self.folder / f"{drawing_id}.json"
         if not drawing_id or "/" in drawing_id or drawing_id.startswith(".") or not path.is_file():
-            raise DatasetError(f"{self.name!r} has no drawing {drawing_id!r}")
+            raise DatasetError(said("{set} has no drawing {drawing}", set=repr(self.name),
+                                    drawing=repr(drawing_id)))
         return json.loads(path.read_text())
 
     def counts_by_person(self) -> dict[str, dict[str, int]]:
@@ -261,7 +272,7 @@ class OwnDataset:
 
     def _check_owner(self, record: dict, owner: str | None) -> None:
         if self.of_class and owner is not None and record.get("owner") != owner:
-            raise DatasetError("in a class's data set you can change only your own drawings")
+            raise DatasetError(said("in a class's data set you can change only your own drawings"))
 
     def delete(self, drawing_id: str, owner: str | None = None) -> None:
         """Delete a drawing; in a class set, `owner` (a workspace's id) must be the one who added it."""
@@ -319,21 +330,22 @@ class DatasetStore:
             if found.name.casefold() == str(name).casefold():
                 return found
         known = ", ".join(s.name for s in self.list()) or "none yet"
-        raise DatasetError(f"no data set named {name!r} (yours: {known})")
+        raise DatasetError(said("no data set named {name} (yours: {known})", name=repr(name), known=known))
 
     def by_id(self, set_id: str) -> OwnDataset:
         """The set in folder `set_id` (what a run records); DatasetError when it is gone."""
         folder = self.root / str(set_id)
         if not str(set_id).startswith("set-") or "/" in str(set_id) or not (folder / SET_FILE).is_file():
-            raise DatasetError("the data set this was trained on is gone")
+            raise DatasetError(said("the data set this was trained on is gone"))
         return OwnDataset(folder, self.room)
 
     def create(self, name: str, classes) -> OwnDataset:
         name, classes = checked_name(name), checked_classes(classes)
         if name.casefold() in TAKEN_NAMES:
-            raise DatasetError(f"{name!r} is the name of a data set every server has: choose another")
+            raise DatasetError(said("{name} is the name of a data set every server has: choose another",
+                                    name=repr(name)))
         if any(s.name.casefold() == name.casefold() for s in self.list()):
-            raise DatasetError(f"you already have a data set named {name!r}")
+            raise DatasetError(said("you already have a data set named {name}", name=repr(name)))
         folder = self.root / ("set-" + uuid.uuid4().hex[:10])
         meta = {"name": name, "classes": list(classes),
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -371,16 +383,17 @@ class DatasetStore:
         for entry_name, entry in entries.items():
             parts = PurePosixPath(entry_name).parts
             if entry_name.startswith("/") or ".." in parts or "\\" in entry_name:
-                raise DatasetError(f"{path.name} holds {entry_name!r}, a path out of its folder: "
-                                   "nothing imported")
+                raise DatasetError(said("{file} holds {entry}, a path out of its folder: nothing imported",
+                                        file=path.name, entry=repr(entry_name)))
             if entry.is_dir() or parts[-1] == SET_FILE or parts[-1].startswith("."):
                 continue
             if len(parts) < 2:
-                raise DatasetError(f"{path.name}: {entry_name!r} is not in a class's folder "
-                                   "(<class>/<image>.png)")
+                raise DatasetError(said("{file}: {entry} is not in a class's folder (<class>/<image>.png)",
+                                        file=path.name, entry=repr(entry_name)))
             images.setdefault(parts[-2], []).append(entry_name)
         if sum(map(len, images.values())) > MAX_IMPORT_IMAGES:
-            raise DatasetError(f"{path.name} holds more than {MAX_IMPORT_IMAGES:,} images")
+            raise DatasetError(said("{file} holds more than {most} images", file=path.name,
+                                    most=MAX_IMPORT_IMAGES))
         created = self.create(name, self._classes_of(path, entries, images))
         try:
             with zipfile.ZipFile(path) as archive:
@@ -410,10 +423,11 @@ def load_npy(path: Path) -> np.ndarray:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_IMPORT_BYTES:
-            raise DatasetError(f"{path.name} is over {MAX_IMPORT_BYTES // 2**20} MB")
+            raise DatasetError(said("{file} is over {most} MB", file=path.name,
+                                    most=MAX_IMPORT_BYTES // 2**20))
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise DatasetError(f"{path.name} is not a NumPy array file: {e}") from None
     if not isinstance(array, np.ndarray):
-        raise DatasetError(f"{path.name} holds several arrays; one array of images is needed")
+        raise DatasetError(said("{file} holds several arrays; one array of images is needed", file=path.name))
     return array

@@ -143,6 +143,13 @@ def test_a_shared_model_is_everyones_and_the_teacher_sees_and_stops_the_class(br
         assert "Ann's net" in grid_texts(teacher, "class_models")
         click(teacher, "class_hide")
         wait_idle(teacher)
+        # The Class page in Lithuanian (the sidebar's choice: a new session would not be the teacher's).
+        teacher.locator(".st-key-language_choice").get_by_role("radio", name="Lietuvių").click()
+        wait_idle(teacher)
+        see(teacher, "Klasės ribos")
+        shown = teacher.locator("main").inner_text()
+        assert not [w for w in ("Everyone's runs", "The class's limits", "Models shared with the class",
+                                "Save the limits", "People with runs", "Stop or cancel") if w in shown], shown
         bob.goto(f"{url}/leaderboard?workspace={token}")
         see(bob, "Nobody has shared a model with the class yet")
         navigate(ann, "Models")

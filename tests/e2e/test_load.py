@@ -64,6 +64,7 @@ def test_ten_fresh_workspaces_cannot_jump_an_earlier_persons_queued_run(browser,
     after someone else's run was queued: that run still starts next, within one run's time."""
     figures = queue_jumping.measure(fresh_app, browser, default_max_trainings(), fresh=10)
     print("\nqueue jumping:", figures)
-    assert figures["the earlier run's place in the queue: when queued / after the newcomers"] == [1, 1]
+    queued, after = figures["the earlier run's place in the queue: when queued / after the newcomers"]
+    assert queued == 1 and after in (1, "started"), (queued, after)  # never behind a newcomer
     assert figures["newcomers' runs that started before it"] == 0
     assert figures["it waited, s"] <= figures["a run of the class took, s"] + 10

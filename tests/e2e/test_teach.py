@@ -29,7 +29,8 @@ def test_draw_label_fine_tune_and_evaluate_on_my_drawings(page, app_url):
     open_train_form(page, app_url)
     widget(page, "train_mode").get_by_role("radio", name="Fine-tune on my drawings").click()
     wait_idle(page)
-    assert re.search(r"\d+ drawings", page.inner_text("body"))
+    counted = re.search(r"\b(\d+) (drawings?)\b", page.inner_text("body"))
+    assert counted and (counted[2] == "drawing") == (counted[1] == "1"), counted  # "1 drawing", "2 drawings"
     fill_number(page, "tune_epochs", 1)
     wait_idle(page)
     click(page, "tune_start")

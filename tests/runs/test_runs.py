@@ -497,19 +497,20 @@ def test_ten_fresh_workspaces_cannot_push_back_an_earlier_persons_run(monkeypatc
 def test_a_run_given_to_a_starting_process_says_so_and_the_page_says_what_it_waits_for(mnist):
     run = RunStore(LOCAL_WORKSPACE).submit("dense-128", "mnist", small(epochs=1)).run
     view = run_queue.look(runs_dir(), slots=2)
-    assert view.waits_for(run, "", slots=2) == "Next: it starts in a moment (0 of 2 training slots in use)"
+    next_up = "Next: it starts in a moment (0 of 2 training slots in use)"
+    assert str(view.waits_for(run, "", slots=2)) == next_up
     s = Scheduler(runs_dir(), slots=1, keep_warm=False, tick=0.2).start()
     try:  # a fresh process takes seconds to load TensorFlow and the data before it claims the run
         status = wait_for(run, lambda st: st.get("message") == run_queue.STARTING or st["state"] != "queued",
                           what="the run to say its process is starting")
         assert status["state"] == "queued" and status["message"] == run_queue.STARTING
-        assert view.waits_for(run, status["message"], slots=1).startswith("Starting: a training process")
+        assert str(view.waits_for(run, status["message"], slots=1)).startswith("Starting: a training process")
         assert wait_for(run, ended)["state"] == "finished"
     finally:
         s.close()
     others = submit_many("ann", 2)
     view = run_queue.look(runs_dir(), slots=1)
-    line = view.waits_for(others[1], "", slots=1)
+    line = str(view.waits_for(others[1], "", slots=1))
     assert line.startswith("Waiting for a free training slot (0 of 1 training slot in use): number 2 in")
     # A "starting" left behind by a process that declined the run: its place is what holds.
-    assert view.waits_for(others[1], run_queue.STARTING, slots=1) == line
+    assert str(view.waits_for(others[1], run_queue.STARTING, slots=1)) == line
