@@ -6,6 +6,7 @@ date formats (Lithuanian: 1 228 800, 97,69 %, 2 gruod. 04:38) and the session's 
 from __future__ import annotations
 
 import copy
+import functools
 
 from babel import Locale
 from babel.dates import format_datetime
@@ -19,7 +20,12 @@ from ui.i18n import _, catalog, language
 
 
 def _locale(lang: str | None) -> Locale:
-    return Locale.parse(lang or language())
+    return _parsed(lang or language())
+
+
+@functools.cache
+def _parsed(lang: str) -> Locale:  # a chart writes dozens of numbers: parse each language once
+    return Locale.parse(lang)
 
 
 def number(value: int | float, lang: str | None = None) -> str:
