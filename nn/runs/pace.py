@@ -156,12 +156,15 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
     warm = before_any if isinstance(before_any, dict) else {}
     overall = warm.get("keras", 1.0) if isinstance(before_any, dict) else before_any
     by_end = sorted(finished, key=lambda rs: rs[1]["ended_at"])
+    of_any: list[float] = []  # every kind's
     of_kind: dict[str, list[float]] = {}
     of_family: dict[str, list[float]] = {}
     own: dict[str, list[float]] = {}
     for run, status in reversed(by_end):  # the newest first
         ratio = _ratio(run, status)
-        for ratios, key, most in ((of_kind, "", RECENT_RUNS), (of_kind, run.kind.name, RECENT_RUNS),
+        if len(of_any) < RECENT_RUNS:
+            of_any.append(ratio)
+        for ratios, key, most in ((of_kind, run.kind.name, RECENT_RUNS),
                                   (of_family, family_key(run.spec.source), RECENT_RUNS),
                                   (own, source_key(run.spec.source), OWN_RUNS)):
             recent = ratios.setdefault(key, [])
@@ -171,13 +174,12 @@ def recent_pace(finished: list[tuple[Run, dict]], training: list[tuple[Run, dict
         if fraction_done(run.counters()) >= PACE_AFTER and status.get("started_at"):
             taken = time.time() - status["started_at"]
             ratio = (taken + remaining_seconds(run, status)) / estimated_seconds(run) / len(training)
-            for key in ("", run.kind.name):
-                of_kind.setdefault(key, []).append(ratio)
+            of_any.append(ratio)
+            of_kind.setdefault(run.kind.name, []).append(ratio)
             of_family.setdefault(family_key(run.spec.source), []).append(ratio)
-    of_any = of_kind.pop("", None)  # every kind's, under no kind's name
     return Pace(overall, {key: _clipped(r) for key, r in own.items()},
                 {key: _clipped(r) for key, r in of_kind.items()}, warm,
-                {key: _clipped(r) for key, r in of_family.items()}, of_any and _clipped(of_any))
+                {key: _clipped(r) for key, r in of_family.items()}, _clipped(of_any) if of_any else None)
 
 
 def fraction_done(counters: dict) -> float:
