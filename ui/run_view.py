@@ -8,6 +8,7 @@ CLASS_CHARTS_EVERY seconds instead of every second.
 
 from __future__ import annotations
 
+import json
 import socket
 
 import streamlit as st
@@ -43,8 +44,9 @@ def show(run: Run, drawn: tuple) -> None:
     if state.active:
         st.session_state[WATCHED_KEY] = run.id
     else:
-        # Watched to its end (whichever look saw it end): its result is brought into view.
-        _result(run, status, into_view=st.session_state.pop(WATCHED_KEY, None) == run.id)
+        # Watched to its end (whichever look saw it end): its result is brought into view. The key
+        # stays: a rerun may cut this one short before the page has the script (INTO_VIEW).
+        _result(run, status, into_view=st.session_state.get(WATCHED_KEY) == run.id)
     view = queue_view(run if state is RunState.QUEUED else None)
     position = view.position(run) if state is RunState.QUEUED else None
     every = LIVE_EVERY if position in (None, 1) else WAITING_EVERY[position > 2]
@@ -139,9 +141,22 @@ def _charts(run: Run) -> None:
                  caption=_("The hidden units' weights, live (red excites, blue inhibits)"))
 
 
-# The result sits above the charts that were being watched, out of view on a phone's screen.
+# The result sits above the charts that were being watched, out of view on a phone's screen. Once
+# per run and page: again while the page is still laying out (a busy server sends it in parts),
+# never once the person has scrolled themselves.
 INTO_VIEW = """<script>
-setTimeout(() => document.querySelector('.st-key-run_result')?.scrollIntoView({block: 'start'}), 100);
+(() => {
+  const shown = (window.digitLabResultsShown ||= new Set());
+  if (shown.has(%(run)s)) return;
+  shown.add(%(run)s);
+  let moved = false;
+  for (const e of ['wheel', 'touchmove', 'keydown'])
+    document.addEventListener(e, () => { moved = true; }, {once: true, passive: true});
+  const bring = () => {
+    if (!moved) document.querySelector('.st-key-run_result')?.scrollIntoView({block: 'start'});
+  };
+  for (const ms of [100, 500, 1500, 3000]) setTimeout(bring, ms);
+})();
 </script>"""
 
 
@@ -149,7 +164,7 @@ def _result(run: Run, status: dict, into_view: bool = False) -> None:
     with st.container(key="run_result"):
         _outcome(run, status)
     if into_view:
-        st.html(INTO_VIEW, unsafe_allow_javascript=True)
+        st.html(INTO_VIEW % {"run": json.dumps(run.id)}, unsafe_allow_javascript=True)
 
 
 def _outcome(run: Run, status: dict) -> None:
